@@ -1,0 +1,149 @@
+"""The ``wfsim`` command line. Bad input exits 2 with one line per problem; never a traceback."""
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .scenario.loading import ScenarioError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="wfsim: stochastic workforce pipelines for integrated care systems.")
+out_console = Console(width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True)
+
+DEFAULT_SCENARIO = Path(__file__).parent / "data" / "baseline_ics.yaml"
+
+
+class Engine(str, Enum):
+    kernel = "kernel"
+    agents = "agents"
+
+
+class Every(str, Enum):
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+def _bad_input(lines: list[str]) -> None:
+    for line in lines:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _set_threads(threads: Optional[int]) -> None:
+    if threads is None:
+        return
+    import numba
+
+    top = numba.config.NUMBA_NUM_THREADS
+    if threads > top:
+        _bad_input([f"--threads: at most {top} on this machine; got {threads}"])
+    numba.set_num_threads(threads)
+
+
+@app.command()
+def run(
+    scenario: Optional[Path] = typer.Argument(None, help="scenario YAML; default: the embedded baseline ICS"),
+    replicates: Optional[int] = typer.Option(None, "--replicates", "-n", min=1, help="default: the scenario's"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="default: the scenario's"),
+    years: Optional[int] = typer.Option(None, "--years", min=1, max=50, help="horizon; default: the scenario's"),
+    engine: Engine = typer.Option(Engine.kernel, "--engine"),
+    out: Optional[Path] = typer.Option(None, "--out", help="netCDF file; default results/<scenario-name>.nc"),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="worker threads; default: all cores"),
+    every: Every = typer.Option(Every.month, "--every", help="output step: month, quarter or year"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
+) -> None:
+    """Run a scenario's replicates, write the results dataset, print the summary table."""
+    from . import api
+    from .results.summary import summary_table
+
+    _set_threads(threads)
+    path = scenario or DEFAULT_SCENARIO
+    try:
+        scn = api.load_scenario(path)
+    except ScenarioError as e:
+        _bad_input(e.lines())
+    n = replicates or scn.replicates
+    target = out or Path("results") / f"{scn.name}.nc"
+    if target.exists() and target.is_dir():
+        _bad_input([f"--out: {target} is a folder; give a file path ending in .nc"])
+    show = not quiet and sys.stderr.isatty()
+    try:
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TextColumn
+
+            with Progress(TextColumn("replicates"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err_console) as bar:
+                task = bar.add_task("run", total=n)
+                ds = api.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value,
+                             progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            ds = api.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value)
+    except ScenarioError as e:
+        _bad_input(e.lines())
+    except NotImplementedError as e:
+        _bad_input([f"--engine {engine.value}: {e}"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from .results.io import write_netcdf
+
+    write_netcdf(ds, target)
+    if not quiet:
+        out_console.print(summary_table(ds))
+    out_console.print(f"wrote {target}", highlight=False)
+
+
+@app.command()
+def validate(scenario: Path = typer.Argument(..., help="scenario YAML to check")) -> None:
+    """Check a scenario file: 'valid', or one line per problem naming the field (exit 2)."""
+    from .scenario import load_scenario
+
+    try:
+        load_scenario(scenario)
+    except ScenarioError as e:
+        _bad_input(e.lines())
+    out_console.print("valid", highlight=False)
+
+
+@app.command()
+def levers() -> None:
+    """List the lever plugins: name, People Function area, levels and parameters."""
+    from rich.table import Table
+
+    from .levers import Lever, registry
+
+    t = Table(title="lever plugins")
+    for col in ("lever", "area", "levels", "parameters"):
+        t.add_column(col)
+    common = set(Lever.model_fields)
+    for name, cls in sorted(registry().items()):
+        params = [f"{k}: {f.description or ''}" for k, f in cls.model_fields.items() if k not in common]
+        t.add_row(name, str(cls.area), ", ".join(cls.levels), "\n".join(params))
+    out_console.print(t)
+
+
+def main() -> None:
+    """Entry point: exit 2 for bad input (typer/click usage errors included), 1 for internal errors."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as e:  # an unexpected internal error: say so plainly, exit 1
+        if os.environ.get("WFSIM_DEBUG"):
+            raise
+        err_console.print(f"internal error: {type(e).__name__}: {e} (set WFSIM_DEBUG=1 for the traceback)",
+                          markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

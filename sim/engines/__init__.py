@@ -1,0 +1,15 @@
+"""Engines sample the plan's stochastic process; each returns raw counts per replicate."""
+from __future__ import annotations
+
+ENGINES = ("kernel", "agents")
+
+
+def simulator(engine: str):
+    """The ``simulate(plan, replicates, seed)`` function of an engine."""
+    if engine == "kernel":
+        from .kernel import simulate
+        return simulate
+    if engine == "agents":
+        raise NotImplementedError("the agents engine (Mesa agents on a SimPy clock) is not built yet; "
+                                  "use --engine kernel")
+    raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")

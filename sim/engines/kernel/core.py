@@ -1,0 +1,339 @@
+"""The Monte Carlo kernel: one replicate per thread, events drawn once per agent.
+
+Each agent's next event month (retirement, leaving, rotation; dropout or completion for trainees) is
+drawn when it joins, from its hazards over the months ahead, and the agent is filed in that month's
+bucket of a calendar; a month then costs only its events, not a draw per agent. Drawing a unit
+exponential and walking the cumulative hazard is exact for piecewise-constant monthly hazards.
+
+Random numbers: one xoshiro256** state per replicate *and* per decision (ages, retirement, leaving,
+rotation, recruitment, training, employment), seeded from ``numpy.random.SeedSequence``. Results do
+not depend on thread count or batching, and two scenarios share each replicate's numbers decision by
+decision (common random numbers). Numba's own ``np.random`` keeps one state per thread, so it is not
+used. The RNG lives in this module on purpose: numba's on-disk cache does not notice changes to
+functions imported from other modules.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# random streams (decisions)
+AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY = range(7)
+N_STREAMS = 7
+# indices into plan.SOURCES and plan.REASONS
+NEWLY_QUALIFIED, ROTATION_IN, TRAINING_START = 0, 4, 5
+RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED = 0, 1, 2, 3
+# event kinds
+EV_RETIRE, EV_LEAVE, EV_ROTATE, EV_DROP, EV_COMPLETE = range(5)
+NO_PROGRAMME = -1
+OVERFLOW = 1
+
+
+def stream_states(seed: int, replicates: range | np.ndarray) -> np.ndarray:
+    """[R, N_STREAMS, 4] uint64 xoshiro states, replicate r stream d keyed by (seed, r, d)."""
+    out = np.empty((len(replicates), N_STREAMS, 4), np.uint64)
+    for i, r in enumerate(replicates):
+        for d in range(N_STREAMS):
+            out[i, d] = np.random.SeedSequence(seed, spawn_key=(int(r), d)).generate_state(4, np.uint64)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True)
+def next_u64(s):
+    result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
+    t = s[1] << np.uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@njit(cache=True)
+def uniform(s):
+    """Uniform on [0, 1) with 53 random bits."""
+    return (next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def exponential(s):
+    return -math.log(1.0 - uniform(s))
+
+
+@njit(cache=True)
+def normal(s):
+    u1 = 1.0 - uniform(s)
+    u2 = uniform(s)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def age_months(s, dist):
+    """Age in whole months from a normal (mean, sd) truncated to [min, max) years."""
+    while True:
+        x = dist[0] + dist[1] * normal(s)
+        if dist[2] <= x < dist[3]:
+            return int(math.floor(x * 12.0))
+
+
+@njit(cache=True)
+def poisson(s, lam):
+    if lam <= 0.0:
+        return 0
+    if lam < 30.0:
+        limit = math.exp(-lam)
+        k = 0
+        prod = uniform(s)
+        while prod > limit:
+            k += 1
+            prod *= uniform(s)
+        return k
+    # PTRS, Hörmann (1993), as in numpy
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = uniform(s) - 0.5
+        v = uniform(s)
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - math.lgamma(k + 1.0)):
+            return int(k)
+
+
+@njit(cache=True)
+def retirement_month(s, cdf, birth, age_now):
+    """Absolute month of retirement, given the agent has not retired by ``age_now`` (months)."""
+    amax = cdf.shape[0] - 1
+    g0 = cdf[age_now] if age_now <= amax else 1.0
+    if g0 >= 1.0:
+        return birth + age_now + 1
+    target = g0 + uniform(s) * (1.0 - g0)
+    lo = age_now + 1
+    hi = amax
+    while lo < hi:                       # first age-month a with cdf[a] > target
+        mid = (lo + hi) // 2
+        if cdf[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return birth + lo
+
+
+@njit(cache=True)
+def one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
+                  prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
+                  hc_out, join_out, leave_out, trn_out, comp_out):
+    M, P, L = leave_h.shape
+    G = prog_prod.shape[0]
+    prof = np.empty(cap, np.int32)
+    place = np.empty(cap, np.int32)
+    birth = np.empty(cap, np.int32)
+    retire = np.empty(cap, np.int32)
+    prog = np.empty(cap, np.int32)
+    kind = np.empty(cap, np.int8)
+    link = np.empty(cap, np.int32)
+    head = np.full(M, -1, np.int32)
+    hc = np.zeros((P, L), np.int64)
+    trn = np.zeros((G, L), np.int64)
+    n = 0
+
+    # --- the population at the end of month -1 ---------------------------------------------
+    for p in range(P):
+        for l in range(L):
+            for _ in range(init_hc[p, l]):
+                if n >= cap:
+                    return OVERFLOW
+                a = age_months(st[AGE], staff_age[p])
+                prof[n] = p
+                place[n] = l
+                birth[n] = -1 - a
+                prog[n] = NO_PROGRAMME
+                retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
+                _schedule_staff(n, 0, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind, link, head)
+                hc[p, l] += 1
+                n += 1
+    for c in range(cohorts.shape[0]):
+        g, l, s, count = cohorts[c, 0], cohorts[c, 1], cohorts[c, 2], cohorts[c, 3]
+        for _ in range(count):
+            if n >= cap:
+                return OVERFLOW
+            a = age_months(st[AGE], entry_age[g])
+            _new_trainee(n, g, l, s, s - a, -1, st, prog_prod, prog_months, prog_q, prof, place, birth, prog, kind,
+                         link, head, M)
+            trn[g, l] += 1
+            if prog_tp[g] >= 0:
+                hc[prog_tp[g], l] += 1
+            n += 1
+
+    # --- months ----------------------------------------------------------------------------
+    for m in range(M):
+        i = head[m]
+        while i >= 0:
+            nxt = link[i]
+            p = prof[i]
+            l = place[i]
+            k = kind[i]
+            if k == EV_RETIRE or k == EV_LEAVE:
+                hc[p, l] -= 1
+                leave_out[m, p, l, RETIREMENT if k == EV_RETIRE else LEAVER] += 1
+            elif k == EV_ROTATE:
+                u = uniform(st[ROTATE])
+                l2 = 0
+                while l2 < L - 1 and rot_cdf[l, l2] <= u:
+                    l2 += 1
+                hc[p, l] -= 1
+                hc[p, l2] += 1
+                leave_out[m, p, l, ROTATION_OUT] += 1
+                join_out[m, p, l2, ROTATION_IN] += 1
+                place[i] = l2
+                _schedule_staff(i, m + 1, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind, link, head)
+            else:                                   # a trainee drops out or completes
+                g = prog[i]
+                tp = prog_tp[g]
+                trn[g, l] -= 1
+                if tp >= 0:
+                    hc[tp, l] -= 1
+                if k == EV_DROP:
+                    if tp >= 0:
+                        leave_out[m, tp, l, LEAVER] += 1
+                else:
+                    comp_out[m, g, l] += 1
+                    if tp >= 0:
+                        leave_out[m, tp, l, COMPLETED] += 1
+                    if uniform(st[EMPLOY]) < local[m, g, l]:
+                        p = prog_prod[g]
+                        prof[i] = p
+                        prog[i] = NO_PROGRAMME
+                        retire[i] = retirement_month(st[RETIRE], retire_cdf[p], birth[i], m - birth[i])
+                        _schedule_staff(i, m + 1, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind,
+                                        link, head)
+                        hc[p, l] += 1
+                        join_out[m, p, l, NEWLY_QUALIFIED] += 1
+            i = nxt
+
+        for p in range(P):                          # experienced hires, by source
+            for l in range(L):
+                for src in range(recruit.shape[3]):
+                    arrivals = poisson(st[RECRUIT], recruit[m, p, l, src])
+                    for _ in range(arrivals):
+                        if n >= cap:
+                            return OVERFLOW
+                        a = age_months(st[AGE], joiner_age[p])
+                        prof[n] = p
+                        place[n] = l
+                        birth[n] = m - a
+                        prog[n] = NO_PROGRAMME
+                        retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
+                        _schedule_staff(n, m + 1, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind,
+                                        link, head)
+                        n += 1
+                    hc[p, l] += arrivals
+                    join_out[m, p, l, 1 + src] += arrivals
+
+        for g in range(G):                          # starters
+            for l in range(L):
+                for _ in range(intake[m, g, l]):
+                    if n >= cap:
+                        return OVERFLOW
+                    a = age_months(st[AGE], entry_age[g])
+                    _new_trainee(n, g, l, m, m - a, m, st, prog_prod, prog_months, prog_q, prof, place, birth, prog,
+                                 kind, link, head, M)
+                    n += 1
+                trn[g, l] += intake[m, g, l]
+                if prog_tp[g] >= 0:
+                    hc[prog_tp[g], l] += intake[m, g, l]
+                    join_out[m, prog_tp[g], l, TRAINING_START] += intake[m, g, l]
+
+        hc_out[m] = hc
+        trn_out[m] = trn
+    return 0
+
+
+@njit(cache=True)
+def _push(i, t, ev, kind, link, head):
+    kind[i] = ev
+    link[i] = head[t]
+    head[t] = i
+
+
+@njit(cache=True)
+def _schedule_staff(i, m_from, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind, link, head):
+    """File staff member i under its next event month at or after ``m_from`` (none if past the horizon)."""
+    M = leave_h.shape[0]
+    p = prof[i]
+    l = place[i]
+    b = birth[i]
+    r = retire[i]
+    limit = r if r < M else M
+    e = exponential(st[LEAVE])
+    cum = 0.0
+    leave_at = limit
+    top = age_mult.shape[1] - 1
+    for t in range(m_from, limit):
+        age = (t - b) // 12
+        cum += leave_h[t, p, l] * age_mult[p, age if age < top else top]
+        if cum >= e:
+            leave_at = t
+            break
+    e = exponential(st[ROTATE])
+    cum = 0.0
+    for t in range(m_from, leave_at):
+        cum += rot_h[t, p, l]
+        if cum >= e:
+            _push(i, t, EV_ROTATE, kind, link, head)
+            return
+    if leave_at < limit:
+        _push(i, leave_at, EV_LEAVE, kind, link, head)
+    elif r < M:
+        _push(i, r, EV_RETIRE, kind, link, head)
+
+
+@njit(cache=True)
+def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q, prof, place, birth, prog, kind,
+                 link, head, M):
+    """A trainee who started at month ``started``; checks for dropout run from ``m_from``+1 on."""
+    prof[i] = prog_prod[g]
+    place[i] = l
+    birth[i] = b
+    prog[i] = g
+    finish = started + prog_months[g]
+    q = prog_q[g]
+    u = uniform(st[TRAIN])
+    if q > 0.0:
+        d = math.ceil(math.log(1.0 - u) / math.log(1.0 - q))
+        drop_at = m_from + (d if d >= 1 else 1)
+    else:
+        drop_at = finish + 1
+    if drop_at <= finish:
+        if drop_at < M:
+            _push(i, drop_at, EV_DROP, kind, link, head)
+    elif finish < M:
+        _push(i, finish, EV_COMPLETE, kind, link, head)
+
+
+@njit(parallel=True, cache=True)
+def run_replicates(states, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
+                   prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
+                   hc_out, join_out, leave_out, trn_out, comp_out, status):
+    for r in prange(states.shape[0]):
+        st = states[r].copy()
+        status[r] = one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc,
+                                  rot_cdf, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts,
+                                  cap, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r])

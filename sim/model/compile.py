@@ -1,0 +1,185 @@
+"""Compile a validated scenario into plan tensors; levers then transform those arrays.
+
+Everything here is deterministic: the random parts (ages, who leaves when) belong to the engines.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+from ..scenario.types import month_index
+from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, RECRUIT_SOURCES, Plan
+
+
+def series(value, start: str, months: int) -> np.ndarray:
+    """A constant or year table as a monthly array; a year's value holds from April of that year."""
+    if not isinstance(value, dict):
+        return np.full(months, float(value))
+    y0, m0 = map(int, start.split("-"))
+    absolute = y0 * 12 + (m0 - 1) + np.arange(months)           # months since year 0
+    years = sorted(value)
+    out = np.full(months, float(value[years[0]]))
+    for y in years[1:]:
+        out[absolute >= y * 12 + 3] = value[y]
+    return out
+
+
+def monthly_hazard(annual: np.ndarray) -> np.ndarray:
+    """Hazard per month for an annual probability: -log(1-p)/12, i.e. p_month = 1-(1-p)**(1/12)."""
+    return -np.log1p(-np.minimum(annual, 1 - 1e-12)) / 12.0
+
+
+def split(total: float, weights: np.ndarray) -> np.ndarray:
+    """Whole numbers summing to round(total), shared by weight (largest remainder)."""
+    n = int(round(total))
+    w = np.asarray(weights, float)
+    if n <= 0 or w.sum() <= 0:
+        return np.zeros(len(w), np.int64)
+    exact = n * w / w.sum()
+    out = np.floor(exact).astype(np.int64)
+    rest = n - out.sum()
+    if rest:
+        order = np.argsort(-(exact - out), kind="stable")
+        out[order[:rest]] += 1
+    return out
+
+
+def retirement_cdf(mean: float, sd: float) -> np.ndarray:
+    """P(retirement age in months <= a) for a = 0..MAX_AGE_MONTHS; everyone retired by 80."""
+    a = np.arange(MAX_AGE_MONTHS + 1)
+    cdf = ndtr(((a + 1) / 12.0 - mean) / sd)
+    cdf[a >= FORCED_RETIREMENT_YEARS * 12 - 1] = 1.0
+    return cdf
+
+
+def _age_row(d) -> list[float]:
+    return [d.mean, d.sd, d.min, d.max]
+
+
+def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
+    s = scenario
+    M = s.years * 12
+    table = s.geography.place_table()
+    places = [p for p, _, _ in table]
+    pop = np.array([n for _, _, n in table], float)
+    L, profs, progs = len(places), list(s.professions), list(s.programmes)
+    P, G = len(profs), len(progs)
+    ser = lambda v: series(v, s.start, M)  # noqa: E731
+    share = pop / pop.sum()
+
+    leave = np.zeros((M, P, L))
+    rot = np.zeros((M, P, L))
+    recruit = np.zeros((M, P, L, len(RECRUIT_SOURCES)))
+    fte = np.zeros((M, P, L))
+    sick = np.zeros((M, P, L))
+    cost = np.zeros((M, P, L))
+    age_mult = np.ones((P, 101))
+    retire = np.zeros((P, MAX_AGE_MONTHS + 1))
+    staff_age = np.zeros((P, 4))
+    joiner_age = np.zeros((P, 4))
+    init_hc = np.zeros((P, L), np.int64)
+    growth = np.zeros((M, P))
+
+    ics_of = [i for _, i, _ in table]
+    rot_cdf = np.zeros((L, L))
+    for l in range(L):
+        w = np.array([pop[k] if (k != l and ics_of[k] == ics_of[l]) else 0.0 for k in range(L)])
+        if w.sum() > 0:
+            rot_cdf[l] = np.cumsum(w) / w.sum()
+    can_rotate = rot_cdf[:, -1] > 0
+
+    for i, (name, p) in enumerate(s.professions.items()):
+        leave[:, i, :] = monthly_hazard(ser(p.leave_rate))[:, None]
+        rot[:, i, :] = monthly_hazard(ser(p.rotation_rate))[:, None] * can_rotate[None, :]
+        for k, src in enumerate(RECRUIT_SOURCES):
+            decided = ser(getattr(p.recruitment, src)) / 12.0
+            lag = p.recruitment.time_to_hire_months
+            arrivals = np.concatenate([np.full(lag, decided[0]), decided])[:M]
+            recruit[:, i, :, k] = arrivals[:, None] * share[None, :]
+        fte[:, i, :] = p.fte_per_head
+        sick[:, i, :] = ser(p.sickness_absence)[:, None]
+        cost[:, i, :] = ser(p.cost_per_fte)[:, None]
+        if p.leave_rate_by_age:
+            for a0, k in sorted(p.leave_rate_by_age.items()):
+                age_mult[i, a0:] = k
+        retire[i] = retirement_cdf(p.retirement_age.mean, p.retirement_age.sd)
+        staff_age[i] = _age_row(p.age)
+        joiner_age[i] = _age_row(p.joiner_age or p.age)
+        if isinstance(p.headcount, dict):
+            init_hc[i] = [p.headcount[x] for x in places]
+        else:
+            init_hc[i] = split(p.headcount, pop)
+        growth[:, i] = ser(p.demand.growth)
+
+    prog_produces = np.array([profs.index(g.produces) for g in s.programmes.values()], np.int64)
+    prog_trainee = np.array([profs.index(g.trainee_profession) if g.in_service else -1
+                             for g in s.programmes.values()], np.int64)
+    prog_months = np.array([round(g.years * 12) for g in s.programmes.values()], np.int64)
+    dropout = np.array([1 - (1 - g.attrition) ** (1 / m) for g, m in zip(s.programmes.values(), prog_months)])
+    entry_age = np.array([_age_row(g.entry_age) for g in s.programmes.values()]).reshape(G, 4)
+    intake = np.zeros((M, G, L))
+    local = np.zeros((M, G, L))
+    trainee_cost = np.zeros((M, G))
+    cohorts = []
+    m0 = int(s.start.split("-")[1])
+    calendar_month = (m0 - 1 + np.arange(M)) % 12 + 1
+    for j, g in enumerate(s.programmes.values()):
+        gshare = share if g.places is None else np.array([g.places.get(x, 0.0) for x in places])
+        gshare = gshare / gshare.sum()
+        per_year = ser(g.intake)
+        intake[:, j, :] = np.where(calendar_month == g.intake_month, per_year, 0.0)[:, None] * gshare[None, :]
+        local[:, j, :] = ser(g.local_employment)[:, None]
+        trainee_cost[:, j] = ser(g.cost_per_trainee_year)
+        if g.pipeline_at_start == "steady":
+            first_intake = (g.intake_month - m0) % 12 - 12     # the last intake before the start
+            # cohorts that started at months s < 0 and are still training at the end of month -1
+            for start in range(first_intake, -prog_months[j] - 1, -12):
+                survivors = per_year[0] * (1 - dropout[j]) ** (-1 - start)
+                for l, n in enumerate(split(survivors, gshare)):
+                    if n:
+                        cohorts.append((j, l, start, n))
+
+    init_cohorts = np.array(cohorts, np.int64).reshape(-1, 4)
+    # demand and funded posts (the base-year gap comes from the vacancy rate, never assumed zero)
+    staff_fte0 = init_hc * fte[0]
+    for j, l, _, n in init_cohorts:
+        if prog_trainee[j] >= 0:
+            staff_fte0[prog_trainee[j], l] += n * fte[0, prog_trainee[j], l]
+    vac = np.array([p.vacancy_rate for p in s.professions.values()])
+    funded0 = staff_fte0 / (1 - vac)[:, None]
+    ratio = np.array([p.demand.fte_per_1000_population if p.demand.fte_per_1000_population is not None else np.nan
+                      for p in s.professions.values()])
+    demand0 = np.where(np.isnan(ratio)[:, None], funded0, np.nan_to_num(ratio)[:, None] * pop[None, :] / 1000.0)
+    factor = np.cumprod(np.vstack([np.ones((1, P)), (1 + growth[1:]) ** (1 / 12)]), axis=0)   # [M, P]
+    demand = demand0[None] * factor[:, :, None]
+    funded = funded0[None] * factor[:, :, None]
+
+    plan = Plan(
+        scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
+        place_region=[s.geography.region] * L, programmes=progs,
+        leave_hazard=leave, rotation_hazard=rot, recruit_rate=recruit, fte_per_head=fte, sickness=sick,
+        cost_per_fte=cost, demand_fte=demand, funded_posts=funded, leave_age_mult=age_mult,
+        retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
+        rotation_cdf=rot_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,
+        prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake,
+        local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
+    )
+    if apply_levers:
+        for lever in s.levers:
+            lever.apply(plan, s)
+            plan.levers.append(lever)
+    # starters are people: whole numbers per month and programme, shared across places
+    whole = np.zeros((M, G, L), np.int64)
+    for t, j in zip(*np.nonzero(plan.intake.sum(axis=2) > 0)):
+        whole[t, j] = split(plan.intake[t, j].sum(), plan.intake[t, j])
+    plan.intake = whole
+    return plan
+
+
+def horizon_end(start: str, years: int) -> str:
+    y0, m0 = map(int, start.split("-"))
+    last = y0 * 12 + m0 - 1 + years * 12 - 1
+    return f"{last // 12:04d}-{last % 12 + 1:02d}"
+
+
+__all__ = ["compile_plan", "series", "monthly_hazard", "split", "retirement_cdf", "month_index", "horizon_end"]

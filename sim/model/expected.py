@@ -1,0 +1,103 @@
+"""The deterministic mean-field projection: the expected value of the kernel's process.
+
+Same plan tensors, same order of events within a month (retirement, then leaving, then rotation;
+then hires and starters), tracked on a grid of ages in months, so the Monte Carlo mean must match it
+within sampling error. It is also the instant preview behind ``sim.expected``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+from .plan import MAX_AGE_MONTHS, REASONS, SOURCES, Plan
+
+AGES = MAX_AGE_MONTHS + 2
+_R = {r: i for i, r in enumerate(REASONS)}
+_S = {s: i for i, s in enumerate(SOURCES)}
+
+
+def age_pmf(mean: float, sd: float, lo: float, hi: float) -> np.ndarray:
+    """P(age in months = a) when age in years ~ Normal(mean, sd) truncated to [lo, hi), a = floor(12·age)."""
+    a = np.arange(AGES)
+    left = np.clip(a / 12.0, lo, hi)
+    right = np.clip((a + 1) / 12.0, lo, hi)
+    mass = ndtr((right - mean) / sd) - ndtr((left - mean) / sd)
+    return mass / mass.sum()
+
+
+def retirement_hazard(cdf: np.ndarray) -> np.ndarray:
+    """P(retire at age-month a | not retired by a-1), on the AGES grid."""
+    g = np.concatenate([cdf, np.ones(AGES - len(cdf))])
+    prev = np.concatenate([[0.0], g[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = np.where(prev >= 1.0, 1.0, (g - prev) / (1.0 - prev))
+    return h
+
+
+def project(plan: Plan) -> dict[str, np.ndarray]:
+    """Expected raw counts (floats, no replicate dimension), as the engines return them."""
+    M, P, L = plan.shape
+    G = len(plan.programmes)
+    year_of_age = np.minimum(np.arange(AGES) // 12, plan.leave_age_mult.shape[1] - 1)
+    mult = plan.leave_age_mult[:, year_of_age]                                  # [P, AGES]
+    ret_h = np.stack([retirement_hazard(plan.retire_cdf[p]) for p in range(P)])  # [P, AGES]
+    staff_pmf = np.stack([age_pmf(*plan.staff_age[p]) for p in range(P)])
+    joiner_pmf = np.stack([age_pmf(*plan.joiner_age[p]) for p in range(P)])
+    entry_pmf = np.stack([age_pmf(*plan.prog_entry_age[g]) for g in range(G)]).reshape(G, AGES)
+    dest = np.diff(np.concatenate([np.zeros((L, 1)), plan.rotation_cdf], axis=1), axis=1)  # [L, L2]
+
+    out = {
+        "headcount": np.zeros((M, P, L)), "joiners": np.zeros((M, P, L, len(SOURCES))),
+        "leavers": np.zeros((M, P, L, len(REASONS))), "trainees": np.zeros((M, G, L)),
+        "completions": np.zeros((M, G, L)),
+    }
+    stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]            # [P, L, AGES] at end of month -1
+    cohorts = {(int(g), int(l), int(s)): float(n) for g, l, s, n in plan.init_cohorts}
+
+    for m in range(M):
+        stock = np.concatenate([np.zeros((P, L, 1)), stock[:, :, :-1]], axis=2)   # a month older
+        retired = stock * ret_h[:, None, :]
+        stock = stock - retired
+        left = stock * (1.0 - np.exp(-plan.leave_hazard[m][:, :, None] * mult[:, None, :]))
+        stock = stock - left
+        moved = stock * (1.0 - np.exp(-plan.rotation_hazard[m]))[:, :, None]
+        stock = stock - moved + np.einsum("pla,lk->pka", moved, dest)
+        out["leavers"][m, :, :, _R["retirement"]] = retired.sum(-1)
+        out["leavers"][m, :, :, _R["leaver"]] = left.sum(-1)
+        out["leavers"][m, :, :, _R["rotation_out"]] = moved.sum(-1)
+        out["joiners"][m, :, :, _S["rotation_in"]] = np.einsum("pl,lk->pk", moved.sum(-1), dest)
+
+        for key in list(cohorts):
+            g, l, s = key
+            tp, finish = plan.prog_trainee_prof[g], s + plan.prog_months[g]
+            dropped = cohorts[key] * plan.prog_dropout[g]
+            cohorts[key] -= dropped
+            if tp >= 0:
+                out["leavers"][m, tp, l, _R["leaver"]] += dropped
+            if m == finish:
+                done = cohorts.pop(key)
+                out["completions"][m, g, l] += done
+                if tp >= 0:
+                    out["leavers"][m, tp, l, _R["completed_training"]] += done
+                hired = done * plan.local_employment[m, g, l]
+                p = plan.prog_produces[g]
+                ages = np.concatenate([np.zeros(plan.prog_months[g]), entry_pmf[g, :AGES - plan.prog_months[g]]])
+                stock[p, l] += hired * ages
+                out["joiners"][m, p, l, _S["newly_qualified"]] += hired
+
+        hires = plan.recruit_rate[m]                                              # [P, L, 3]
+        stock = stock + hires.sum(-1)[:, :, None] * joiner_pmf[:, None, :]
+        out["joiners"][m, :, :, 1:4] += hires
+
+        for g, l in zip(*np.nonzero(plan.intake[m])):
+            cohorts[(int(g), int(l), m)] = float(plan.intake[m, g, l])
+            tp = plan.prog_trainee_prof[g]
+            if tp >= 0:
+                out["joiners"][m, tp, l, _S["training_start"]] += plan.intake[m, g, l]
+
+        out["headcount"][m] = stock.sum(-1)
+        for (g, l, _), n in cohorts.items():
+            out["trainees"][m, g, l] += n
+            if plan.prog_trainee_prof[g] >= 0:
+                out["headcount"][m, plan.prog_trainee_prof[g], l] += n
+    return out

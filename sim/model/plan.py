@@ -1,0 +1,80 @@
+"""Plan tensors: the scenario as plain arrays over months × profession × place × ….
+
+Both engines and the mean-field projection read only this object; levers transform its arrays.
+Monthly probabilities come from annual ones exactly (``1-(1-p)**(1/12)``) and are stored as
+hazards (``-log(1-p)``) so multipliers act on the hazard, as in proportional-hazards models.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SOURCES = ("newly_qualified", "international", "return_to_practice", "domestic", "rotation_in", "training_start")
+REASONS = ("retirement", "leaver", "rotation_out", "completed_training")
+RECRUIT_SOURCES = ("international", "return_to_practice", "domestic")
+COST_KINDS = ("staff", "agency_bank", "training", "levers")
+MAX_AGE_MONTHS = 100 * 12  # age grid for retirement and the mean-field projection
+FORCED_RETIREMENT_YEARS = 80
+
+
+@dataclass
+class Plan:
+    # labels
+    scenario_name: str
+    start: str                      # YYYY-MM
+    months: int
+    professions: list[str]
+    places: list[str]
+    place_ics: list[str]
+    place_region: list[str]
+    programmes: list[str]
+    # staff flows, [month, profession, place]
+    leave_hazard: np.ndarray        # monthly hazard of leaving
+    rotation_hazard: np.ndarray     # monthly hazard of moving place
+    recruit_rate: np.ndarray        # [M, P, L, 3] expected arrivals per month by source (after time to hire)
+    fte_per_head: np.ndarray
+    sickness: np.ndarray
+    cost_per_fte: np.ndarray        # £ per FTE per year
+    demand_fte: np.ndarray
+    funded_posts: np.ndarray
+    # per profession
+    leave_age_mult: np.ndarray      # [P, 101] hazard multiplier by age in years
+    retire_cdf: np.ndarray          # [P, MAX_AGE_MONTHS+1] P(retirement age-month <= a)
+    staff_age: np.ndarray           # [P, 4] mean, sd, min, max (years)
+    joiner_age: np.ndarray          # [P, 4]
+    init_headcount: np.ndarray      # [P, L] int
+    # rotation destinations: cumulative weights [L, L] over places in the same ICS
+    rotation_cdf: np.ndarray
+    # programmes
+    prog_produces: np.ndarray       # [G] profession index
+    prog_trainee_prof: np.ndarray   # [G] profession index of in-service trainees, -1 if none
+    prog_months: np.ndarray         # [G] programme length in months
+    prog_dropout: np.ndarray        # [G] monthly dropout probability
+    prog_entry_age: np.ndarray      # [G, 4]
+    intake: np.ndarray              # [M, G, L] int starters in the month
+    local_employment: np.ndarray    # [M, G, L] probability a completer takes a local post
+    cost_per_trainee: np.ndarray    # [M, G] £ per trainee per year
+    init_cohorts: np.ndarray        # [K, 4] int rows (programme, place, start month (<0), count)
+    levers: list = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.months, len(self.professions), len(self.places)
+
+    def month_dates(self) -> np.ndarray:
+        return np.arange(np.datetime64(self.start, "M"), np.datetime64(self.start, "M") + self.months).astype(
+            "datetime64[ns]")
+
+    def kernel_arrays(self) -> tuple:
+        """The arrays the kernel takes, in its argument order, as contiguous numpy arrays."""
+        c = np.ascontiguousarray
+        return (c(self.leave_hazard, dtype=np.float64), c(self.rotation_hazard, dtype=np.float64),
+                c(self.recruit_rate, dtype=np.float64), c(self.leave_age_mult, dtype=np.float64),
+                c(self.retire_cdf, dtype=np.float64), c(self.staff_age, dtype=np.float64),
+                c(self.joiner_age, dtype=np.float64), c(self.init_headcount, dtype=np.int64),
+                c(self.rotation_cdf, dtype=np.float64), c(self.prog_produces, dtype=np.int64),
+                c(self.prog_trainee_prof, dtype=np.int64), c(self.prog_months, dtype=np.int64),
+                c(self.prog_dropout, dtype=np.float64), c(self.prog_entry_age, dtype=np.float64),
+                c(self.intake, dtype=np.int64), c(self.local_employment, dtype=np.float64),
+                c(self.init_cohorts, dtype=np.int64))

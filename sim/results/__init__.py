@@ -1,0 +1,1 @@
+"""The results dataset: schema, summary and storage."""

@@ -1,0 +1,106 @@
+"""The one results schema (SPEC §4), built from an engine's raw counts and the plan tensors.
+
+Engines return only what is random (headcount, joiners, leavers, trainees, completions); everything
+derived from them (FTE, effective FTE, demand, gap, vacancies, cost) is computed here, once, so both
+engines and the mean-field projection give the same variables with the same meaning.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import xarray as xr
+
+from ..model.plan import COST_KINDS, REASONS, SOURCES, Plan
+
+UNITS = {
+    "headcount": "people", "fte": "FTE", "effective_fte": "FTE", "joiners": "people per month",
+    "leavers": "people per month", "trainees": "people", "completions": "people per month",
+    "demand_fte": "FTE", "funded_posts": "FTE", "gap_fte": "FTE", "vacancies": "FTE", "cost": "GBP per month",
+}
+DESCRIPTIONS = {
+    "headcount": "staff in post at the end of the month (in-service trainees included in their staff group)",
+    "fte": "contracted FTE of staff in post",
+    "effective_fte": "FTE after sickness absence",
+    "joiners": "joiners in the month, by source",
+    "leavers": "leavers in the month, by reason",
+    "trainees": "in training at the end of the month",
+    "completions": "trainees completing in the month",
+    "demand_fte": "required FTE (box 1; definition in attribute demand_definition)",
+    "funded_posts": "funded establishment",
+    "gap_fte": "demand_fte - effective_fte (positive = shortfall)",
+    "vacancies": "funded posts unfilled: max(funded_posts - fte, 0)",
+    "cost": "spend in the month by kind (agency_bank is not modelled yet and is zero)",
+}
+STOCKS = ("headcount", "fte", "effective_fte", "trainees", "demand_fte", "funded_posts", "gap_fte", "vacancies")
+FLOWS = ("joiners", "leavers", "completions", "cost")
+
+
+def derived(plan: Plan, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """All SPEC §4 variables as arrays; raw arrays may have leading replicate dims or not."""
+    hc = raw["headcount"]
+    fte = hc * plan.fte_per_head
+    eff = fte * (1.0 - plan.sickness)
+    demand = np.broadcast_to(plan.demand_fte, hc.shape)
+    funded = np.broadcast_to(plan.funded_posts, hc.shape)
+    staff_cost = (fte * plan.cost_per_fte / 12.0).sum(axis=(-1, -2))
+    training_cost = (raw["trainees"].sum(axis=-1) * plan.cost_per_trainee / 12.0).sum(axis=-1)
+    lever_cost = np.zeros_like(staff_cost)
+    for lever in plan.levers:
+        lever_cost = lever_cost + lever.cost(plan, hc)
+    cost = np.stack([staff_cost, np.zeros_like(staff_cost), training_cost, lever_cost], axis=-1)
+    return {
+        "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
+        "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
+        "completions": raw["completions"], "demand_fte": demand.astype(np.float32),
+        "funded_posts": funded.astype(np.float32), "gap_fte": (demand - eff).astype(np.float32),
+        "vacancies": np.maximum(funded - fte, 0).astype(np.float32), "cost": cost,
+    }
+
+
+def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int) -> dict[str, np.ndarray]:
+    """Coarsen months to quarters or years: stocks at the period's last month, flows summed."""
+    if every == "month":
+        return values
+    k = {"quarter": 3, "year": 12}[every]
+    out = {}
+    for name, a in values.items():
+        M = a.shape[time_axis]
+        shaped = a.reshape(a.shape[:time_axis] + (M // k, k) + a.shape[time_axis + 1:])
+        out[name] = shaped.take(k - 1, axis=time_axis + 1) if name in STOCKS else shaped.sum(axis=time_axis + 1)
+    return out
+
+
+DIMS = {
+    "headcount": ("time", "profession", "place"), "fte": ("time", "profession", "place"),
+    "effective_fte": ("time", "profession", "place"), "joiners": ("time", "profession", "place", "source"),
+    "leavers": ("time", "profession", "place", "reason"), "trainees": ("time", "programme", "place"),
+    "completions": ("time", "programme", "place"), "demand_fte": ("time", "profession", "place"),
+    "funded_posts": ("time", "profession", "place"), "gap_fte": ("time", "profession", "place"),
+    "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
+}
+
+
+def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = "month", replicates=None,
+                  attrs: dict | None = None) -> xr.Dataset:
+    """An xarray Dataset of SPEC §4 from (aggregated) arrays; ``replicates`` None for the mean field."""
+    lead = ("replicate",) if replicates is not None else ()
+    step = {"month": 1, "quarter": 3, "year": 12}[every]
+    coords = {
+        "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
+        "profession": list(plan.professions), "place": list(plan.places),
+        "ics": ("place", list(plan.place_ics)), "region": ("place", list(plan.place_region)),
+        "programme": list(plan.programmes), "source": list(SOURCES), "reason": list(REASONS),
+        "kind": list(COST_KINDS),
+    }
+    if replicates is not None:
+        coords["replicate"] = np.asarray(replicates, np.int64)
+    data = {}
+    for name, dims in DIMS.items():
+        data[name] = (lead + dims, values[name], {"units": UNITS[name], "description": DESCRIPTIONS[name]})
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(attrs or {})
+    ds.attrs.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    ds.attrs["time_step"] = every
+    ds.attrs["stocks_at"] = "end of each period; flows are totals within it"
+    return ds

@@ -1,0 +1,148 @@
+"""Load a scenario from YAML or a dict into a validated, frozen object, or explain every problem."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import yaml
+from pydantic import Field, ValidationError, create_model, model_validator
+
+from .references import reference_problems
+from .schema import ScenarioBase
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``problems`` holds one (field path, message) per problem."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str = "scenario"):
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"{self.source}: {path or '(top level)'}: {msg}" for path, msg in self.problems]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that refuses a key given twice in one mapping (PyYAML silently keeps the last)."""
+
+
+def _no_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+@lru_cache(maxsize=4)
+def _scenario_model(lever_names: tuple[str, ...]):
+    from ..levers import registry
+
+    classes = [registry()[n] for n in lever_names]
+    item = Annotated[Union[tuple(classes)], Field(discriminator="lever")] if classes else dict
+
+    def _references(self):
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("\n".join(f"{p}\t{m}" for p, m in problems))
+        return self
+
+    return create_model(
+        "Scenario", __base__=ScenarioBase,
+        __validators__={"_references": model_validator(mode="after")(_references)},
+        levers=(list[item], Field([], description="the action plan: lever plugin instances")),
+    )
+
+
+def scenario_model():
+    """The Scenario model class for the levers registered now."""
+    from ..levers import registry
+
+    return _scenario_model(tuple(sorted(registry())))
+
+
+def _path(loc: tuple) -> str:
+    return ".".join(str(x) for x in loc)
+
+
+def _problems(err: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = tuple(x for x in e["loc"])
+        # a discriminated union adds the lever name as a path step: drop it, the index says where
+        if len(loc) >= 3 and loc[0] == "levers" and isinstance(loc[1], int) and isinstance(loc[2], str) \
+                and loc[2] not in ("lever",):
+            from ..levers import registry
+            if loc[2] in registry():
+                loc = loc[:2] + loc[3:]
+        msg = e["msg"]
+        if e["type"] == "value_error" and "\t" in msg:       # reference problems, one per line
+            for line in msg.removeprefix("Value error, ").split("\n"):
+                p, m = line.split("\t", 1)
+                out.append((p, m))
+            continue
+        msg = msg.removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the scenario format; check the spelling)"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        elif e["type"] == "union_tag_invalid":
+            from ..levers import registry
+            msg = f"unknown lever {e['input'].get('lever')!r}; registered levers: {', '.join(sorted(registry()))}" \
+                if isinstance(e.get("input"), dict) else msg
+        elif e["type"] == "union_tag_not_found":
+            msg = "each lever needs 'lever: NAME'; see `wfsim levers`"
+        out.append((_path(loc), msg))
+    return out
+
+
+def read_yaml(path: str | Path) -> Any:
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError([("", f"file not found: {p}")], str(p))
+    if p.is_dir():
+        raise ScenarioError([("", f"{p} is a folder, not a scenario file")], str(p))
+    try:
+        return yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ScenarioError([("", f"not valid YAML: {where}{problem}")], str(p)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([("", "not a text file (UTF-8 expected)")], str(p)) from None
+
+
+def load_scenario(source, *, name: str | None = None):
+    """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is)."""
+    model = scenario_model()
+    if isinstance(source, model):
+        return source
+    label = name or (str(source) if isinstance(source, (str, Path)) else "scenario")
+    data = read_yaml(source) if isinstance(source, (str, Path)) else source
+    if not isinstance(data, dict):
+        raise ScenarioError([("", f"a scenario is a mapping of keys (name, start, years, …); got "
+                                  f"{type(data).__name__}")], label)
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(_problems(e), label) from None
+
+
+def scenario_dict(scenario) -> dict:
+    """The resolved scenario as plain JSON-ready data (aliases as written in YAML)."""
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def scenario_sha256(scenario) -> str:
+    text = json.dumps(scenario_dict(scenario), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,184 @@
+"""The scenario format: pydantic models of geography, professions, programmes and levers.
+
+Structure is checked field by field here; references between sections (a programme producing an
+unknown profession, a lever naming an unknown place, a date beyond the horizon) are checked in
+``references.py`` so that every problem in a file is reported at once.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth, Rate
+
+def _headcount(v):
+    def ok(x):
+        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+    if ok(v) or (isinstance(v, dict) and v and all(isinstance(k, str) and ok(x) for k, x in v.items())):
+        return v
+    raise PydanticCustomError("headcount", "expected a whole number of people ≥ 0, or a mapping "
+                              "{place: whole number ≥ 0}; got {v}", {"v": repr(v)})
+
+
+Headcount = Annotated[int | dict[str, int], PlainValidator(_headcount), WithJsonSchema({
+    "description": "people: a whole number, or {place: number}",
+    "anyOf": [{"type": "integer", "minimum": 0},
+              {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "minProperties": 1}]})]
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case identifier")]
+
+
+class AgeDistribution(Model):
+    """Ages of a group as a normal distribution truncated to [min, max] (years)."""
+
+    mean: Number(0, 100, "years")
+    sd: Number(0.1, 50, "years")
+    min: Number(0, 100, "years") = 16
+    max: Number(0, 100, "years") = 75
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        if not self.min <= self.mean <= self.max:
+            raise ValueError(f"mean ({self.mean:g}) must lie between min and max")
+        return self
+
+
+class RetirementAge(Model):
+    """Age at retirement, normal; nobody works past 80."""
+
+    mean: Number(40, 80, "years")
+    sd: Number(0.1, 15, "years") = 3
+
+
+class Recruitment(Model):
+    """Experienced hires per year by source, arriving ``time_to_hire_months`` after the decision."""
+
+    international: FlowSeries = 0.0
+    return_to_practice: FlowSeries = 0.0
+    domestic: FlowSeries = 0.0
+    time_to_hire_months: Annotated[int, Field(ge=0, le=24, strict=True)] = 0
+
+
+class SimpleDemand(Model):
+    """Required FTE per 1,000 population, growing per head each year (the shorthand demand form).
+
+    Without ``fte_per_1000_population`` the funded establishment at the start is the demand
+    (staff FTE / (1 - vacancy_rate)): the "establishment" definition of demand.
+    """
+
+    fte_per_1000_population: Number(0, None, "FTE per 1,000 population") | None = None
+    growth: Series(-0.5, 1, "annual growth in need per head") = 0.0
+
+
+class Profession(Model):
+    """A staff group (the profession lens)."""
+
+    label: str | None = None
+    headcount: Headcount = Field(
+        description="staff in post at the start, excluding in-service trainees: a total split across places "
+        "by population, or a mapping {place: headcount}")
+    fte_per_head: Number(0.01, 1.5, "FTE per person") = 1.0
+    age: AgeDistribution
+    joiner_age: AgeDistribution | None = Field(
+        None, description="ages of experienced hires; default: the age distribution of staff in post")
+    leave_rate: RateSeries = Field(description="annual probability of leaving for reasons other than retirement")
+    leave_rate_by_age: dict[Annotated[int, Field(ge=0, le=100)], Number(0, 10, "hazard multiplier")] | None = Field(
+        None, description="multiplier on the leaving hazard from each age upwards, e.g. {21: 1.4, 30: 1.0, 55: 1.2}")
+    retirement_age: RetirementAge
+    rotation_rate: RateSeries = Field(0.0, description="annual probability of moving to another place in the ICS")
+    sickness_absence: RateSeries = Field(0.0, description="share of FTE lost to sickness absence")
+    cost_per_fte: Series(0, None, "£ per FTE per year, with on-costs") = 0.0
+    vacancy_rate: Number(0, 0.95, "share of funded posts unfilled at the start") = 0.0
+    recruitment: Recruitment = Recruitment()
+    demand: SimpleDemand = SimpleDemand()
+
+
+class Programme(Model):
+    """An education or training pipeline into a profession."""
+
+    produces: Name
+    years: Number(1 / 12, 12, "years")
+    intake: FlowSeries = Field(description="starters per year, all places together")
+    intake_month: Annotated[int, Field(ge=1, le=12, strict=True)] = 9
+    attrition: Rate = Field(0.0, description="share of starters who do not complete")
+    local_employment: RateSeries = Field(1.0, description="share of completers who take a post in this ICS")
+    in_service: bool = Field(False, description="trainees are employed staff while they train")
+    trainee_profession: Name | None = Field(
+        None, description="profession whose headcount and FTE in-service trainees count in (required when in_service)")
+    cost_per_trainee_year: Series(0, None, "£ per trainee per year") = 0.0
+    entry_age: AgeDistribution = AgeDistribution(mean=22, sd=4, min=18, max=50)
+    places: dict[str, Number(0, None, "share")] | None = Field(
+        None, description="share of intake by place; default: by population")
+    pipeline_at_start: Literal["steady", "empty"] = Field(
+        "steady", description="steady: cohorts already in training as if the first intake had run for years; "
+        "empty: no trainees at the start")
+
+    @model_validator(mode="after")
+    def _in_service(self):
+        if self.in_service and self.trainee_profession is None:
+            raise ValueError("in_service programmes need trainee_profession (the staff group trainees count in)")
+        if not self.in_service and self.trainee_profession is not None:
+            raise ValueError("trainee_profession is only allowed when in_service is true")
+        if abs(self.years * 12 - round(self.years * 12)) > 1e-9:
+            raise ValueError(f"years must be a whole number of months; got {self.years:g}")
+        return self
+
+
+class Place(Model):
+    name: str = Field(min_length=1)
+    population: Annotated[int, Field(gt=0, strict=True)]
+
+
+class ICS(Model):
+    name: str = Field(min_length=1)
+    places: list[Place] = Field(min_length=1)
+
+
+class Geography(Model):
+    """Region → ICSs → places. Give either ``ics`` + ``places`` (one ICS) or ``icss`` (several)."""
+
+    region: str = Field(min_length=1)
+    ics: str | None = None
+    places: list[Place] | None = None
+    icss: list[ICS] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        single = self.ics is not None or self.places is not None
+        if single and self.icss is not None:
+            raise ValueError("give either ics + places (one ICS) or icss (several ICSs), not both")
+        if self.icss is None and (self.ics is None or self.places is None):
+            raise ValueError("give ics and places (one ICS), or icss: [{name, places}] (several ICSs)")
+        names = [p.name for i in self.systems for p in i.places]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"place names must be unique across the region; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def systems(self) -> list[ICS]:
+        if self.icss is not None:
+            return list(self.icss)
+        return [ICS(name=self.ics, places=self.places)]
+
+    def place_table(self) -> list[tuple[str, str, int]]:
+        """(place, ics, population) for every place, in order."""
+        return [(p.name, i.name, p.population) for i in self.systems for p in i.places]
+
+
+class ScenarioBase(Model):
+    """Everything in a scenario except the lever list, whose item type comes from the registry."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="used in output file names")
+    description: str = ""
+    start: YearMonth
+    years: Annotated[int, Field(ge=1, le=50, strict=True)]
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    replicates: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100
+    geography: Geography
+    professions: dict[Name, Profession] = Field(min_length=1)
+    programmes: dict[Name, Programme] = {}

@@ -1,0 +1,122 @@
+"""Field types shared by the scenario models: dates, rates and year-by-year tables.
+
+A plan changes over time, so every flow or rate a planner may vary is a *series*: a constant, or a
+year table ``{2026: 850, 2028: 1000}`` whose values hold from April of their year (the first also
+from the start). The validators here give one plain message per problem, naming what is allowed.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+
+class Model(BaseModel):
+    """Base of every config model: frozen, strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+_YM = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _year_month(v: Any) -> str:
+    if not isinstance(v, str) or not _YM.match(v):
+        raise PydanticCustomError("year_month", "expected a month as YYYY-MM, e.g. 2027-09; got {v}", {"v": repr(v)})
+    return v
+
+
+YearMonth = Annotated[
+    str,
+    PlainValidator(_year_month),
+    WithJsonSchema({"type": "string", "pattern": _YM.pattern, "description": "a month, YYYY-MM"}),
+]
+
+
+def month_index(start: str, when: str) -> int:
+    """Months from ``start`` to ``when`` (both YYYY-MM)."""
+    y0, m0 = map(int, start.split("-"))
+    y1, m1 = map(int, when.split("-"))
+    return (y1 - y0) * 12 + (m1 - m0)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _bounded(lo: float | None, hi: float | None, what: str):
+    def check(v: Any) -> float:
+        if not _is_number(v):
+            raise PydanticCustomError("number", "expected {what}; got {v}", {"what": what, "v": repr(v)})
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise PydanticCustomError("range", "expected {what}; got {v}", {"what": what, "v": repr(v)})
+        return float(v)
+
+    return check
+
+
+def _range_text(lo: float | None, hi: float | None, unit: str) -> str:
+    if lo is not None and hi is not None:
+        return f"a number from {lo:g} to {hi:g} ({unit})"
+    if lo is not None:
+        return f"a number ≥ {lo:g} ({unit})"
+    return f"a number ({unit})"
+
+
+def Number(lo: float | None = None, hi: float | None = None, unit: str = "", description: str = ""):
+    """A finite number within [lo, hi]; booleans and strings are refused, never coerced."""
+    what = _range_text(lo, hi, unit)
+    schema: dict[str, Any] = {"type": "number", "description": description or what}
+    if lo is not None:
+        schema["minimum"] = lo
+    if hi is not None:
+        schema["maximum"] = hi
+    return Annotated[float, PlainValidator(_bounded(lo, hi, what)), WithJsonSchema(schema)]
+
+
+def Series(lo: float | None = None, hi: float | None = None, unit: str = "", description: str = ""):
+    """A constant or a year table {year: value}, each value within [lo, hi]."""
+    what = _range_text(lo, hi, unit)
+    one = _bounded(lo, hi, what)
+
+    def check(v: Any) -> float | dict[int, float]:
+        if isinstance(v, dict):
+            if not v:
+                raise PydanticCustomError("series", "a year table needs at least one entry, e.g. {2026: x}")
+            out = {}
+            for k, x in v.items():
+                if not isinstance(k, int) or isinstance(k, bool) or not 1900 <= k <= 2200:
+                    raise PydanticCustomError(
+                        "series", "year-table keys must be years such as 2026; got {k}", {"k": repr(k)})
+                try:
+                    out[k] = one(x)
+                except PydanticCustomError:
+                    raise PydanticCustomError(
+                        "series", "value for {k} must be {what}; got {x}", {"k": k, "what": what, "x": repr(x)})
+            return dict(sorted(out.items()))
+        if _is_number(v):
+            return one(v)
+        raise PydanticCustomError(
+            "series", "expected {what}, or a year table like {2026: a, 2028: b}; got {v}",
+            {"what": what, "v": repr(v)})
+
+    item: dict[str, Any] = {"type": "number"}
+    if lo is not None:
+        item["minimum"] = lo
+    if hi is not None:
+        item["maximum"] = hi
+    schema = {
+        "description": (description + " " if description else "") + f"{what}; constant or a year table "
+        "{year: value}, each value holding from April of its year",
+        "anyOf": [item, {"type": "object", "patternProperties": {r"^\d{4}$": item}, "additionalProperties": False,
+                         "minProperties": 1}],
+    }
+    return Annotated[float | dict[int, float], PlainValidator(check), WithJsonSchema(schema)]
+
+
+Rate = Number(0, 1, "share per year")
+RateSeries = Series(0, 1, "share per year")
+FlowSeries = Series(0, None, "people per year")
