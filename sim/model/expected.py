@@ -43,7 +43,9 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     ret_h = np.stack([retirement_hazard(plan.retire_cdf[p]) for p in range(P)])  # [P, AGES]
     staff_pmf = np.stack([age_pmf(*plan.staff_age[p]) for p in range(P)])
     joiner_pmf = np.stack([age_pmf(*plan.joiner_age[p]) for p in range(P)])
-    entry_pmf = np.stack([age_pmf(*plan.prog_entry_age[g]) for g in range(G)]).reshape(G, AGES)
+    entry_pmf = np.zeros((G, AGES))
+    for g in range(G):
+        entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
     dest = np.diff(np.concatenate([np.zeros((L, 1)), plan.rotation_cdf], axis=1), axis=1)  # [L, L2]
 
     out = {

@@ -1,0 +1,18 @@
+"""Shared test helpers: statistical comparison of Monte Carlo means with a reference."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def assert_mean_within(samples: np.ndarray, reference: np.ndarray, n_se: float = 4.0, atol: float = 1e-6,
+                       what: str = "") -> None:
+    """Replicate mean (axis 0) within n_se standard errors (+atol for zero-variance cells) of reference."""
+    samples = np.asarray(samples, float)
+    mean = samples.mean(axis=0)
+    se = samples.std(axis=0, ddof=1) / np.sqrt(samples.shape[0])
+    bad = np.abs(mean - reference) > n_se * se + atol
+    if bad.any():
+        idx = np.argwhere(bad)[:5]
+        detail = "; ".join(f"{tuple(i)}: mean {mean[tuple(i)]:.4g} vs {reference[tuple(i)]:.4g} "
+                           f"(se {se[tuple(i)]:.3g})" for i in idx)
+        raise AssertionError(f"{what}: {bad.sum()} of {bad.size} cells beyond {n_se} SE: {detail}")
