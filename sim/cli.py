@@ -128,6 +128,18 @@ def levers() -> None:
     out_console.print(t)
 
 
+@app.command()
+def bench(quick: bool = typer.Option(False, "--quick", help="a reduced run for a smoke test")) -> None:
+    """Run the benchmark suite (benchmarks/ of a source checkout) and print its table."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "benchmarks" / "run.py").exists():
+        _bad_input(["bench: benchmarks/run.py not found; run from a source checkout of wfsim"])
+    cmd = [sys.executable, "-m", "benchmarks.run"] + (["--quick"] if quick else [])
+    raise typer.Exit(subprocess.call(cmd, cwd=root))
+
+
 def main() -> None:
     """Entry point: exit 2 for bad input (typer/click usage errors included), 1 for internal errors."""
     try:

@@ -69,7 +69,12 @@ class Plan:
     def kernel_arrays(self) -> tuple:
         """The arrays the kernel takes, in its argument order, as contiguous numpy arrays."""
         c = np.ascontiguousarray
-        return (c(self.leave_hazard, dtype=np.float64), c(self.rotation_hazard, dtype=np.float64),
+        zero = np.zeros((1,) + self.leave_hazard.shape[1:])
+        cum_leave = np.concatenate([zero, np.cumsum(self.leave_hazard, axis=0)]).transpose(1, 2, 0)
+        cum_rot = np.concatenate([zero, np.cumsum(self.rotation_hazard, axis=0)]).transpose(1, 2, 0)
+        age_flat = np.all(self.leave_age_mult == 1.0, axis=1)
+        return (c(self.leave_hazard, dtype=np.float64), c(cum_leave, dtype=np.float64),
+                c(cum_rot, dtype=np.float64), c(age_flat, dtype=np.bool_),
                 c(self.recruit_rate, dtype=np.float64), c(self.leave_age_mult, dtype=np.float64),
                 c(self.retire_cdf, dtype=np.float64), c(self.staff_age, dtype=np.float64),
                 c(self.joiner_age, dtype=np.float64), c(self.init_headcount, dtype=np.int64),

@@ -66,7 +66,9 @@ def uniform(s):
 
 @njit(cache=True)
 def exponential(s):
-    return -math.log(1.0 - uniform(s))
+    """Unit exponential, strictly positive (the uniform is taken on the open interval)."""
+    u = ((next_u64(s) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+    return -math.log(u)
 
 
 @njit(cache=True)
@@ -137,7 +139,7 @@ def retirement_month(s, cdf, birth, age_now):
 
 
 @njit(cache=True)
-def one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
+def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
                   prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
                   hc_out, join_out, leave_out, trn_out, comp_out):
     M, P, L = leave_h.shape
@@ -166,7 +168,7 @@ def one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, 
                 birth[n] = -1 - a
                 prog[n] = NO_PROGRAMME
                 retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                _schedule_staff(n, 0, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind, link, head)
+                _schedule_staff(n, 0, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire, kind, link, head)
                 hc[p, l] += 1
                 n += 1
     for c in range(cohorts.shape[0]):
@@ -203,7 +205,7 @@ def one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, 
                 leave_out[m, p, l, ROTATION_OUT] += 1
                 join_out[m, p, l2, ROTATION_IN] += 1
                 place[i] = l2
-                _schedule_staff(i, m + 1, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind, link, head)
+                _schedule_staff(i, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire, kind, link, head)
             else:                                   # a trainee drops out or completes
                 g = prog[i]
                 tp = prog_tp[g]
@@ -222,8 +224,8 @@ def one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, 
                         prof[i] = p
                         prog[i] = NO_PROGRAMME
                         retire[i] = retirement_month(st[RETIRE], retire_cdf[p], birth[i], m - birth[i])
-                        _schedule_staff(i, m + 1, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind,
-                                        link, head)
+                        _schedule_staff(i, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth,
+                                        retire, kind, link, head)
                         hc[p, l] += 1
                         join_out[m, p, l, NEWLY_QUALIFIED] += 1
             i = nxt
@@ -241,8 +243,8 @@ def one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, 
                         birth[n] = m - a
                         prog[n] = NO_PROGRAMME
                         retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                        _schedule_staff(n, m + 1, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind,
-                                        link, head)
+                        _schedule_staff(n, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth,
+                                        retire, kind, link, head)
                         n += 1
                     hc[p, l] += arrivals
                     join_out[m, p, l, 1 + src] += arrivals
@@ -274,8 +276,34 @@ def _push(i, t, ev, kind, link, head):
 
 
 @njit(cache=True)
-def _schedule_staff(i, m_from, st, leave_h, rot_h, age_mult, prof, place, birth, retire, kind, link, head):
-    """File staff member i under its next event month at or after ``m_from`` (none if past the horizon)."""
+def _first_crossing(cum, lo, hi, e):
+    """First month t in [lo, hi) with cum[t+1] - cum[lo] >= e, else hi (cum is non-decreasing).
+
+    A month with zero hazard never holds an event, even where cum[lo] + e rounds to cum[lo].
+    """
+    base = cum[lo] if lo < cum.shape[0] else cum[-1]
+    target = base + e
+    if hi <= lo or cum[hi] < target or cum[hi] <= base:
+        return hi
+    a = lo + 1
+    b = hi
+    while a < b:
+        mid = (a + b) // 2
+        if cum[mid] >= target and cum[mid] > base:
+            b = mid
+        else:
+            a = mid + 1
+    return a - 1
+
+
+@njit(cache=True)
+def _schedule_staff(i, m_from, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire,
+                    kind, link, head):
+    """File staff member i under its next event month at or after ``m_from`` (none if past the horizon).
+
+    Priority within a month: retirement, then leaving, then rotation. Where the profession's leaving
+    hazard does not vary with age, the month is found by bisection on the cumulative hazard.
+    """
     M = leave_h.shape[0]
     p = prof[i]
     l = place[i]
@@ -283,23 +311,23 @@ def _schedule_staff(i, m_from, st, leave_h, rot_h, age_mult, prof, place, birth,
     r = retire[i]
     limit = r if r < M else M
     e = exponential(st[LEAVE])
-    cum = 0.0
-    leave_at = limit
-    top = age_mult.shape[1] - 1
-    for t in range(m_from, limit):
-        age = (t - b) // 12
-        cum += leave_h[t, p, l] * age_mult[p, age if age < top else top]
-        if cum >= e:
-            leave_at = t
-            break
+    if age_flat[p]:
+        leave_at = _first_crossing(cum_leave[p, l], m_from, limit, e)
+    else:
+        cum = 0.0
+        leave_at = limit
+        top = age_mult.shape[1] - 1
+        for t in range(m_from, limit):
+            age = (t - b) // 12
+            cum += leave_h[t, p, l] * age_mult[p, age if age < top else top]
+            if cum >= e:
+                leave_at = t
+                break
     e = exponential(st[ROTATE])
-    cum = 0.0
-    for t in range(m_from, leave_at):
-        cum += rot_h[t, p, l]
-        if cum >= e:
-            _push(i, t, EV_ROTATE, kind, link, head)
-            return
-    if leave_at < limit:
+    rot_at = _first_crossing(cum_rot[p, l], m_from, leave_at, e)
+    if rot_at < leave_at:
+        _push(i, rot_at, EV_ROTATE, kind, link, head)
+    elif leave_at < limit:
         _push(i, leave_at, EV_LEAVE, kind, link, head)
     elif r < M:
         _push(i, r, EV_RETIRE, kind, link, head)
@@ -329,11 +357,11 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 
 
 @njit(parallel=True, cache=True)
-def run_replicates(states, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
+def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
                    prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
                    hc_out, join_out, leave_out, trn_out, comp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
-        status[r] = one_replicate(st, leave_h, rot_h, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc,
+        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc,
                                   rot_cdf, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts,
                                   cap, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r])

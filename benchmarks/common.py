@@ -1,0 +1,132 @@
+"""Helpers shared by the benchmark driver and its child processes: scenarios, scaling, counting.
+
+Kept free of heavy imports at module level so that a child process can time ``import sim`` itself.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The default scenario, in order of preference (SPEC: the embedded baseline ICS).
+DEFAULT_CANDIDATES = (
+    REPO / "sim" / "data" / "baseline_ics.yaml",
+    REPO / "configs" / "baseline_ics.yaml",
+)
+FALLBACK = REPO / "configs" / "examples" / "spec_example.yaml"
+
+
+def default_scenario() -> tuple[Path, str]:
+    """(path, note): the default ICS scenario, or the SPEC example with a note saying so."""
+    for p in DEFAULT_CANDIDATES:
+        if p.is_file():
+            return p, ""
+    return FALLBACK, (f"no baseline ICS found ({', '.join(str(p.relative_to(REPO)) for p in DEFAULT_CANDIDATES)}"
+                      f"); using the fallback {FALLBACK.relative_to(REPO)}")
+
+
+_YEARISH = re.compile(r"^\d{1,4}$")
+
+
+def _int_keys(obj):
+    """JSON dumps turn year-table / age-table keys into strings; turn them back into ints.
+
+    (``scenario_dict`` → ``load_scenario`` does not round-trip year tables on its own: the
+    validator wants int keys.) A mapping whose keys are *all* digit strings is treated as a table.
+    """
+    if isinstance(obj, dict):
+        fixed = {k: _int_keys(v) for k, v in obj.items()}
+        if fixed and all(isinstance(k, str) and _YEARISH.match(k) for k in fixed):
+            return {int(k): v for k, v in fixed.items()}
+        return fixed
+    if isinstance(obj, list):
+        return [_int_keys(v) for v in obj]
+    return obj
+
+
+def _scale_flow(v, f: float):
+    """Scale a flow series (constant or year table)."""
+    if isinstance(v, dict):
+        return {k: x * f for k, x in v.items()}
+    return v * f
+
+
+def _scale_count(v, f: float):
+    """Scale a head count (whole number, or {place: whole number}); keep at least 1 where there was any."""
+    def one(x):
+        return 0 if x == 0 else max(1, int(round(x * f)))
+    if isinstance(v, dict):
+        return {k: one(x) for k, x in v.items()}
+    return one(v)
+
+
+def scaled_dict(scenario, factor: float = 1.0, years: int | None = None) -> dict:
+    """The scenario as a dict with every profession's headcount and recruitment and every programme's
+    intake multiplied by ``factor`` (and the horizon replaced by ``years`` if given)."""
+    from sim.scenario import scenario_dict
+
+    d = _int_keys(copy.deepcopy(scenario_dict(scenario)))
+    if years is not None:
+        d["years"] = int(years)
+    if factor != 1.0:
+        for prof in d["professions"].values():
+            prof["headcount"] = _scale_count(prof["headcount"], factor)
+            rec = prof.get("recruitment") or {}
+            for src in ("international", "return_to_practice", "domestic"):
+                if rec.get(src) is not None:
+                    rec[src] = _scale_flow(rec[src], factor)
+        for prog in (d.get("programmes") or {}).values():
+            prog["intake"] = _scale_flow(prog["intake"], factor)
+    return d
+
+
+def scaled_scenario(scenario, factor: float = 1.0, years: int | None = None, name: str | None = None):
+    import sim
+
+    if factor == 1.0 and years is None:
+        return scenario
+    return sim.load_scenario(scaled_dict(scenario, factor, years),
+                             name=name or f"{scenario.name} ×{factor:g}" + (f", {years} y" if years else ""))
+
+
+def agent_months(plan, out) -> int:
+    """Sum over replicates and months of staff headcount + trainees not already counted as staff."""
+    import numpy as np
+
+    not_in_service = np.asarray(plan.prog_trainee_prof) < 0
+    return int(out["headcount"].sum(dtype=np.int64) + out["trainees"][:, :, not_in_service].sum(dtype=np.int64))
+
+
+def agent_months_per_replicate(plan, out):
+    import numpy as np
+
+    not_in_service = np.asarray(plan.prog_trainee_prof) < 0
+    R = out["headcount"].shape[0]
+    return (out["headcount"].reshape(R, -1).sum(axis=1, dtype=np.int64)
+            + out["trainees"][:, :, not_in_service].reshape(R, -1).sum(axis=1, dtype=np.int64))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (10^6 bytes)."""
+    try:
+        import resource
+
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kb / 1e6 if sys.platform == "darwin" else kb * 1024 / 1e6   # bytes on macOS, KiB on Linux
+    except ImportError:  # pragma: no cover - Windows
+        import psutil
+
+        info = psutil.Process().memory_info()
+        return getattr(info, "peak_wset", info.rss) / 1e6
+
+
+def current_rss_mb() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 1e6
+    except ImportError:
+        return float("nan")
