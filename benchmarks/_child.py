@@ -25,21 +25,25 @@ def compile_task(scenario: str) -> dict:
     t0 = time.perf_counter()
     import sim
     from sim.engines.kernel import simulate
-    from sim.model.compile import compile_plan
 
-    from .common import scaled_scenario
+    from .common import tiny_plan
 
     t_import = time.perf_counter() - t0
-    tiny = scaled_scenario(sim.load_scenario(scenario), factor=0.01, years=1, name="tiny")
-    plan = compile_plan(tiny)
+    plan = tiny_plan(sim.load_scenario(scenario))
     t1 = time.perf_counter()
     simulate(plan, range(2), 0)
     first = time.perf_counter() - t1
     t2 = time.perf_counter()
     simulate(plan, range(2), 0)
     second = time.perf_counter() - t2
+    import hashlib
+    from pathlib import Path
+
+    import sim.engines.kernel.core as core
+
+    source = hashlib.sha256(Path(core.__file__).read_bytes()).hexdigest()[:12]
     return {"import_s": t_import, "first_call_s": first, "second_call_s": second,
-            "tiny_staff": int(plan.init_headcount.sum()), "tiny_months": plan.months}
+            "tiny_staff": int(plan.init_headcount.sum()), "tiny_months": plan.months, "kernel_source": source}
 
 
 def headline_task(scenario: str, replicates: int, every: str, repeats: int) -> dict:

@@ -66,9 +66,13 @@ def _scale_count(v, f: float):
 def scaled_dict(scenario, factor: float = 1.0, years: int | None = None) -> dict:
     """The scenario as a dict with every profession's headcount and recruitment and every programme's
     intake multiplied by ``factor`` (and the horizon replaced by ``years`` if given)."""
+    import warnings
+
     from sim.scenario import scenario_dict
 
-    d = _int_keys(copy.deepcopy(scenario_dict(scenario)))
+    with warnings.catch_warnings():          # pydantic warns while dumping year tables (int keys)
+        warnings.simplefilter("ignore", UserWarning)
+        d = _int_keys(copy.deepcopy(scenario_dict(scenario)))
     if years is not None:
         d["years"] = int(years)
     if factor != 1.0:
@@ -83,13 +87,41 @@ def scaled_dict(scenario, factor: float = 1.0, years: int | None = None) -> dict
     return d
 
 
-def scaled_scenario(scenario, factor: float = 1.0, years: int | None = None, name: str | None = None):
+def scaled_scenario(scenario, factor: float = 1.0, name: str | None = None):
+    """The scenario with staff, recruitment and intake scaled by ``factor``, validated."""
     import sim
 
-    if factor == 1.0 and years is None:
+    if factor == 1.0:
         return scenario
-    return sim.load_scenario(scaled_dict(scenario, factor, years),
-                             name=name or f"{scenario.name} ×{factor:g}" + (f", {years} y" if years else ""))
+    return sim.load_scenario(scaled_dict(scenario, factor), name=name or f"{scenario.name} ×{factor:g}")
+
+
+# Plan fields that are not indexed by month first (everything else of shape [months, ...] is).
+_NOT_MONTHLY = {"leave_age_mult", "retire_cdf", "staff_age", "joiner_age", "init_headcount", "rotation_cdf",
+                "prog_produces", "prog_trainee_prof", "prog_months", "prog_dropout", "prog_entry_age",
+                "init_cohorts"}
+
+
+def truncated_plan(plan, months: int):
+    """The plan cut to its first ``months`` months (a shorter horizon without re-validating the
+    scenario, whose year tables and lever dates may lie beyond the shorter horizon)."""
+    import dataclasses
+
+    import numpy as np
+
+    if months >= plan.months:
+        return plan
+    cut = {f.name: getattr(plan, f.name)[:months] for f in dataclasses.fields(plan)
+           if f.name not in _NOT_MONTHLY and isinstance(getattr(plan, f.name), np.ndarray)
+           and getattr(plan, f.name).shape[:1] == (plan.months,)}
+    return dataclasses.replace(plan, months=months, **cut)
+
+
+def tiny_plan(scenario):
+    """The default scenario at 1% of its staff and flows, over its first year: for compile timing."""
+    from sim.model.compile import compile_plan
+
+    return truncated_plan(compile_plan(scaled_scenario(scenario, 0.01, name="tiny")), 12)
 
 
 def agent_months(plan, out) -> int:

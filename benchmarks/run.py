@@ -26,12 +26,14 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.engines.kernel.core import stream_states, uniform
 
 from ._child import MARK
-from .common import REPO, agent_months, agent_months_per_replicate, default_scenario, scaled_scenario
+from .common import (REPO, agent_months, agent_months_per_replicate, default_scenario, scaled_scenario, tiny_plan,
+                     truncated_plan)
 
 GOAL_PER_CORE = 1e8            # agent-months per second per core
 GOAL_HEADLINE_S = 60.0         # 1,000 replicates × 10 years of the default ICS, on 2 cores
@@ -41,14 +43,19 @@ GROUPS = ("compile", "kernel", "headline", "scaling", "rng", "agents")
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much each group runs; ``--quick`` shrinks everything for a < 1 minute smoke test."""
+    """How much each group runs; ``--quick`` shrinks everything for a ~1 minute smoke test.
 
-    repeats: int                   # repeats of in-process timings (median reported)
+    Sized for the baseline ICS (~67k staff, ~9M agent-months per replicate, ~0.1 s per replicate
+    on 2 cores): the full suite takes ~10 minutes, most of it the headline runs and cold compiles.
+    """
+
+    repeats: int                   # repeats of the kernel rows and the RNG ceiling (median reported)
+    scaling_repeats: int           # repeats of each scaling row
     cold_repeats: int              # fresh processes with an empty numba cache (each ~25 s on 2 cores)
     cached_repeats: int
     kernel_reps: int               # replicates for the kernel throughput and RNG ceiling rows
     headline_reps: int
-    headline_repeats: int
+    headline_repeats: tuple[int, int]   # (every="month", every="year")
     rep_scaling: tuple[int, ...]
     staff_factors: tuple[float, ...]
     staff_reps: int
@@ -59,12 +66,12 @@ class Sizes:
     agents_years: int | None        # None = the scenario's horizon
 
 
-FULL = Sizes(repeats=5, cold_repeats=3, cached_repeats=3, kernel_reps=200, headline_reps=1000, headline_repeats=3,
-             rep_scaling=(50, 200, 800), staff_factors=(0.25, 1.0, 4.0), staff_reps=100, thread_reps=200,
-             horizon_years=(1, 5, 0), horizon_reps=100, agents_reps=1, agents_years=None)
-QUICK = Sizes(repeats=2, cold_repeats=1, cached_repeats=1, kernel_reps=20, headline_reps=50, headline_repeats=1,
-              rep_scaling=(10, 40), staff_factors=(0.25, 1.0, 4.0), staff_reps=8, thread_reps=20,
-              horizon_years=(1, 0), horizon_reps=10, agents_reps=1, agents_years=1)
+FULL = Sizes(repeats=5, scaling_repeats=3, cold_repeats=2, cached_repeats=3, kernel_reps=40, headline_reps=1000,
+             headline_repeats=(3, 1), rep_scaling=(8, 32, 128), staff_factors=(0.25, 1.0, 4.0), staff_reps=8,
+             thread_reps=32, horizon_years=(1, 5, 0), horizon_reps=8, agents_reps=1, agents_years=None)
+QUICK = Sizes(repeats=2, scaling_repeats=1, cold_repeats=1, cached_repeats=1, kernel_reps=4, headline_reps=20,
+              headline_repeats=(1, 1), rep_scaling=(2, 8), staff_factors=(0.25, 1.0, 4.0), staff_reps=2,
+              thread_reps=4, horizon_years=(1, 0), horizon_reps=2, agents_reps=1, agents_years=1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -162,7 +169,7 @@ class Suite:
     # -- helpers ------------------------------------------------------------------------------------
     def add(self, row: Row) -> Row:
         self.rows.append(row)
-        ms = f"{row.median_s:.3g} s" if row.median_s is not None else (row.skipped or row.error or "")
+        ms = f"{row.median_s:.3g} s" if row.median_s is not None else escape(row.skipped or row.error or "")
         self.log.print(f"  [dim]{row.group}[/] {row.what} ({_params(row.parameters)}): {ms}", highlight=False)
         return row
 
@@ -186,8 +193,7 @@ class Suite:
     def warm_up(self) -> float:
         """Compile (or load from the default on-disk cache) the kernel and the RNG ceiling in this process."""
         t = time.perf_counter()
-        tiny = self.compile_plan(scaled_scenario(self.scenario, 0.01, years=1, name="tiny"))
-        self.simulate(tiny, 2)
+        self.simulate(tiny_plan(self.scenario), 2)
         rng_ceiling(stream_states(0, range(2)), np.array([10, 10], np.int64))
         return time.perf_counter() - t
 
@@ -212,6 +218,11 @@ class Suite:
                          {**params, "cache": "filled by the cold run"}, [c["first_call_s"] for c in cached], units="s",
                          extra={"import_sim_s": statistics.median(c["import_s"] for c in cached),
                                 "tiny_run_s": statistics.median(c["second_call_s"] for c in cached)}))
+            changed = sorted({c["kernel_source"] for c in cold + cached} - {cold[-1]["kernel_source"]})
+            if changed:
+                self.rows[-1].extra["warning"] = ("kernel source changed while compiling (someone edited "
+                                                  "sim/engines/kernel/core.py): cached timings include a recompile")
+                self.log.print(f"[yellow]warning:[/] {self.rows[-1].extra['warning']}")
             c_cold = statistics.median(c["first_call_s"] for c in cold)
             c_warm = statistics.median(c["first_call_s"] for c in cached)
             self.ratio("compile: cold / from cache", c_cold / c_warm,
@@ -245,9 +256,9 @@ class Suite:
     def g_headline(self) -> None:
         s = self.sizes
         results = {}
-        for every in ("month", "year"):
+        for every, repeats in zip(("month", "year"), s.headline_repeats):
             res = child("headline", {"scenario": str(self.path), "replicates": s.headline_reps, "every": every,
-                                     "repeats": s.headline_repeats})
+                                     "repeats": repeats})
             results[every] = res
             med = statistics.median(res["times_s"])
             self.add(Row("headline", f"sim.run(), {s.headline_reps} replicates, every={every}",
@@ -264,8 +275,8 @@ class Suite:
     def g_scaling(self) -> None:
         s = self.sizes
         # replicates
-        rows = [self.kernel_rows("scaling", f"replicates {R}", self.plan, R, {"scale": "replicates"})
-                for R in s.rep_scaling]
+        rows = [self.kernel_rows("scaling", f"replicates {R}", self.plan, R, {"scale": "replicates"},
+                                 s.scaling_repeats) for R in s.rep_scaling]
         self.ratio(f"replicates: throughput at {s.rep_scaling[-1]} / at {s.rep_scaling[0]}",
                    rows[-1].throughput / rows[0].throughput, "1.0 = linear in replicates")
         # staff
@@ -273,7 +284,7 @@ class Suite:
         for f in s.staff_factors:
             plan = self.plan if f == 1.0 else self.compile_plan(scaled_scenario(self.scenario, f))
             by_factor[f] = self.kernel_rows("scaling", f"staff ×{f:g}", plan, s.staff_reps,
-                                            {"scale": "staff, recruitment, intake ×" + f"{f:g}"})
+                                            {"scale": "staff, recruitment, intake ×" + f"{f:g}"}, s.scaling_repeats)
         if 1.0 in by_factor:
             for f, r in by_factor.items():
                 if f != 1.0:
@@ -284,7 +295,7 @@ class Suite:
         times = {n: [] for n in counts}
         out = None
         try:
-            for _ in range(s.repeats):
+            for _ in range(s.scaling_repeats):
                 for n in counts:
                     self.numba.set_num_threads(n)
                     t = time.perf_counter()
@@ -308,9 +319,9 @@ class Suite:
         # horizon: the kernel draws each agent's next event when it joins, so cost is not per month
         for y in s.horizon_years:
             years = y or self.scenario.years
-            plan = self.plan if years == self.scenario.years else self.compile_plan(
-                scaled_scenario(self.scenario, 1.0, years=years))
-            self.kernel_rows("scaling", f"horizon {years} years", plan, s.horizon_reps, {"scale": "years"})
+            plan = truncated_plan(self.plan, years * 12)
+            self.kernel_rows("scaling", f"horizon {years} years", plan, s.horizon_reps,
+                             {"scale": "first years of the plan"}, s.scaling_repeats)
 
     def g_rng(self) -> None:
         if self.kernel_out is None:
@@ -338,8 +349,7 @@ class Suite:
             self.add(Row("agents", "agents engine, default ICS", params, skipped=f"not built: {e}"))
             self.ratio("kernel per core ÷ agents engine", None, "agents engine not built")
             return
-        sc = self.scenario if s.agents_years is None else scaled_scenario(self.scenario, 1.0, years=s.agents_years)
-        plan = self.compile_plan(sc)
+        plan = self.plan if s.agents_years is None else truncated_plan(self.plan, 12 * s.agents_years)
         sim_agents(plan, range(1), self.seed)            # warm-up (imports, any compilation)
         times, out = timed(lambda: sim_agents(plan, range(s.agents_reps), self.seed), max(1, self.sizes.repeats // 2))
         am = agent_months(plan, out)
@@ -372,7 +382,7 @@ class Suite:
 
 
 def _params(p: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in p.items())
+    return escape(", ".join(f"{k}={v}" for k, v in p.items()))
 
 
 def _num(x, digits: int = 3) -> str:
@@ -390,14 +400,16 @@ def render(console: Console, suite: Suite, meta: dict, goals: list[dict]) -> Non
         t.add_column(col, **kw)
     for r in suite.rows:
         if r.error or r.skipped:
-            t.add_row(r.group, r.what, _params(r.parameters),
-                      "[red]error[/]" if r.error else "[yellow]skipped[/]", (r.error or r.skipped)[:80], "", "", "0")
+            t.add_row(r.group, r.what, ", ".join(filter(None, [_params(r.parameters), escape(r.error or r.skipped)])),
+                      "[red]error[/]" if r.error else "[yellow]skipped[/]", "", "", "", "0")
             continue
         extra = ""
         if "peak_rss_mb" in r.extra:
             extra = f", peak RSS={r.extra['peak_rss_mb']:.0f} MB"
         if "import_sim_s" in r.extra:
             extra = f", import sim={r.extra['import_sim_s']:.2g} s, tiny run={r.extra['tiny_run_s']:.2g} s"
+        if "warning" in r.extra:
+            extra += f" [yellow]({r.extra['warning']})[/]"
         t.add_row(r.group, r.what, _params(r.parameters) + extra, _num(r.median_s), _num(r.throughput),
                   _num(r.per_core), r.units, str(len(r.times_s)))
     console.print(t)
@@ -435,8 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown group(s) {', '.join(unknown)}; allowed: {', '.join(GROUPS)}")
 
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    log = Console(stderr=True)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    log = Console(stderr=True, soft_wrap=True)
     if args.scenario is not None:
         path, note = args.scenario.resolve(), ""
     else:

@@ -25,11 +25,12 @@ def wfsim_version() -> str:
 
 
 def _with_years(scenario, years: int | None):
+    """The scenario over another horizon; year-table entries and levers beyond it simply never act."""
     if years is None or years == scenario.years:
         return scenario
-    data = scenario_dict(scenario)
-    data["years"] = years
-    return load_scenario(data, name="scenario (with --years)")
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 50:
+        raise ScenarioError([("years", f"expected a whole number of years from 1 to 50; got {years!r}")], "run")
+    return scenario.model_copy(update={"years": years})
 
 
 def provenance(scenario, *, engine: str, seed: int | None) -> dict:

@@ -11,11 +11,6 @@ EXAMPLE = ROOT / "configs" / "examples" / "spec_example.yaml"
 
 
 @pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
-
-
-@pytest.fixture(scope="session")
 def example_path() -> Path:
     """configs/examples/spec_example.yaml: the SPEC's reference scenario, as written there."""
     return EXAMPLE

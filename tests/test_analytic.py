@@ -105,3 +105,26 @@ def test_base_year_vacancies_come_from_the_vacancy_rate():
     start_vacancies = funded0 - p.headcount * p.fte_per_head
     np.testing.assert_allclose(start_vacancies / funded0, p.vacancy_rate)
     assert ex.vacancies.isel(time=0).sum() > 0
+
+
+def test_transfers_between_staff_groups_and_places():
+    scn = sim.load_scenario(ANALYTIC / "transfers.yaml")
+    nurse = scn.professions["nhs_nurse"]
+    ds, ex = sim.run(scn), sim.expected(scn)
+    m = np.arange(scn.years * 12)
+    # rotation and transfer compete: P(transfer within a month) = (1 - e^{-(r+t)}) t / (r+t)
+    r, t = -np.log(1 - nurse.rotation_rate) / 12, -np.log(1 - nurse.transfers["social_care_nurse"]) / 12
+    p_transfer = (1 - np.exp(-(r + t))) * t / (r + t)
+    formula = nurse.headcount * (1 - p_transfer) ** (m + 1)
+    nhs = ds.headcount.sel(profession="nhs_nurse").sum("place")
+    np.testing.assert_allclose(ex.headcount.sel(profession="nhs_nurse").sum("place").values, formula, rtol=1e-9)
+    assert_mean_within(nhs.values, formula, what="NHS nurses")
+    total = ds.headcount.sum(["profession", "place"])
+    assert np.all(total.values == nurse.headcount)
+    moved_out = ds.leavers.sel(reason="transfer_out").sum(["place"])
+    moved_in = ds.joiners.sel(source="transfer_in").sum(["place"])
+    np.testing.assert_array_equal(moved_out.sel(profession="nhs_nurse").values,
+                                  moved_in.sel(profession="social_care_nurse").values)
+    # rotation keeps the two places level (equal populations) and is counted in and out
+    assert int(ds.leavers.sel(reason="rotation_out").sum()) == int(ds.joiners.sel(source="rotation_in").sum()) > 0
+    assert_mean_within(ds.headcount.sel(profession="nhs_nurse", place="East").values, formula / 2, what="East")

@@ -69,6 +69,7 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
 
     leave = np.zeros((M, P, L))
     rot = np.zeros((M, P, L))
+    transfer = np.zeros((M, P, L, P))
     recruit = np.zeros((M, P, L, len(RECRUIT_SOURCES)))
     fte = np.zeros((M, P, L))
     sick = np.zeros((M, P, L))
@@ -91,6 +92,9 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     for i, (name, p) in enumerate(s.professions.items()):
         leave[:, i, :] = monthly_hazard(ser(p.leave_rate))[:, None]
         rot[:, i, :] = monthly_hazard(ser(p.rotation_rate))[:, None] * can_rotate[None, :]
+        for dest, rate in p.transfers.items():
+            if dest in profs:
+                transfer[:, i, :, profs.index(dest)] = monthly_hazard(ser(rate))[:, None]
         for k, src in enumerate(RECRUIT_SOURCES):
             decided = ser(getattr(p.recruitment, src)) / 12.0
             lag = p.recruitment.time_to_hire_months
@@ -157,7 +161,7 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
         place_region=[s.geography.region] * L, programmes=progs,
-        leave_hazard=leave, rotation_hazard=rot, recruit_rate=recruit, fte_per_head=fte, sickness=sick,
+        leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit, fte_per_head=fte, sickness=sick,
         cost_per_fte=cost, demand_fte=demand, funded_posts=funded, leave_age_mult=age_mult,
         retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
         rotation_cdf=rot_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,

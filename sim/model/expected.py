@@ -1,6 +1,7 @@
 """The deterministic mean-field projection: the expected value of the kernel's process.
 
-Same plan tensors, same order of events within a month (retirement, then leaving, then rotation;
+Same plan tensors, same order of events within a month (retirement, then leaving, then a move of
+place or of staff group;
 then hires and starters), tracked on a grid of ages in months, so the Monte Carlo mean must match it
 within sampling error. It is also the instant preview behind ``sim.expected``.
 """
@@ -62,12 +63,23 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         stock = stock - retired
         left = stock * (1.0 - np.exp(-plan.leave_hazard[m][:, :, None] * mult[:, None, :]))
         stock = stock - left
-        moved = stock * (1.0 - np.exp(-plan.rotation_hazard[m]))[:, :, None]
-        stock = stock - moved + np.einsum("pla,lk->pka", moved, dest)
+        rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
+        total = rot + moves.sum(-1)
+        leaving = stock * (1.0 - np.exp(-total))[:, :, None]
+        stock = stock - leaving
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share_rot = np.where(total > 0, rot / total, 0.0)
+            share_to = np.where(total[:, :, None] > 0, moves / total[:, :, None], 0.0)
+        rotated = leaving * share_rot[:, :, None]
+        stock = stock + np.einsum("pla,lk->pka", rotated, dest)
+        transferred = np.einsum("pla,plq->qla", leaving, share_to)
+        stock = stock + transferred
         out["leavers"][m, :, :, _R["retirement"]] = retired.sum(-1)
         out["leavers"][m, :, :, _R["leaver"]] = left.sum(-1)
-        out["leavers"][m, :, :, _R["rotation_out"]] = moved.sum(-1)
-        out["joiners"][m, :, :, _S["rotation_in"]] = np.einsum("pl,lk->pk", moved.sum(-1), dest)
+        out["leavers"][m, :, :, _R["rotation_out"]] = rotated.sum(-1)
+        out["leavers"][m, :, :, _R["transfer_out"]] = leaving.sum(-1) - rotated.sum(-1)
+        out["joiners"][m, :, :, _S["rotation_in"]] = np.einsum("pl,lk->pk", rotated.sum(-1), dest)
+        out["joiners"][m, :, :, _S["transfer_in"]] = transferred.sum(-1)
 
         for key in list(cohorts):
             g, l, s = key

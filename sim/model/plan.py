@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SOURCES = ("newly_qualified", "international", "return_to_practice", "domestic", "rotation_in", "training_start")
-REASONS = ("retirement", "leaver", "rotation_out", "completed_training")
+SOURCES = ("newly_qualified", "international", "return_to_practice", "domestic", "rotation_in", "training_start",
+           "transfer_in")
+REASONS = ("retirement", "leaver", "rotation_out", "completed_training", "transfer_out")
 RECRUIT_SOURCES = ("international", "return_to_practice", "domestic")
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 MAX_AGE_MONTHS = 100 * 12  # age grid for retirement and the mean-field projection
@@ -32,6 +33,7 @@ class Plan:
     # staff flows, [month, profession, place]
     leave_hazard: np.ndarray        # monthly hazard of leaving
     rotation_hazard: np.ndarray     # monthly hazard of moving place
+    transfer_hazard: np.ndarray     # [M, P, L, P] monthly hazard of moving to another staff group or sector
     recruit_rate: np.ndarray        # [M, P, L, 3] expected arrivals per month by source (after time to hire)
     fte_per_head: np.ndarray
     sickness: np.ndarray
@@ -71,14 +73,16 @@ class Plan:
         c = np.ascontiguousarray
         zero = np.zeros((1,) + self.leave_hazard.shape[1:])
         cum_leave = np.concatenate([zero, np.cumsum(self.leave_hazard, axis=0)]).transpose(1, 2, 0)
-        cum_rot = np.concatenate([zero, np.cumsum(self.rotation_hazard, axis=0)]).transpose(1, 2, 0)
+        moving = self.rotation_hazard + self.transfer_hazard.sum(axis=3)
+        cum_rot = np.concatenate([zero, np.cumsum(moving, axis=0)]).transpose(1, 2, 0)
         age_flat = np.all(self.leave_age_mult == 1.0, axis=1)
         return (c(self.leave_hazard, dtype=np.float64), c(cum_leave, dtype=np.float64),
                 c(cum_rot, dtype=np.float64), c(age_flat, dtype=np.bool_),
                 c(self.recruit_rate, dtype=np.float64), c(self.leave_age_mult, dtype=np.float64),
                 c(self.retire_cdf, dtype=np.float64), c(self.staff_age, dtype=np.float64),
                 c(self.joiner_age, dtype=np.float64), c(self.init_headcount, dtype=np.int64),
-                c(self.rotation_cdf, dtype=np.float64), c(self.prog_produces, dtype=np.int64),
+                c(self.rotation_cdf, dtype=np.float64), c(self.rotation_hazard, dtype=np.float64),
+                c(self.transfer_hazard, dtype=np.float64), c(self.prog_produces, dtype=np.int64),
                 c(self.prog_trainee_prof, dtype=np.int64), c(self.prog_months, dtype=np.int64),
                 c(self.prog_dropout, dtype=np.float64), c(self.prog_entry_age, dtype=np.float64),
                 c(self.intake, dtype=np.int64), c(self.local_employment, dtype=np.float64),

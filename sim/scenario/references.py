@@ -30,6 +30,11 @@ def reference_problems(s) -> list[tuple[str, str]]:
             missing = [x for x in places if x not in p.headcount]
             if missing:
                 out.append((f"{base}.headcount", f"a headcount mapping needs every place; missing: {', '.join(missing)}"))
+        for k, v in p.transfers.items():
+            if k not in professions or k == name:
+                out.append((f"{base}.transfers.{k}", f"unknown destination profession {k!r}; allowed: "
+                                                    f"{', '.join(x for x in professions if x != name)}"))
+            years_ok(f"{base}.transfers.{k}", v)
         for f in ("leave_rate", "rotation_rate", "sickness_absence", "cost_per_fte"):
             years_ok(f"{base}.{f}", getattr(p, f))
         for f in ("international", "return_to_practice", "domestic"):

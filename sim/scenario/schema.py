@@ -90,6 +90,9 @@ class Profession(Model):
         None, description="multiplier on the leaving hazard from each age upwards, e.g. {21: 1.4, 30: 1.0, 55: 1.2}")
     retirement_age: RetirementAge
     rotation_rate: RateSeries = Field(0.0, description="annual probability of moving to another place in the ICS")
+    transfers: dict[Name, RateSeries] = Field(
+        {}, description="annual probability of moving to another staff group or sector in the same place, "
+        "by destination profession (e.g. NHS nurse to social-care nurse)")
     sickness_absence: RateSeries = Field(0.0, description="share of FTE lost to sickness absence")
     cost_per_fte: Series(0, None, "£ per FTE per year, with on-costs") = 0.0
     vacancy_rate: Number(0, 0.95, "share of funded posts unfilled at the start") = 0.0

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 
@@ -88,6 +88,8 @@ def Series(lo: float | None = None, hi: float | None = None, unit: str = "", des
                 raise PydanticCustomError("series", "a year table needs at least one entry, e.g. {2026: x}")
             out = {}
             for k, x in v.items():
+                if isinstance(k, str) and re.fullmatch(r"\d{4}", k):      # JSON keys are text
+                    k = int(k)
                 if not isinstance(k, int) or isinstance(k, bool) or not 1900 <= k <= 2200:
                     raise PydanticCustomError(
                         "series", "year-table keys must be years such as 2026; got {k}", {"k": repr(k)})
@@ -114,7 +116,8 @@ def Series(lo: float | None = None, hi: float | None = None, unit: str = "", des
         "anyOf": [item, {"type": "object", "patternProperties": {r"^\d{4}$": item}, "additionalProperties": False,
                          "minProperties": 1}],
     }
-    return Annotated[float | dict[int, float], PlainValidator(check), WithJsonSchema(schema)]
+    return Annotated[float | dict[int, float], PlainValidator(check), PlainSerializer(lambda v: v, return_type=Any),
+                     WithJsonSchema(schema)]
 
 
 Rate = Number(0, 1, "share per year")

@@ -23,8 +23,8 @@ from numba import njit, prange
 AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY = range(7)
 N_STREAMS = 7
 # indices into plan.SOURCES and plan.REASONS
-NEWLY_QUALIFIED, ROTATION_IN, TRAINING_START = 0, 4, 5
-RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED = 0, 1, 2, 3
+NEWLY_QUALIFIED, ROTATION_IN, TRAINING_START, TRANSFER_IN = 0, 4, 5, 6
+RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT = 0, 1, 2, 3, 4
 # event kinds
 EV_RETIRE, EV_LEAVE, EV_ROTATE, EV_DROP, EV_COMPLETE = range(5)
 NO_PROGRAMME = -1
@@ -140,7 +140,7 @@ def retirement_month(s, cdf, birth, age_now):
 
 @njit(cache=True)
 def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
-                  prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
+                  rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
                   hc_out, join_out, leave_out, trn_out, comp_out):
     M, P, L = leave_h.shape
     G = prog_prod.shape[0]
@@ -168,7 +168,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                 birth[n] = -1 - a
                 prog[n] = NO_PROGRAMME
                 retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                _schedule_staff(n, 0, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire, kind, link, head)
+                _schedule_staff(n, 0, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire, kind,
+                                link, head)
                 hc[p, l] += 1
                 n += 1
     for c in range(cohorts.shape[0]):
@@ -195,17 +196,36 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
             if k == EV_RETIRE or k == EV_LEAVE:
                 hc[p, l] -= 1
                 leave_out[m, p, l, RETIREMENT if k == EV_RETIRE else LEAVER] += 1
-            elif k == EV_ROTATE:
+            elif k == EV_ROTATE:                    # a move: to another place, or staff group / sector
                 u = uniform(st[ROTATE])
-                l2 = 0
-                while l2 < L - 1 and rot_cdf[l, l2] <= u:
-                    l2 += 1
+                rot = rot_h[m, p, l]
+                total = rot
+                for p2 in range(P):
+                    total += transfer_h[m, p, l, p2]
+                x = u * total
                 hc[p, l] -= 1
-                hc[p, l2] += 1
-                leave_out[m, p, l, ROTATION_OUT] += 1
-                join_out[m, p, l2, ROTATION_IN] += 1
-                place[i] = l2
-                _schedule_staff(i, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire, kind, link, head)
+                if x < rot:
+                    x = x / rot
+                    l2 = 0
+                    while l2 < L - 1 and rot_cdf[l, l2] <= x:
+                        l2 += 1
+                    leave_out[m, p, l, ROTATION_OUT] += 1
+                    join_out[m, p, l2, ROTATION_IN] += 1
+                    place[i] = l2
+                    hc[p, l2] += 1
+                else:
+                    x -= rot
+                    p2 = 0
+                    while p2 < P - 1 and (transfer_h[m, p, l, p2] == 0.0 or x >= transfer_h[m, p, l, p2]):
+                        x -= transfer_h[m, p, l, p2]
+                        p2 += 1
+                    leave_out[m, p, l, TRANSFER_OUT] += 1
+                    join_out[m, p2, l, TRANSFER_IN] += 1
+                    prof[i] = p2
+                    hc[p2, l] += 1
+                    retire[i] = retirement_month(st[RETIRE], retire_cdf[p2], birth[i], m - birth[i])
+                _schedule_staff(i, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth,
+                                retire, kind, link, head)
             else:                                   # a trainee drops out or completes
                 g = prog[i]
                 tp = prog_tp[g]
@@ -301,8 +321,8 @@ def _schedule_staff(i, m_from, st, leave_h, cum_leave, cum_rot, age_flat, age_mu
                     kind, link, head):
     """File staff member i under its next event month at or after ``m_from`` (none if past the horizon).
 
-    Priority within a month: retirement, then leaving, then rotation. Where the profession's leaving
-    hazard does not vary with age, the month is found by bisection on the cumulative hazard.
+    Priority within a month: retirement, then leaving, then a move. Months are found by bisection on
+    the cumulative hazard (year of age by year of age where the leaving hazard varies with age).
     """
     M = leave_h.shape[0]
     p = prof[i]
@@ -313,16 +333,26 @@ def _schedule_staff(i, m_from, st, leave_h, cum_leave, cum_rot, age_flat, age_mu
     e = exponential(st[LEAVE])
     if age_flat[p]:
         leave_at = _first_crossing(cum_leave[p, l], m_from, limit, e)
-    else:
-        cum = 0.0
-        leave_at = limit
+    else:                                       # constant multiplier within each year of age
+        cum = cum_leave[p, l]
         top = age_mult.shape[1] - 1
-        for t in range(m_from, limit):
+        leave_at = limit
+        acc = 0.0
+        t = m_from
+        while t < limit:
             age = (t - b) // 12
-            cum += leave_h[t, p, l] * age_mult[p, age if age < top else top]
-            if cum >= e:
-                leave_at = t
-                break
+            seg_end = b + (age + 1) * 12
+            if seg_end > limit:
+                seg_end = limit
+            k = age_mult[p, age if age < top else top]
+            inc = k * (cum[seg_end] - cum[t])
+            if inc > 0.0 and acc + inc >= e:
+                hit = _first_crossing(cum, t, seg_end, (e - acc) / k)
+                if hit < seg_end:
+                    leave_at = hit
+                    break
+            acc += inc
+            t = seg_end
     e = exponential(st[ROTATE])
     rot_at = _first_crossing(cum_rot[p, l], m_from, leave_at, e)
     if rot_at < leave_at:
@@ -358,10 +388,10 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 
 @njit(parallel=True, cache=True)
 def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
-                   prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
+                   rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
                    hc_out, join_out, leave_out, trn_out, comp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
         status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc,
-                                  rot_cdf, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts,
+                                  rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts,
                                   cap, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r])
