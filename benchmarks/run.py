@@ -381,6 +381,13 @@ class Suite:
         return out
 
 
+def _loadavg() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return None
+
+
 def _params(p: dict) -> str:
     return escape(", ".join(f"{k}={v}" for k, v in p.items()))
 
@@ -430,8 +437,12 @@ def render(console: Console, suite: Suite, meta: dict, goals: list[dict]) -> Non
         status = "[green]met[/]" if g["met"] else "[red]missed[/]" if g["met"] is False else "[dim]n/a[/]"
         gt.add_row(g["goal"], _num(g["value"]), status + (f" — {g['note']}" if g["note"] else ""))
     console.print(gt)
+    console.print(f"{meta['numba_threads']} numba threads on {meta['cpu_count']} CPUs; 1-minute load average "
+                  f"{_num(meta['loadavg_1min_start'], 2)} at the start, {_num(meta['loadavg_1min_end'], 2)} at the end "
+                  f"(above the CPU count means other work competed for the cores); total {meta['total_s']:.0f} s",
+                  highlight=False)
     if meta.get("note"):
-        console.print(f"[yellow]note:[/] {meta['note']}")
+        console.print(f"[yellow]note:[/] {escape(meta['note'])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -461,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     suite = Suite(sizes, path, note, console, log)
     log.print(f"wfsim benchmarks: {path.name}, {suite.threads} numba threads, "
               f"{os.cpu_count()} CPUs{' (quick)' if args.quick else ''}")
+    load_start = _loadavg()
     warm = suite.warm_up()
     log.print(f"  warm-up in this process (default numba cache): {warm:.3g} s")
 
@@ -480,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"scenario": str(path.relative_to(REPO) if path.is_relative_to(REPO) else path), "note": note,
             "quick": args.quick, "groups": groups, "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             "total_s": time.perf_counter() - t0, "warmup_in_process_s": warm,
+            "loadavg_1min_start": load_start, "loadavg_1min_end": _loadavg(),
             "numba_threads": suite.threads, "cpu_count": os.cpu_count(), "numba": numba.__version__,
             "numpy": np.__version__, "python": platform.python_version(), "platform": platform.platform(),
             "machine": platform.machine(), "processor": platform.processor(),

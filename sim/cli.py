@@ -123,7 +123,8 @@ def levers() -> None:
         t.add_column(col)
     common = set(Lever.model_fields)
     for name, cls in sorted(registry().items()):
-        params = [f"{k}: {f.description or ''}" for k, f in cls.model_fields.items() if k not in common]
+        props = cls.model_json_schema(by_alias=True)["properties"]
+        params = [f"{k}: {props.get(k, {}).get('description', '')}" for k in cls.model_fields if k not in common]
         t.add_row(name, str(cls.area), ", ".join(cls.levels), "\n".join(params))
     out_console.print(t)
 
@@ -153,7 +154,7 @@ def main() -> None:
         if os.environ.get("WFSIM_DEBUG"):
             raise
         err_console.print(f"internal error: {type(e).__name__}: {e} (set WFSIM_DEBUG=1 for the traceback)",
-                          markup=False, highlight=False)
+                          markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -12,6 +12,7 @@ from scipy import stats
 import sim
 from sim.engines.kernel import core, simulate
 from sim.model.compile import compile_plan
+from sim.model.plan import age_cdf
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 EXAMPLE = CONFIGS / "examples" / "spec_example.yaml"
@@ -117,7 +118,7 @@ def test_poisson_mean_and_variance(lam):
 
 def test_truncated_age_distribution():
     dist = np.array([42.0, 11.0, 21.0, 68.0])
-    a = _draws(core.age_months, 20000, dist) / 12
+    a = _draws(core.age_months, 20000, age_cdf(dist[None])[0]) / 12
     assert a.min() >= 21 and a.max() < 68
     ref = stats.truncnorm((21 - 42) / 11, (68 - 42) / 11, loc=42, scale=11)
     assert stats.kstest(a + 1 / 24, ref.cdf).pvalue > 1e-3     # floor to months, shift to the middle

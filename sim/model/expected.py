@@ -8,22 +8,9 @@ within sampling error. It is also the instant preview behind ``sim.expected``.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
-
-from .plan import MAX_AGE_MONTHS, REASONS, SOURCES, Plan
-
-AGES = MAX_AGE_MONTHS + 2
+from .plan import AGES, REASONS, SOURCES, Plan, age_pmf
 _R = {r: i for i, r in enumerate(REASONS)}
 _S = {s: i for i, s in enumerate(SOURCES)}
-
-
-def age_pmf(mean: float, sd: float, lo: float, hi: float) -> np.ndarray:
-    """P(age in months = a) when age in years ~ Normal(mean, sd) truncated to [lo, hi), a = floor(12·age)."""
-    a = np.arange(AGES)
-    left = np.clip(a / 12.0, lo, hi)
-    right = np.clip((a + 1) / 12.0, lo, hi)
-    mass = ndtr((right - mean) / sd) - ndtr((left - mean) / sd)
-    return mass / mass.sum()
 
 
 def retirement_hazard(cdf: np.ndarray) -> np.ndarray:

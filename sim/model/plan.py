@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import ndtr
 
 SOURCES = ("newly_qualified", "international", "return_to_practice", "domestic", "rotation_in", "training_start",
            "transfer_in")
@@ -17,6 +18,25 @@ RECRUIT_SOURCES = ("international", "return_to_practice", "domestic")
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 MAX_AGE_MONTHS = 100 * 12  # age grid for retirement and the mean-field projection
 FORCED_RETIREMENT_YEARS = 80
+AGES = MAX_AGE_MONTHS + 2           # age grid (months) for age distributions and the mean field
+
+
+def age_pmf(mean: float, sd: float, lo: float, hi: float) -> np.ndarray:
+    """P(age in months = a) when age in years ~ Normal(mean, sd) truncated to [lo, hi), a = floor(12·age)."""
+    a = np.arange(AGES)
+    left = np.clip(a / 12.0, lo, hi)
+    right = np.clip((a + 1) / 12.0, lo, hi)
+    mass = ndtr((right - mean) / sd) - ndtr((left - mean) / sd)
+    return mass / mass.sum()
+
+
+def age_cdf(rows: np.ndarray) -> np.ndarray:
+    """Cumulative age distributions [n, AGES] for rows of (mean, sd, min, max); the last entry is 1."""
+    out = np.ones((len(rows), AGES))
+    for i, r in enumerate(rows):
+        out[i] = np.cumsum(age_pmf(*r))
+    out[:, -1] = 1.0
+    return out
 
 
 @dataclass
@@ -79,11 +99,11 @@ class Plan:
         return (c(self.leave_hazard, dtype=np.float64), c(cum_leave, dtype=np.float64),
                 c(cum_rot, dtype=np.float64), c(age_flat, dtype=np.bool_),
                 c(self.recruit_rate, dtype=np.float64), c(self.leave_age_mult, dtype=np.float64),
-                c(self.retire_cdf, dtype=np.float64), c(self.staff_age, dtype=np.float64),
-                c(self.joiner_age, dtype=np.float64), c(self.init_headcount, dtype=np.int64),
+                c(self.retire_cdf, dtype=np.float64), age_cdf(self.staff_age), age_cdf(self.joiner_age),
+                c(self.init_headcount, dtype=np.int64),
                 c(self.rotation_cdf, dtype=np.float64), c(self.rotation_hazard, dtype=np.float64),
                 c(self.transfer_hazard, dtype=np.float64), c(self.prog_produces, dtype=np.int64),
                 c(self.prog_trainee_prof, dtype=np.int64), c(self.prog_months, dtype=np.int64),
-                c(self.prog_dropout, dtype=np.float64), c(self.prog_entry_age, dtype=np.float64),
+                c(self.prog_dropout, dtype=np.float64), age_cdf(self.prog_entry_age),
                 c(self.intake, dtype=np.int64), c(self.local_employment, dtype=np.float64),
                 c(self.init_cohorts, dtype=np.int64))

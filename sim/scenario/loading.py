@@ -33,7 +33,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _no_duplicates(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":   # <<: *anchor; explicit keys override merged ones
+            continue
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain name, not a list or mapping",
+                                                    key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
         seen.add(key)
@@ -129,6 +136,8 @@ def load_scenario(source, *, name: str | None = None):
         return source
     label = name or (str(source) if isinstance(source, (str, Path)) else "scenario")
     data = read_yaml(source) if isinstance(source, (str, Path)) else source
+    if data is None:
+        raise ScenarioError([("", "the scenario is empty; expected a mapping of keys (name, start, years, …)")], label)
     if not isinstance(data, dict):
         raise ScenarioError([("", f"a scenario is a mapping of keys (name, start, years, …); got "
                                   f"{type(data).__name__}")], label)

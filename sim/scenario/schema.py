@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth, Rate
+from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth
 
 def _headcount(v):
     def ok(x):
@@ -107,7 +107,7 @@ class Programme(Model):
     years: Number(1 / 12, 12, "years")
     intake: FlowSeries = Field(description="starters per year, all places together")
     intake_month: Annotated[int, Field(ge=1, le=12, strict=True)] = 9
-    attrition: Rate = Field(0.0, description="share of starters who do not complete")
+    attrition: Number(0, 1, "share of starters who do not complete") = 0.0
     local_employment: RateSeries = Field(1.0, description="share of completers who take a post in this ICS")
     in_service: bool = Field(False, description="trainees are employed staff while they train")
     trainee_profession: Name | None = Field(

@@ -17,14 +17,14 @@ from pydantic_core import PydanticCustomError
 class Model(BaseModel):
     """Base of every config model: frozen, strict about unknown keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_YM = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YM = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 def _year_month(v: Any) -> str:
-    if not isinstance(v, str) or not _YM.match(v):
+    if not isinstance(v, str) or not _YM.fullmatch(v):
         raise PydanticCustomError("year_month", "expected a month as YYYY-MM, e.g. 2027-09; got {v}", {"v": repr(v)})
     return v
 
@@ -32,7 +32,7 @@ def _year_month(v: Any) -> str:
 YearMonth = Annotated[
     str,
     PlainValidator(_year_month),
-    WithJsonSchema({"type": "string", "pattern": _YM.pattern, "description": "a month, YYYY-MM"}),
+    WithJsonSchema({"type": "string", "pattern": f"^{_YM.pattern}$", "description": "a month, YYYY-MM"}),
 ]
 
 
@@ -88,7 +88,7 @@ def Series(lo: float | None = None, hi: float | None = None, unit: str = "", des
                 raise PydanticCustomError("series", "a year table needs at least one entry, e.g. {2026: x}")
             out = {}
             for k, x in v.items():
-                if isinstance(k, str) and re.fullmatch(r"\d{4}", k):      # JSON keys are text
+                if isinstance(k, str) and re.fullmatch(r"[0-9]{4}", k):      # JSON keys are text
                     k = int(k)
                 if not isinstance(k, int) or isinstance(k, bool) or not 1900 <= k <= 2200:
                     raise PydanticCustomError(

@@ -72,19 +72,22 @@ def exponential(s):
 
 
 @njit(cache=True)
-def normal(s):
-    u1 = 1.0 - uniform(s)
-    u2 = uniform(s)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+def first_above(cdf, lo, target):
+    """First index a >= lo with cdf[a] > target (cdf non-decreasing, cdf[-1] > target)."""
+    hi = cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cdf[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @njit(cache=True)
-def age_months(s, dist):
-    """Age in whole months from a normal (mean, sd) truncated to [min, max) years."""
-    while True:
-        x = dist[0] + dist[1] * normal(s)
-        if dist[2] <= x < dist[3]:
-            return int(math.floor(x * 12.0))
+def age_months(s, cdf):
+    """Age in whole months drawn from its cumulative distribution over months (inverse transform)."""
+    return first_above(cdf, 0, uniform(s))
 
 
 @njit(cache=True)
@@ -122,25 +125,16 @@ def poisson(s, lam):
 @njit(cache=True)
 def retirement_month(s, cdf, birth, age_now):
     """Absolute month of retirement, given the agent has not retired by ``age_now`` (months)."""
-    amax = cdf.shape[0] - 1
-    g0 = cdf[age_now] if age_now <= amax else 1.0
+    g0 = cdf[age_now] if age_now < cdf.shape[0] else 1.0
     if g0 >= 1.0:
         return birth + age_now + 1
     target = g0 + uniform(s) * (1.0 - g0)
-    lo = age_now + 1
-    hi = amax
-    while lo < hi:                       # first age-month a with cdf[a] > target
-        mid = (lo + hi) // 2
-        if cdf[mid] > target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return birth + lo
+    return birth + first_above(cdf, age_now + 1, target)
 
 
 @njit(cache=True)
-def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
-                  rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
+def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf,
+                  rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
                   hc_out, join_out, leave_out, trn_out, comp_out):
     M, P, L = leave_h.shape
     G = prog_prod.shape[0]
@@ -162,7 +156,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
             for _ in range(init_hc[p, l]):
                 if n >= cap:
                     return OVERFLOW
-                a = age_months(st[AGE], staff_age[p])
+                a = age_months(st[AGE], staff_age_cdf[p])
                 prof[n] = p
                 place[n] = l
                 birth[n] = -1 - a
@@ -177,7 +171,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
         for _ in range(count):
             if n >= cap:
                 return OVERFLOW
-            a = age_months(st[AGE], entry_age[g])
+            a = age_months(st[AGE], entry_age_cdf[g])
             _new_trainee(n, g, l, s, s - a, -1, st, prog_prod, prog_months, prog_q, prof, place, birth, prog, kind,
                          link, head, M)
             trn[g, l] += 1
@@ -257,7 +251,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                     for _ in range(arrivals):
                         if n >= cap:
                             return OVERFLOW
-                        a = age_months(st[AGE], joiner_age[p])
+                        a = age_months(st[AGE], joiner_age_cdf[p])
                         prof[n] = p
                         place[n] = l
                         birth[n] = m - a
@@ -274,7 +268,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                 for _ in range(intake[m, g, l]):
                     if n >= cap:
                         return OVERFLOW
-                    a = age_months(st[AGE], entry_age[g])
+                    a = age_months(st[AGE], entry_age_cdf[g])
                     _new_trainee(n, g, l, m, m - a, m, st, prog_prod, prog_months, prog_q, prof, place, birth, prog,
                                  kind, link, head, M)
                     n += 1
@@ -387,11 +381,11 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 
 
 @njit(parallel=True, cache=True)
-def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc, rot_cdf,
-                   rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts, cap,
+def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf,
+                   rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
                    hc_out, join_out, leave_out, trn_out, comp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
-        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age, joiner_age, init_hc,
-                                  rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age, intake, local, cohorts,
+        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc,
+                                  rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts,
                                   cap, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r])
