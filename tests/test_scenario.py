@@ -494,7 +494,7 @@ def test_not_utf8(tmp_path):
     assert "UTF-8" in message_at(problems_of(path), "")
 
 
-@pytest.mark.parametrize("text, kind", [("- a\n- b\n", "list"), ("just text\n", "str"), ("", "NoneType"),
+@pytest.mark.parametrize("text, kind", [("- a\n- b\n", "list"), ("just text\n", "str"), ("", "empty"),
                                         ("42\n", "int")])
 def test_top_level_not_a_mapping(tmp_path, text, kind):
     path = tmp_path / "top.yaml"
