@@ -79,6 +79,7 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     staff_age = np.zeros((P, 4))
     joiner_age = np.zeros((P, 4))
     init_hc = np.zeros((P, L), np.int64)
+    hire_lag = np.array([p.recruitment.time_to_hire_months for p in s.professions.values()], np.int64)
     growth = np.zeros((M, P))
 
     ics_of = [i for _, i, _ in table]
@@ -161,7 +162,8 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
         place_region=[s.geography.region] * L, programmes=progs,
-        leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit, fte_per_head=fte, sickness=sick,
+        leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit,
+        time_to_hire=hire_lag, fte_per_head=fte, sickness=sick,
         cost_per_fte=cost, demand_fte=demand, funded_posts=funded, leave_age_mult=age_mult,
         retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
         rotation_cdf=rot_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,

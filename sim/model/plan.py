@@ -55,6 +55,7 @@ class Plan:
     rotation_hazard: np.ndarray     # monthly hazard of moving place
     transfer_hazard: np.ndarray     # [M, P, L, P] monthly hazard of moving to another staff group or sector
     recruit_rate: np.ndarray        # [M, P, L, 3] expected arrivals per month by source (after time to hire)
+    time_to_hire: np.ndarray        # [P] months from a hiring decision to the start date
     fte_per_head: np.ndarray
     sickness: np.ndarray
     cost_per_fte: np.ndarray        # £ per FTE per year

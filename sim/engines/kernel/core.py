@@ -118,7 +118,7 @@ def poisson(s, lam):
             return int(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (-lam + k * loglam - math.lgamma(k + 1.0)):
+        if math.log(v * invalpha / (a / (us * us) + b)) <= -lam + k * loglam - math.lgamma(k + 1.0):
             return int(k)
 
 
@@ -133,9 +133,10 @@ def retirement_month(s, cdf, birth, age_now):
 
 
 @njit(cache=True)
-def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf,
-                  rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
-                  hc_out, join_out, leave_out, trn_out, comp_out):
+def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf,
+                  joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
+                  entry_age_cdf, intake, local, cohorts, cap, hc_out, join_out, leave_out, trn_out, comp_out):
+    """One replicate: the population at the start, then month by month its events, hires and starters."""
     M, P, L = leave_h.shape
     G = prog_prod.shape[0]
     prof = np.empty(cap, np.int32)
@@ -146,6 +147,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
     kind = np.empty(cap, np.int8)
     link = np.empty(cap, np.int32)
     head = np.full(M, -1, np.int32)
+    agents = (prof, place, birth, retire, kind, link, head)
+    hazards = (cum_leave, cum_rot, age_flat, age_mult)
     hc = np.zeros((P, L), np.int64)
     trn = np.zeros((G, L), np.int64)
     n = 0
@@ -162,8 +165,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                 birth[n] = -1 - a
                 prog[n] = NO_PROGRAMME
                 retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                _schedule_staff(n, 0, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire, kind,
-                                link, head)
+                _schedule_staff(n, 0, st, hazards, agents)
                 hc[p, l] += 1
                 n += 1
     for c in range(cohorts.shape[0]):
@@ -218,8 +220,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                     prof[i] = p2
                     hc[p2, l] += 1
                     retire[i] = retirement_month(st[RETIRE], retire_cdf[p2], birth[i], m - birth[i])
-                _schedule_staff(i, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth,
-                                retire, kind, link, head)
+                _schedule_staff(i, m + 1, st, hazards, agents)
             else:                                   # a trainee drops out or completes
                 g = prog[i]
                 tp = prog_tp[g]
@@ -238,8 +239,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                         prof[i] = p
                         prog[i] = NO_PROGRAMME
                         retire[i] = retirement_month(st[RETIRE], retire_cdf[p], birth[i], m - birth[i])
-                        _schedule_staff(i, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth,
-                                        retire, kind, link, head)
+                        _schedule_staff(i, m + 1, st, hazards, agents)
                         hc[p, l] += 1
                         join_out[m, p, l, NEWLY_QUALIFIED] += 1
             i = nxt
@@ -257,8 +257,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                         birth[n] = m - a
                         prog[n] = NO_PROGRAMME
                         retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                        _schedule_staff(n, m + 1, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth,
-                                        retire, kind, link, head)
+                        _schedule_staff(n, m + 1, st, hazards, agents)
                         n += 1
                     hc[p, l] += arrivals
                     join_out[m, p, l, 1 + src] += arrivals
@@ -311,14 +310,15 @@ def _first_crossing(cum, lo, hi, e):
 
 
 @njit(cache=True)
-def _schedule_staff(i, m_from, st, leave_h, cum_leave, cum_rot, age_flat, age_mult, prof, place, birth, retire,
-                    kind, link, head):
+def _schedule_staff(i, m_from, st, hazards, agents):
     """File staff member i under its next event month at or after ``m_from`` (none if past the horizon).
 
     Priority within a month: retirement, then leaving, then a move. Months are found by bisection on
     the cumulative hazard (year of age by year of age where the leaving hazard varies with age).
     """
-    M = leave_h.shape[0]
+    cum_leave, cum_rot, age_flat, age_mult = hazards
+    prof, place, birth, retire, kind, link, head = agents
+    M = head.shape[0]
     p = prof[i]
     l = place[i]
     b = birth[i]
@@ -381,11 +381,12 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 
 
 @njit(parallel=True, cache=True)
-def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf,
-                   rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
-                   hc_out, join_out, leave_out, trn_out, comp_out, status):
+def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf,
+                   joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
+                   entry_age_cdf, intake, local, cohorts, cap, hc_out, join_out, leave_out, trn_out, comp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
-        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc,
-                                  rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts,
-                                  cap, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r])
+        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf,
+                                  staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod,
+                                  prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap, hc_out[r],
+                                  join_out[r], leave_out[r], trn_out[r], comp_out[r])
