@@ -80,7 +80,7 @@ QUICK = Sizes(repeats=2, scaling_repeats=1, cold_repeats=1, cached_repeats=1, ke
 @njit(parallel=True)
 def rng_ceiling(states, counts):
     """Draw ``counts[r]`` uniforms from replicate r's own xoshiro256** state and sum them."""
-    R = states.shape[0]
+    R = min(states.shape[0], counts.shape[0])
     sums = np.zeros(R)
     for r in prange(R):
         s = states[r, 0].copy()

@@ -10,7 +10,8 @@ import xarray as xr
 from .engines import simulator
 from .model.compile import compile_plan
 from .model.expected import project
-from .results.dataset import aggregate, build_dataset, derived
+from .demand.draws import demand_draws
+from .results.dataset import aggregate, build_dataset, central_demand, derived
 from .scenario import load_scenario, scenario_dict, scenario_sha256
 from .scenario.loading import ScenarioError
 
@@ -33,15 +34,23 @@ def _with_years(scenario, years: int | None):
     return scenario.model_copy(update={"years": years})
 
 
+def _demand_definition(scenario) -> str:
+    if scenario.demand is not None:
+        d = scenario.demand
+        lines = f" with service lines {', '.join(d.service_lines)}" if d.service_lines else ""
+        return f"{d.definition}{lines}"
+    return "per profession: " + ", ".join(
+        f"{k}: need per head" if p.demand.fte_per_1000_population is not None else f"{k}: funded establishment"
+        for k, p in scenario.professions.items())
+
+
 def provenance(scenario, *, engine: str, seed: int | None) -> dict:
     import json
     return {
         "scenario_name": scenario.name, "scenario_sha256": scenario_sha256(scenario),
         "scenario": json.dumps(scenario_dict(scenario), sort_keys=True), "seed": -1 if seed is None else seed,
         "engine": engine, "wfsim_version": wfsim_version(),
-        "demand_definition": ", ".join(sorted({
-            f"{k}: need per head" if p.demand.fte_per_1000_population is not None else f"{k}: funded establishment"
-            for k, p in scenario.professions.items()})),
+        "demand_definition": _demand_definition(scenario),
     }
 
 
@@ -67,7 +76,9 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     parts: dict[str, list[np.ndarray]] = {}
     for lo in range(0, replicates, batch_size):
         reps = range(lo, min(lo + batch_size, replicates))
-        values = aggregate(derived(plan, simulate(plan, reps, seed)), every, time_axis=1)
+        demand_side = demand_draws(plan, reps, seed)
+        raw = simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"])
+        values = aggregate(derived(plan, raw, demand_side), every, time_axis=1)
         for k, v in values.items():
             parts.setdefault(k, []).append(v)
         if progress:
@@ -81,5 +92,5 @@ def expected(scenario, *, years: int | None = None, every: str = "month") -> xr.
     """The deterministic mean-field projection: same schema as ``run``, without ``replicate``."""
     scenario = _with_years(load_scenario(scenario), years)
     plan = compile_plan(scenario)
-    values = aggregate(derived(plan, project(plan)), every, time_axis=0)
+    values = aggregate(derived(plan, project(plan), central_demand(plan)), every, time_axis=0)
     return build_dataset(plan, values, every=every, attrs=provenance(scenario, engine="expected", seed=None))

@@ -8,6 +8,8 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..scenario.types import month_index
+from ..demand import establishment, need
+from ..demand.establishment import april_factor
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, RECRUIT_SOURCES, Plan
 
 
@@ -152,19 +154,40 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
             staff_fte0[prog_trainee[j], l] += n * fte[0, prog_trainee[j], l]
     vac = np.array([p.vacancy_rate for p in s.professions.values()])
     funded0 = staff_fte0 / (1 - vac)[:, None]
+    cost = cost * april_factor(ser(s.finance.pay_growth), m0)[:, None, None]
+    bands, population = need.project_population(s, ser, places, pop)
+    lines, units, activity = need.activity(s, ser, bands, population)
+    definition = s.demand.definition if s.demand is not None else "per profession"
+    # each profession's own block: FTE per 1,000 residents, or (without a ratio) the establishment
     ratio = np.array([p.demand.fte_per_1000_population if p.demand.fte_per_1000_population is not None else np.nan
                       for p in s.professions.values()])
+    if definition == "establishment":
+        ratio[:] = np.nan
     demand0 = np.where(np.isnan(ratio)[:, None], funded0, np.nan_to_num(ratio)[:, None] * pop[None, :] / 1000.0)
-    factor = np.cumprod(np.vstack([np.ones((1, P)), (1 + growth[1:]) ** (1 / 12)]), axis=0)   # [M, P]
-    demand = demand0[None] * factor[:, :, None]
-    funded = funded0[None] * factor[:, :, None]
+    demand = demand0[None] * need.monthly_growth_factor(growth)[:, :, None]
+    if lines:
+        staffing = need.staffing_matrix(s, lines, profs)                            # [S, P]
+        from_lines = staffing.sum(axis=0) > 0
+        demand[:, from_lines, :] = np.einsum("msl,sp->mpl", activity, staffing)[:, from_lines, :]
+    demand = demand / need.productivity_factor(s, ser, profs)[:, :, None]
+    budget = None
+    if s.finance.budget_growth is not None:
+        budget = (funded0 * cost[0]).sum() * april_factor(ser(s.finance.budget_growth), m0)
+    funded = establishment.funded_posts(funded0, demand, cost, budget)
+    uncertainty = s.demand.uncertainty if s.demand is not None else None
 
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
         place_region=[s.geography.region] * L, programmes=progs,
         leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit,
         time_to_hire=hire_lag, fte_per_head=fte, sickness=sick,
-        cost_per_fte=cost, demand_fte=demand, funded_posts=funded, leave_age_mult=age_mult,
+        cost_per_fte=cost, demand_fte=demand, funded_posts=funded, funded0=funded0, budget=budget,
+        hire_only_into_vacancies=s.finance.hire_only_into_vacancies,
+        bank_cover=np.array([p.bank_agency.cover for p in s.professions.values()]),
+        bank_premium=np.array([p.bank_agency.premium for p in s.professions.values()]),
+        age_bands=bands, population=population, service_lines=lines, service_units=units, activity=activity,
+        demand_definition=definition, growth_sd=uncertainty.growth_sd if uncertainty else 0.0,
+        productivity_sd=uncertainty.productivity_sd if uncertainty else 0.0, leave_age_mult=age_mult,
         retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
         rotation_cdf=rot_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,
         prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake,

@@ -39,8 +39,9 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     out = {
         "headcount": np.zeros((M, P, L)), "joiners": np.zeros((M, P, L, len(SOURCES))),
         "leavers": np.zeros((M, P, L, len(REASONS))), "trainees": np.zeros((M, G, L)),
-        "completions": np.zeros((M, G, L)),
+        "completions": np.zeros((M, G, L)), "unplaced": np.zeros((M, G, L)),
     }
+    cap_heads = plan.funded_posts / plan.fte_per_head if plan.hire_only_into_vacancies else np.full(plan.shape, np.inf)
     stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]            # [P, L, AGES] at end of month -1
     cohorts = {(int(g), int(l), int(s)): float(n) for g, l, s, n in plan.init_cohorts}
 
@@ -68,6 +69,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         out["joiners"][m, :, :, _S["rotation_in"]] = np.einsum("pl,lk->pk", rotated.sum(-1), dest)
         out["joiners"][m, :, :, _S["transfer_in"]] = transferred.sum(-1)
 
+        graduates = np.zeros((G, L, AGES))        # completers wanting a local post, by age
         for key in list(cohorts):
             g, l, s = key
             tp, finish = plan.prog_trainee_prof[g], s + plan.prog_months[g]
@@ -80,13 +82,27 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
                 out["completions"][m, g, l] += done
                 if tp >= 0:
                     out["leavers"][m, tp, l, _R["completed_training"]] += done
-                hired = done * plan.local_employment[m, g, l]
-                p = plan.prog_produces[g]
                 ages = np.concatenate([np.zeros(plan.prog_months[g]), entry_pmf[g, :AGES - plan.prog_months[g]]])
-                stock[p, l] += hired * ages
-                out["joiners"][m, p, l, _S["newly_qualified"]] += hired
+                graduates[g, l] += done * plan.local_employment[m, g, l] * ages
 
+        # hiring into vacancies: graduates first, then experienced hires (expected values: exact when
+        # the cap does not bind, an approximation, min of means, where it does)
+        room = np.maximum(cap_heads[m] - stock.sum(-1), 0.0)                     # staff excluding trainees
+        wanted = np.zeros((P, L))
+        for g in range(G):
+            wanted[plan.prog_produces[g]] += graduates[g].sum(-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            placed = np.where(wanted > 0, np.minimum(1.0, room / wanted), 1.0)     # share of graduates placed
+        for g in range(G):
+            p = plan.prog_produces[g]
+            stock[p] += graduates[g] * placed[p][:, None]
+            out["joiners"][m, p, :, _S["newly_qualified"]] += graduates[g].sum(-1) * placed[p]
+            out["unplaced"][m, g] += graduates[g].sum(-1) * (1 - placed[p])
+        room = np.maximum(room - np.minimum(wanted, room), 0.0)
         hires = plan.recruit_rate[m]                                              # [P, L, 3]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            taken = np.where(hires.sum(-1) > 0, np.minimum(1.0, room / hires.sum(-1)), 1.0)
+        hires = hires * taken[:, :, None]
         stock = stock + hires.sum(-1)[:, :, None] * joiner_pmf[:, None, :]
         out["joiners"][m, :, :, 1:4] += hires
 

@@ -59,8 +59,22 @@ class Plan:
     fte_per_head: np.ndarray
     sickness: np.ndarray
     cost_per_fte: np.ndarray        # £ per FTE per year
-    demand_fte: np.ndarray
-    funded_posts: np.ndarray
+    demand_fte: np.ndarray          # central path (no demand uncertainty)
+    funded_posts: np.ndarray        # central path
+    funded0: np.ndarray             # [P, L] funded FTE at the start (staff FTE / (1 - vacancy rate))
+    budget: np.ndarray | None       # [M] £ per year the establishment may cost, None = no limit
+    hire_only_into_vacancies: bool
+    bank_cover: np.ndarray          # [P] share of vacant FTE covered by bank and agency staff
+    bank_premium: np.ndarray        # [P] their extra cost over substantive pay
+    # demand side (boxes 0-1)
+    age_bands: list[str]
+    population: np.ndarray          # [M, B, L] residents
+    service_lines: list[str]
+    service_units: list[str]
+    activity: np.ndarray            # [M, S, L] activity per month, central path
+    demand_definition: str
+    growth_sd: float                # per-replicate sd of annual need growth
+    productivity_sd: float          # per-replicate sd of annual productivity growth
     # per profession
     leave_age_mult: np.ndarray      # [P, 101] hazard multiplier by age in years
     retire_cdf: np.ndarray          # [P, MAX_AGE_MONTHS+1] P(retirement age-month <= a)

@@ -17,6 +17,8 @@ UNITS = {
     "headcount": "people", "fte": "FTE", "effective_fte": "FTE", "joiners": "people per month",
     "leavers": "people per month", "trainees": "people", "completions": "people per month",
     "demand_fte": "FTE", "funded_posts": "FTE", "gap_fte": "FTE", "vacancies": "FTE", "cost": "GBP per month",
+    "unmet_fte": "FTE", "unplaced": "people per month", "activity": "activity units per month (see service_unit)",
+    "population": "people",
 }
 DESCRIPTIONS = {
     "headcount": "staff in post at the end of the month (in-service trainees included in their staff group)",
@@ -30,31 +32,49 @@ DESCRIPTIONS = {
     "funded_posts": "funded establishment",
     "gap_fte": "demand_fte - effective_fte (positive = shortfall)",
     "vacancies": "funded posts unfilled: max(funded_posts - fte, 0)",
-    "cost": "spend in the month by kind (agency_bank is not modelled yet and is zero)",
+    "cost": "spend in the month by kind: staff (FTE × £ per FTE), agency_bank (bank and agency cover of "
+            "vacancies at its premium rate), training (trainees × £ per trainee-year), levers",
+    "unmet_fte": "demand not met by staff in post or bank and agency cover: max(gap_fte - cover, 0)",
+    "unplaced": "newly qualified staff wanting a local post who found no vacancy (lost to the system)",
+    "activity": "activity by service line (box 0)",
+    "population": "residents by age band",
 }
-STOCKS = ("headcount", "fte", "effective_fte", "trainees", "demand_fte", "funded_posts", "gap_fte", "vacancies")
-FLOWS = ("joiners", "leavers", "completions", "cost")
+STOCKS = ("headcount", "fte", "effective_fte", "trainees", "demand_fte", "funded_posts", "gap_fte", "vacancies",
+          "unmet_fte", "population")
+FLOWS = ("joiners", "leavers", "completions", "cost", "unplaced", "activity")
 
 
-def derived(plan: Plan, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """All SPEC §4 variables as arrays; raw arrays may have leading replicate dims or not."""
+def central_demand(plan: Plan) -> dict[str, np.ndarray]:
+    """The demand side without per-replicate uncertainty (what ``sim.expected`` uses)."""
+    return {"activity": plan.activity, "demand_fte": plan.demand_fte, "funded_posts": plan.funded_posts}
+
+
+def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """All SPEC §4 variables as arrays; raw arrays may have a leading replicate dim or not."""
     hc = raw["headcount"]
     fte = hc * plan.fte_per_head
     eff = fte * (1.0 - plan.sickness)
-    demand = np.broadcast_to(plan.demand_fte, hc.shape)
-    funded = np.broadcast_to(plan.funded_posts, hc.shape)
+    demand = np.broadcast_to(demand_side["demand_fte"], hc.shape)
+    funded = np.broadcast_to(demand_side["funded_posts"], hc.shape)
+    vacancies = np.maximum(funded - fte, 0)
+    cover = vacancies * plan.bank_cover[:, None]
     staff_cost = (fte * plan.cost_per_fte / 12.0).sum(axis=(-1, -2))
+    agency_cost = (cover * plan.cost_per_fte * (1 + plan.bank_premium[:, None]) / 12.0).sum(axis=(-1, -2))
     training_cost = (raw["trainees"].sum(axis=-1) * plan.cost_per_trainee / 12.0).sum(axis=-1)
     lever_cost = np.zeros_like(staff_cost)
     for lever in plan.levers:
         lever_cost = lever_cost + lever.cost(plan, hc)
-    cost = np.stack([staff_cost, np.zeros_like(staff_cost), training_cost, lever_cost], axis=-1)
+    cost = np.stack([staff_cost, agency_cost, training_cost, lever_cost], axis=-1)
     return {
         "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
         "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
         "completions": raw["completions"], "demand_fte": demand.astype(np.float32),
         "funded_posts": funded.astype(np.float32), "gap_fte": (demand - eff).astype(np.float32),
-        "vacancies": np.maximum(funded - fte, 0).astype(np.float32), "cost": cost,
+        "vacancies": vacancies.astype(np.float32), "cost": cost,
+        "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
+        "unplaced": raw["unplaced"],
+        "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
+        .astype(np.float32),
     }
 
 
@@ -78,6 +98,8 @@ DIMS = {
     "completions": ("time", "programme", "place"), "demand_fte": ("time", "profession", "place"),
     "funded_posts": ("time", "profession", "place"), "gap_fte": ("time", "profession", "place"),
     "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
+    "unmet_fte": ("time", "profession", "place"), "unplaced": ("time", "programme", "place"),
+    "activity": ("time", "service_line", "place"),
 }
 
 
@@ -91,13 +113,17 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = "mo
         "profession": list(plan.professions), "place": list(plan.places),
         "ics": ("place", list(plan.place_ics)), "region": ("place", list(plan.place_region)),
         "programme": list(plan.programmes), "source": list(SOURCES), "reason": list(REASONS),
-        "kind": list(COST_KINDS),
+        "kind": list(COST_KINDS), "service_line": list(plan.service_lines),
+        "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
     }
     if replicates is not None:
         coords["replicate"] = np.asarray(replicates, np.int64)
     data = {}
     for name, dims in DIMS.items():
         data[name] = (lead + dims, values[name], {"units": UNITS[name], "description": DESCRIPTIONS[name]})
+    population = aggregate({"population": plan.population}, every, time_axis=0)["population"]
+    data["population"] = (("time", "age_band", "place"), population,
+                          {"units": UNITS["population"], "description": DESCRIPTIONS["population"]})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(attrs or {})
     ds.attrs.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))

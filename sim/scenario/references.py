@@ -57,7 +57,19 @@ def reference_problems(s) -> list[tuple[str, str]]:
         for f in ("intake", "local_employment", "cost_per_trainee_year"):
             years_ok(f"{base}.{f}", getattr(g, f))
 
+    out += _demand_problems(s, places, professions, years_ok)
     months = s.years * 12
+    for i, goal in enumerate(s.goals):
+        base = f"goals.{i}"
+        if goal.profession is not None and goal.profession not in professions:
+            out.append((f"{base}.profession", f"unknown profession {goal.profession!r}; allowed: "
+                                              f"{', '.join(professions)}"))
+        areas = set(places) | {i for _, i, _ in s.geography.place_table()} | {s.geography.region}
+        if goal.where is not None and goal.where not in areas:
+            out.append((f"{base}.where", f"{goal.where!r} is not a place, ICS or region of this geography; "
+                                         f"allowed: {', '.join(sorted(areas))}"))
+        if not 0 <= month_index(s.start, goal.by) < months:
+            out.append((f"{base}.by", f"{goal.by} is outside the horizon {s.start} to {_last_month(s)}"))
     for i, lever in enumerate(s.levers):
         base = f"levers.{i}"
         for field, msg in lever.references(s):
@@ -67,6 +79,43 @@ def reference_problems(s) -> list[tuple[str, str]]:
                 out.append((f"{base}.{field}", f"{when} is outside the horizon {s.start} to {_last_month(s)}"))
         if lever.from_ and lever.until and month_index(lever.from_, lever.until) < 0:
             out.append((f"{base}.until", f"until ({lever.until}) is before from ({lever.from_})"))
+    return out
+
+
+def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
+    out = []
+    pop = s.population
+    if pop is not None:
+        for k in pop.by_place:
+            if k not in places:
+                out.append((f"population.by_place.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+        for band, v in pop.growth.items():
+            years_ok(f"population.growth.{band}", v)
+    years_ok("finance.pay_growth", s.finance.pay_growth)
+    if s.finance.budget_growth is not None:
+        years_ok("finance.budget_growth", s.finance.budget_growth)
+    d = s.demand
+    if d is None:
+        return out
+    if d.definition in ("need", "utilisation"):
+        if pop is None:
+            out.append(("population", f"demand definition {d.definition!r} needs a population section (age bands)"))
+        if not d.service_lines:
+            out.append(("demand.service_lines", f"demand definition {d.definition!r} needs at least one service line"))
+    for name, line in d.service_lines.items():
+        base = f"demand.service_lines.{name}"
+        for prof in line.staffing:
+            if prof not in professions:
+                out.append((f"{base}.staffing.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
+        if pop is not None and set(line.use_per_1000) != set(pop.age_bands):
+            out.append((f"{base}.use_per_1000", f"needs exactly the population's age bands: {', '.join(pop.age_bands)}"))
+        if d.definition == "utilisation" and line.activity_at_start is None:
+            out.append((f"{base}.activity_at_start", "the utilisation definition needs current activity per line"))
+        years_ok(f"{base}.plan", line.plan)
+    for prof, v in d.productivity.items():
+        if prof not in professions:
+            out.append((f"demand.productivity.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
+        years_ok(f"demand.productivity.{prof}", v)
     return out
 
 

@@ -74,6 +74,13 @@ class SimpleDemand(Model):
     growth: Series(-0.5, 1, "annual growth in need per head") = 0.0
 
 
+class BankAgency(Model):
+    """Temporary staff covering vacancies: the share of vacant FTE they cover, at a premium on pay."""
+
+    cover: Number(0, 1, "share of vacant FTE covered by bank and agency staff") = 0.0
+    premium: Number(0, 5, "extra cost over substantive cost per FTE, 0.55 = +55%") = 0.0
+
+
 class Profession(Model):
     """A staff group (the profession lens)."""
 
@@ -98,6 +105,7 @@ class Profession(Model):
     vacancy_rate: Number(0, 0.95, "share of funded posts unfilled at the start") = 0.0
     recruitment: Recruitment = Recruitment()
     demand: SimpleDemand = SimpleDemand()
+    bank_agency: BankAgency = BankAgency()
 
 
 class Programme(Model):
@@ -173,6 +181,95 @@ class Geography(Model):
         return [(p.name, i.name, p.population) for i in self.systems for p in i.places]
 
 
+class Population(Model):
+    """Residents by age band: shares of each place's population, projected by growth per band."""
+
+    age_bands: dict[str, Number(0, 1, "share of residents")] = Field(
+        min_length=1, description="age band → share of each place's population at the start, e.g. {'0-17': 0.21}")
+    by_place: dict[str, dict[str, Number(0, 1, "share of residents")]] = Field(
+        {}, description="place → {age band: share}, overriding age_bands for that place")
+    growth: dict[str, Series(-0.2, 0.5, "annual population growth")] = Field(
+        {}, description="age band → annual growth (constant or year table); default 0")
+
+    @model_validator(mode="after")
+    def _shares(self):
+        for label, shares in [("age_bands", self.age_bands)] + [(f"by_place.{k}", v) for k, v in self.by_place.items()]:
+            if abs(sum(shares.values()) - 1) > 1e-6:
+                raise ValueError(f"{label}: shares must add up to 1; they add up to {sum(shares.values()):.6g}")
+            if set(shares) != set(self.age_bands):
+                raise ValueError(f"{label}: needs exactly the age bands {', '.join(self.age_bands)}")
+        unknown = set(self.growth) - set(self.age_bands)
+        if unknown:
+            raise ValueError(f"growth: unknown age bands {', '.join(sorted(unknown))}; allowed: "
+                             f"{', '.join(self.age_bands)}")
+        return self
+
+
+class ServiceLine(Model):
+    """A service line of the service plan: activity per head by age band, and the staff it needs."""
+
+    unit: str = Field("contacts", description="what one unit of activity is (label only)")
+    use_per_1000: dict[str, Number(0, None, "activity units per 1,000 residents per year")] = Field(
+        description="need (or current use) per 1,000 residents of each age band per year")
+    activity_at_start: Number(0, None, "activity units per year, all places") | None = Field(
+        None, description="utilisation definition only: current activity, grown by demography")
+    plan: Series(0, 10, "multiplier on activity (the service plan)") = Field(
+        1.0, description="service-plan multiplier over time: activity growth, shifts between settings, recovery")
+    staffing: dict[str, Number(0, None, "FTE per 1,000 activity units per year")] = Field(
+        min_length=1, description="skill mix: FTE of each profession per 1,000 activity units per year")
+
+
+class DemandUncertainty(Model):
+    """Per-replicate draws, so the fan chart carries demand uncertainty as well as supply."""
+
+    growth_sd: Number(0, 0.2, "sd of the annual growth in need, drawn once per replicate") = 0.0
+    productivity_sd: Number(0, 0.2, "sd of the annual productivity trend, drawn once per replicate") = 0.0
+
+
+class Demand(Model):
+    """Boxes 0-1: population need → activity → required FTE by profession. States its definition."""
+
+    definition: Literal["need", "utilisation", "establishment"] = Field(
+        description="need: residents × need rates; utilisation: current activity grown by demography; "
+        "establishment: required FTE = funded posts")
+    service_lines: dict[Name, ServiceLine] = {}
+    productivity: dict[str, Series(-0.2, 0.2, "annual productivity growth (less FTE per unit)")] = Field(
+        {}, description="profession → annual productivity trend; default 0")
+    uncertainty: DemandUncertainty = DemandUncertainty()
+
+
+class Finance(Model):
+    """Box 2 finance: pay growth, the workforce budget and the establishment control."""
+
+    pay_growth: Series(-0.2, 0.5, "annual pay award, from April") = 0.0
+    budget_growth: Series(-0.5, 0.5, "annual growth of the workforce budget, from April") | None = Field(
+        None, description="limits funded posts (£ of establishment) to the start budget grown at this rate; "
+        "default: no limit")
+    hire_only_into_vacancies: bool = Field(
+        True, description="experienced and newly qualified staff are hired only into vacant funded posts; "
+        "graduates without a post are lost (counted as unplaced)")
+
+
+class Goal(Model):
+    """A system goal; the summary reports the probability across replicates of meeting it."""
+
+    name: str = Field(min_length=1)
+    metric: Literal["gap_share", "vacancy_rate", "annual_cost", "headcount", "effective_fte"] = Field(
+        description="gap_share: gap_fte / demand_fte; vacancy_rate: vacancies / funded posts; "
+        "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post")
+    by: YearMonth = Field(description="the month the goal is judged at (YYYY-MM)")
+    profession: str | None = Field(None, description="default: all professions together")
+    where: str | None = Field(None, description="a place, ICS or region; default: the whole scenario")
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _bound(self):
+        if (self.max is None) == (self.min is None):
+            raise ValueError("give exactly one of max or min")
+        return self
+
+
 class ScenarioBase(Model):
     """Everything in a scenario except the lever list, whose item type comes from the registry."""
 
@@ -185,3 +282,8 @@ class ScenarioBase(Model):
     geography: Geography
     professions: dict[Name, Profession] = Field(min_length=1)
     programmes: dict[Name, Programme] = {}
+    population: Population | None = None
+    demand: Demand | None = Field(
+        None, description="need-based demand with service lines; default: each profession's own demand block")
+    finance: Finance = Finance()
+    goals: list[Goal] = []

@@ -16,8 +16,17 @@ def capacity(plan: Plan) -> int:
                + expected_hires + 10 * math.sqrt(expected_hires) + 100)
 
 
-def simulate(plan: Plan, replicates, seed: int) -> dict[str, np.ndarray]:
-    """Raw counts for the given replicate numbers: headcount, joiners, leavers, trainees, completions."""
+def hiring_cap(plan: Plan, funded_posts: np.ndarray | None) -> np.ndarray:
+    """[R or 1, M, P, L] staff in heads a place may employ (infinite unless hiring only into vacancies)."""
+    if not plan.hire_only_into_vacancies or funded_posts is None:
+        return np.full((1,) + plan.shape, np.inf)
+    funded = funded_posts if funded_posts.ndim == 4 else funded_posts[None]
+    return np.ascontiguousarray(funded / plan.fte_per_head[None], dtype=np.float64)
+
+
+def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Raw counts for the given replicate numbers: headcount, joiners, leavers, trainees, completions,
+    unplaced graduates. ``funded_posts`` [R, M, P, L] (default: the plan's central path) caps hiring."""
     reps = np.asarray(list(replicates), dtype=np.int64)
     R = len(reps)
     M, P, L = plan.shape
@@ -28,10 +37,12 @@ def simulate(plan: Plan, replicates, seed: int) -> dict[str, np.ndarray]:
         "leavers": np.zeros((R, M, P, L, len(REASONS)), np.int32),
         "trainees": np.zeros((R, M, G, L), np.int32),
         "completions": np.zeros((R, M, G, L), np.int32),
+        "unplaced": np.zeros((R, M, G, L), np.int32),
     }
     status = np.zeros(R, np.int64)
-    run_replicates(stream_states(seed, reps), *plan.kernel_arrays(), capacity(plan), out["headcount"],
-                   out["joiners"], out["leavers"], out["trainees"], out["completions"], status)
+    cap_heads = hiring_cap(plan, plan.funded_posts if funded_posts is None else funded_posts)
+    run_replicates(stream_states(seed, reps), *plan.kernel_arrays(), capacity(plan), cap_heads, out["headcount"],
+                   out["joiners"], out["leavers"], out["trainees"], out["completions"], out["unplaced"], status)
     if (status == OVERFLOW).any():
         raise RuntimeError("kernel ran out of agent slots; this is a bug in capacity(), please report it")
     return out

@@ -135,8 +135,14 @@ def retirement_month(s, cdf, birth, age_now):
 @njit(cache=True)
 def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf,
                   joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
-                  entry_age_cdf, intake, local, cohorts, cap, hc_out, join_out, leave_out, trn_out, comp_out):
-    """One replicate: the population at the start, then month by month its events, hires and starters."""
+                  entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out,
+                  unp_out):
+    """One replicate: the population at the start, then month by month its events, hires and starters.
+
+    ``vac_cap`` [M, P, L] is the staff (excluding in-service trainees) a place may employ: funded posts
+    in heads where hiring is only into vacancies, else infinite. Newly qualified staff are placed
+    first, then experienced hires; a graduate with no vacancy is lost and counted in ``unp_out``.
+    """
     M, P, L = leave_h.shape
     G = prog_prod.shape[0]
     prof = np.empty(cap, np.int32)
@@ -151,6 +157,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
     hazards = (cum_leave, cum_rot, age_flat, age_mult)
     hc = np.zeros((P, L), np.int64)
     trn = np.zeros((G, L), np.int64)
+    tin = np.zeros((P, L), np.int64)             # in-service trainees counted in hc
+    pend = np.empty(cap, np.int32)               # this month's completers who want a local post
     n = 0
 
     # --- the population at the end of month -1 ---------------------------------------------
@@ -179,10 +187,12 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
             trn[g, l] += 1
             if prog_tp[g] >= 0:
                 hc[prog_tp[g], l] += 1
+                tin[prog_tp[g], l] += 1
             n += 1
 
     # --- months ----------------------------------------------------------------------------
     for m in range(M):
+        npend = 0
         i = head[m]
         while i >= 0:
             nxt = link[i]
@@ -227,6 +237,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                 trn[g, l] -= 1
                 if tp >= 0:
                     hc[tp, l] -= 1
+                    tin[tp, l] -= 1
                 if k == EV_DROP:
                     if tp >= 0:
                         leave_out[m, tp, l, LEAVER] += 1
@@ -235,20 +246,32 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                     if tp >= 0:
                         leave_out[m, tp, l, COMPLETED] += 1
                     if uniform(st[EMPLOY]) < local[m, g, l]:
-                        p = prog_prod[g]
-                        prof[i] = p
-                        prog[i] = NO_PROGRAMME
-                        retire[i] = retirement_month(st[RETIRE], retire_cdf[p], birth[i], m - birth[i])
-                        _schedule_staff(i, m + 1, st, hazards, agents)
-                        hc[p, l] += 1
-                        join_out[m, p, l, NEWLY_QUALIFIED] += 1
+                        pend[npend] = i
+                        npend += 1
             i = nxt
+
+        for j in range(npend):                      # newly qualified staff take vacant posts first
+            i = pend[j]
+            g = prog[i]
+            l = place[i]
+            p = prog_prod[g]
+            if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
+                unp_out[m, g, l] += 1
+                continue
+            prof[i] = p
+            prog[i] = NO_PROGRAMME
+            retire[i] = retirement_month(st[RETIRE], retire_cdf[p], birth[i], m - birth[i])
+            _schedule_staff(i, m + 1, st, hazards, agents)
+            hc[p, l] += 1
+            join_out[m, p, l, NEWLY_QUALIFIED] += 1
 
         for p in range(P):                          # experienced hires, by source
             for l in range(L):
                 for src in range(recruit.shape[3]):
                     arrivals = poisson(st[RECRUIT], recruit[m, p, l, src])
                     for _ in range(arrivals):
+                        if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
+                            break                   # no vacancy for this hire
                         if n >= cap:
                             return OVERFLOW
                         a = age_months(st[AGE], joiner_age_cdf[p])
@@ -259,8 +282,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                         retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
                         _schedule_staff(n, m + 1, st, hazards, agents)
                         n += 1
-                    hc[p, l] += arrivals
-                    join_out[m, p, l, 1 + src] += arrivals
+                        hc[p, l] += 1
+                        join_out[m, p, l, 1 + src] += 1
 
         for g in range(G):                          # starters
             for l in range(L):
@@ -274,6 +297,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                 trn[g, l] += intake[m, g, l]
                 if prog_tp[g] >= 0:
                     hc[prog_tp[g], l] += intake[m, g, l]
+                    tin[prog_tp[g], l] += intake[m, g, l]
                     join_out[m, prog_tp[g], l, TRAINING_START] += intake[m, g, l]
 
         hc_out[m] = hc
@@ -383,10 +407,13 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 @njit(parallel=True, cache=True)
 def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf,
                    joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
-                   entry_age_cdf, intake, local, cohorts, cap, hc_out, join_out, leave_out, trn_out, comp_out, status):
+                   entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out,
+                   unp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
+        vc = vac_cap[0] if vac_cap.shape[0] == 1 else vac_cap[r]     # one cap for all replicates, or one each
         status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf,
                                   staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod,
-                                  prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap, hc_out[r],
-                                  join_out[r], leave_out[r], trn_out[r], comp_out[r])
+                                  prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
+                                  vc, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r],
+                                  unp_out[r])

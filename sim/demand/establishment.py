@@ -1,0 +1,27 @@
+"""Box 2: funded posts follow required FTE within the workforce budget; pay grows each April."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def april_factor(annual: np.ndarray, start_month: int) -> np.ndarray:
+    """Cumulative factor [M, ...]: each April after the start that year's rate applies (pay awards)."""
+    M = annual.shape[0]
+    april = ((start_month - 1 + np.arange(M)) % 12 == 3) & (np.arange(M) > 0)
+    step = np.where(april.reshape((M,) + (1,) * (annual.ndim - 1)), 1 + annual, 1.0)
+    return np.cumprod(step, axis=0)
+
+
+def funded_posts(funded0: np.ndarray, demand: np.ndarray, cost_per_fte: np.ndarray,
+                 budget: np.ndarray | None) -> np.ndarray:
+    """Funded FTE [..., M, P, L]: the start establishment grown with required FTE, scaled down in any
+    month where its cost (FTE × £ per FTE) would exceed the budget (£ per year)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        growth = np.where(demand[..., :1, :, :] > 0, demand / demand[..., :1, :, :], 1.0)
+    funded = funded0 * growth
+    if budget is None:
+        return funded
+    cost = (funded * cost_per_fte).sum(axis=(-1, -2))                                   # [..., M]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.minimum(1.0, np.where(cost > 0, budget / cost, 1.0))
+    return funded * scale[..., None, None]

@@ -1,0 +1,84 @@
+"""The agents: people in training, people in post, and the funded posts they fill.
+
+A person keeps one ``person`` id for their whole career: a nursing student who qualifies and takes a
+local post becomes a new :class:`StaffMember` agent (Mesa registers agents by class) with the
+student's ``person`` id, so the trace follows them from intake to first post and beyond.
+"""
+from __future__ import annotations
+
+import mesa
+
+
+class Person(mesa.Agent):
+    """Someone who may hold a funded post (:class:`Role`): staff, and trainees of in-service programmes."""
+
+    def __init__(self, model, place: int, birth: int, person: int | None = None):
+        super().__init__(model)
+        self.person = self.unique_id if person is None else person
+        self.place = place
+        self.birth = birth              # month of birth (a month index, negative before the start)
+        self.role: Role | None = None
+        self.active = True              # False once gone (events already scheduled for them then do nothing)
+
+    @property
+    def age(self) -> int:
+        """Age in whole months at the model's current month."""
+        return self.model.month - self.birth
+
+
+class Trainee(Person):
+    """A learner on a programme at a place, who started in month ``started``."""
+
+    def __init__(self, model, programme: int, place: int, started: int, birth: int):
+        super().__init__(model, place, birth)
+        self.programme = programme
+        self.started = started
+        self.cohort = (programme, place, started)
+
+    @property
+    def year(self) -> int:
+        """Year of the programme the trainee is in (1 in their first twelve months)."""
+        return (self.model.month - self.started) // 12 + 1
+
+    @property
+    def in_service(self) -> bool:
+        return self.model.plan.prog_trainee_prof[self.programme] >= 0
+
+
+class StaffMember(Person):
+    """A person in post in a profession (staff group) at a place."""
+
+    def __init__(self, model, profession: int, place: int, birth: int, joined: int, origin: str, fte: float,
+                 person: int | None = None):
+        super().__init__(model, place, birth, person)
+        self.profession = profession
+        self.joined = joined            # month they joined this ICS's workforce (-1: in post at the start)
+        self.origin = origin            # how they came: in_post, newly_qualified, international, ...
+        self.fte = fte                  # contracted FTE
+        self.retire_month = 0           # absolute month of retirement, drawn at joining (redrawn on a transfer)
+
+    @property
+    def tenure(self) -> int:
+        """Months in this ICS's workforce."""
+        return self.model.month - self.joined
+
+
+class Role(mesa.Agent):
+    """A funded post in a profession at a place: vacant, advertised (a hire is on the way) or filled.
+
+    Posts are bookkeeping only: who joins and leaves is decided by the plan's rates, never by whether
+    a post is free, so posts do not change any of the counts (a joiner without a free post is over
+    establishment).
+    """
+
+    def __init__(self, model, profession: int, place: int, fte: float):
+        super().__init__(model)
+        self.profession = profession
+        self.place = place
+        self.fte = fte
+        self.holder: int | None = None  # the person id in post
+        self.advertised = False
+
+    @property
+    def status(self) -> str:
+        return "filled" if self.holder is not None else "advertised" if self.advertised else "vacant"

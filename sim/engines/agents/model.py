@@ -1,0 +1,390 @@
+"""One replicate of the agent engine: a Mesa model (the registry of agents) on a SimPy clock.
+
+Time is owned by one ``simpy.Environment``; its unit is a hundredth of a month, so that the steps of
+a month happen in a fixed order (``PHASES``):
+
+==========  =====================================================================================
+retire      retirement-date events, one per staff member, drawn when they join
+staff       monthly turnover: each staff member may leave, or move place (rotation) or staff group
+            (transfer), at the month's hazards
+train       attrition: each trainee past their first month may drop out
+complete    programme-completion events, one per cohort, at the end of its programme
+decide      recruitment: the hiring decisions (vacancies advertised) for starts ``time_to_hire``
+            months later
+hire        the experienced hires decided ``time_to_hire`` months ago start
+start       the month's intake of trainees starts
+record      monthly accounting: headcount and trainees counted from the agent registry
+==========  =====================================================================================
+
+People arriving in a month have no events in it: hires, newly qualified staff and starters arrive
+after that month's turnover and attrition steps. The Mesa model is never stepped: it is the
+registry (``agents_by_type``, ``AgentSet.select`` / ``groupby`` for cohort actions).
+
+Random numbers: one ``numpy.random.Generator`` per decision (ages, retirement, leaving, moving,
+destination, attrition, employment; recruitment per profession), keyed by (seed, replicate,
+decision), so replicates are independent of each other and of how they are spread over processes.
+"""
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+import simpy
+
+from ...model.plan import REASONS, RECRUIT_SOURCES, SOURCES, Plan, age_cdf
+from .agents import Person, Role, StaffMember, Trainee
+
+TICKS = 100                                          # SimPy time units per month
+PHASES = {"retire": 0, "staff": 10, "train": 20, "complete": 30, "decide": 35, "hire": 40, "start": 50,
+          "record": 90}
+STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
+           "mesa")
+STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
+SRC = {s: i for i, s in enumerate(SOURCES)}
+RSN = {r: i for i, r in enumerate(REASONS)}
+
+
+def at(month: int, phase: str) -> int:
+    """SimPy time of a phase of a month."""
+    return month * TICKS + PHASES[phase]
+
+
+def stream(seed: int, replicate: int, name: str, *more: int) -> np.random.Generator:
+    key = (int(replicate), STREAM_BASE + STREAMS.index(name), *more)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+class WorkforceModel(mesa.Model):
+    """The workforce of one replicate: build with a plan, then :meth:`run`."""
+
+    def __init__(self, plan: Plan, seed: int, replicate: int = 0, trace: bool = False):
+        self.rng_for = {name: stream(seed, replicate, name) for name in STREAMS if name != "recruitment"}
+        super().__init__(seed=int(self.rng_for.pop("mesa").integers(2 ** 31)))
+        self.plan = plan
+        self.M, self.P, self.L = plan.shape
+        self.G = len(plan.programmes)
+        self.recruit_rng = [stream(seed, replicate, "recruitment", p) for p in range(self.P)]
+        self.month = -1
+        self.events: list[tuple] | None = [] if trace else None
+        self.out = {
+            "headcount": np.zeros((self.M, self.P, self.L), np.int32),
+            "joiners": np.zeros((self.M, self.P, self.L, len(SOURCES)), np.int32),
+            "leavers": np.zeros((self.M, self.P, self.L, len(REASONS)), np.int32),
+            "trainees": np.zeros((self.M, self.G, self.L), np.int32),
+            "completions": np.zeros((self.M, self.G, self.L), np.int32),
+        }
+        self.staff_age_cdf = age_cdf(plan.staff_age)
+        self.joiner_age_cdf = age_cdf(plan.joiner_age)
+        self.entry_age_cdf = age_cdf(plan.prog_entry_age)
+        self.vacant: dict[tuple[int, int], list[Role]] = {(p, l): [] for p in range(self.P) for l in range(self.L)}
+        lead = int(plan.time_to_hire.max()) if self.P else 0
+        self.env = simpy.Environment(initial_time=at(-1 - lead, "record"))
+
+        self._create_posts()
+        self._initial_population()
+        self.env.process(self.monthly_tick())
+        for p in range(self.P):
+            self.env.process(self.recruitment(p))
+
+    # --- running -----------------------------------------------------------------------------------
+    def run(self) -> dict[str, np.ndarray]:
+        self.env.run(until=at(self.M, "retire"))
+        return self.out
+
+    def _wait(self, month: int, phase: str) -> simpy.Timeout:
+        return self.env.timeout(at(month, phase) - self.env.now)
+
+    def _on(self, month: int, phase: str, action) -> None:
+        """Schedule ``action()`` as an event at a phase of a month (ignored past the horizon)."""
+        if month < self.M:
+            self._wait(month, phase).callbacks.append(lambda _event: action())
+
+    def monthly_tick(self):
+        """The monthly clock: turnover, attrition, starters and accounting at their phases."""
+        for m in range(self.M):
+            yield self._wait(m, "staff")
+            self.month = m
+            self.staff_turnover(m)
+            yield self._wait(m, "train")
+            self.training_attrition(m)
+            yield self._wait(m, "start")
+            self.starters(m)
+            yield self._wait(m, "record")
+            self.record(m)
+
+    # --- the population at the start ------------------------------------------------------------------
+    def _create_posts(self) -> None:
+        """Funded posts at the start: funded FTE over FTE per head, rounded, per profession and place."""
+        plan = self.plan
+        for p in range(self.P):
+            for l in range(self.L):
+                fte = float(plan.fte_per_head[0, p, l]) if self.M else 1.0
+                n = int(round(plan.funded_posts[0, p, l] / fte)) if self.M and fte > 0 else 0
+                self.vacant[p, l] = [Role(self, p, l, fte) for _ in range(n)]
+
+    def _initial_population(self) -> None:
+        """Staff in post and trainees in training at the end of month -1."""
+        plan = self.plan
+        for p in range(self.P):
+            for l in range(self.L):
+                n = int(plan.init_headcount[p, l])
+                for a0 in self._ages(self.staff_age_cdf[p], n):
+                    self._new_staff(p, l, birth=-1 - a0, month=-1, origin="in_post")
+        for g, l, started, n in plan.init_cohorts:
+            self._new_cohort(int(g), int(l), int(started), int(n))
+
+    # --- agents joining ---------------------------------------------------------------------------------
+    def _ages(self, cdf: np.ndarray, n: int) -> np.ndarray:
+        """n ages in months drawn from a cumulative distribution over months (inverse transform)."""
+        u = self.rng_for["age"].random(n)
+        return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
+
+    def retirement_month(self, p: int, birth: int, age_now: int) -> int:
+        """Absolute month of retirement from profession p, given no retirement by age ``age_now``."""
+        cdf = self.plan.retire_cdf[p]
+        g0 = cdf[age_now] if age_now < len(cdf) else 1.0
+        if g0 >= 1.0:
+            return birth + age_now + 1
+        target = g0 + self.rng_for["retirement"].random() * (1.0 - g0)
+        return birth + min(int(np.searchsorted(cdf, target, side="right")), len(cdf) - 1)
+
+    def _schedule_retirement(self, s: StaffMember, month: int) -> None:
+        s.retire_month = self.retirement_month(s.profession, s.birth, month - s.birth)
+        due = s.retire_month
+        self._on(due, "retire", lambda: self.retire(s, due))
+
+    def _new_staff(self, p: int, l: int, birth: int, month: int, origin: str, person: int | None = None,
+                   post: Role | None = None) -> StaffMember:
+        fte = float(self.plan.fte_per_head[max(month, 0), p, l]) if self.M else 1.0
+        s = StaffMember(self, p, l, birth, joined=month, origin=origin, fte=fte, person=person)
+        self._schedule_retirement(s, month)
+        self.take_post(s, p, l, post)
+        if origin == "in_post":
+            self.log(s, month, "in_post", "", self.plan.places[l])
+        else:
+            self.log(s, month, "hired", origin, self.plan.places[l])
+        return s
+
+    def _new_cohort(self, g: int, l: int, started: int, n: int) -> None:
+        """n trainees starting programme g at place l in month ``started``, and their completion event."""
+        tp = int(self.plan.prog_trainee_prof[g])
+        for a in self._ages(self.entry_age_cdf[g], n):
+            t = Trainee(self, g, l, started, birth=started - a)
+            if tp >= 0:
+                self.take_post(t, tp, l)
+            self.log(t, started, "start", "", self.plan.programmes[g])
+        finish = started + int(self.plan.prog_months[g])
+        self._on(finish, "complete", lambda: self.programme_completion(g, l, started, finish))
+
+    # --- funded posts -----------------------------------------------------------------------------------
+    def take_post(self, person: Person, p: int, l: int, post: Role | None = None) -> None:
+        """Fill the post advertised for this person, else any vacant post, else none (over establishment)."""
+        role = post if post is not None and post.holder is None else None
+        if role is None and self.vacant[p, l]:
+            role = self.vacant[p, l].pop()
+        if role is not None:
+            role.holder, role.advertised, person.role = person.person, False, role
+
+    def vacate_post(self, person: Person) -> None:
+        role = person.role
+        if role is not None:
+            role.holder, person.role = None, None
+            self.vacant[role.profession, role.place].append(role)
+
+    def advertise(self, p: int, l: int) -> Role | None:
+        """A hiring decision: mark a vacant post as advertised (None if every post is filled)."""
+        if not self.vacant[p, l]:
+            return None
+        role = self.vacant[p, l].pop()
+        role.advertised = True
+        return role
+
+    # --- staff events -------------------------------------------------------------------------------------
+    def _gone(self, person: Person) -> None:
+        self.vacate_post(person)
+        person.active = False
+        person.remove()
+
+    def retire(self, s: StaffMember, due: int) -> None:
+        """A retirement-date event (stale if they already left, or moved staff group and redrew it)."""
+        if s.active and s.retire_month == due:
+            self.leave(s, due, "retirement")
+
+    def leave(self, s: StaffMember, m: int, reason: str) -> None:
+        self.out["leavers"][m, s.profession, s.place, RSN[reason]] += 1
+        self.log(s, m, reason, self.plan.professions[s.profession], "retired" if reason == "retirement" else "left")
+        self._gone(s)
+
+    def staff_turnover(self, m: int) -> None:
+        """Each staff member in post since before this month: leave, else perhaps move (place or staff group)."""
+        staff = self.agents_by_type.get(StaffMember)
+        if not staff:
+            return
+        plan = self.plan
+        top = plan.leave_age_mult.shape[1] - 1
+        groups = staff.groupby(lambda s: (s.profession, s.place), result_type="list").groups
+        for p, l in sorted(groups):
+            people = groups[p, l]
+            n = len(people)
+            years = np.fromiter((m - s.birth for s in people), np.int64, n) // 12
+            hazard = plan.leave_hazard[m, p, l] * plan.leave_age_mult[p, np.minimum(years, top)]
+            leaving = self.rng_for["leaving"].random(n) < -np.expm1(-hazard)
+            rot, to = plan.rotation_hazard[m, p, l], plan.transfer_hazard[m, p, l]
+            total = rot + to.sum()
+            moving = np.zeros(n, bool)
+            if total > 0:
+                moving = (self.rng_for["moving"].random(n) < -math.expm1(-total)) & ~leaving
+            for i in np.flatnonzero(leaving):
+                self.leave(people[i], m, "leaver")
+            for i in np.flatnonzero(moving):
+                self.move(people[i], m, rot, to)
+
+    def move(self, s: StaffMember, m: int, rot: float, to: np.ndarray) -> None:
+        """A move: to another place with probability rot/total, else to staff group q with to[q]/total."""
+        plan = self.plan
+        p, l = s.profession, s.place
+        x = self.rng_for["destination"].random() * (rot + to.sum())
+        self.vacate_post(s)
+        if x < rot:
+            l2 = min(int(np.searchsorted(plan.rotation_cdf[l], x / rot, side="right")), self.L - 1)
+            self.out["leavers"][m, p, l, RSN["rotation_out"]] += 1
+            self.out["joiners"][m, p, l2, SRC["rotation_in"]] += 1
+            s.place = l2
+            self.log(s, m, "rotation", plan.places[l], plan.places[l2])
+        else:
+            q = int(np.searchsorted(np.cumsum(to), x - rot, side="right"))
+            if q >= self.P or to[q] <= 0:                  # rounding at the top end
+                q = int(np.flatnonzero(to > 0)[-1])
+            self.out["leavers"][m, p, l, RSN["transfer_out"]] += 1
+            self.out["joiners"][m, q, l, SRC["transfer_in"]] += 1
+            s.profession = q
+            self._schedule_retirement(s, m)
+            self.log(s, m, "transfer", plan.professions[p], plan.professions[q])
+        self.take_post(s, s.profession, s.place)
+
+    # --- training ------------------------------------------------------------------------------------------
+    def training_attrition(self, m: int) -> None:
+        """Each trainee who started before this month may drop out (this month's starters come later)."""
+        trainees = self.agents_by_type.get(Trainee)
+        if not trainees:
+            return
+        groups = trainees.groupby("programme", result_type="list").groups
+        for g in sorted(groups):
+            q = self.plan.prog_dropout[g]
+            if q <= 0:
+                continue
+            people = groups[g]
+            for i in np.flatnonzero(self.rng_for["attrition"].random(len(people)) < q):
+                self.drop_out(people[i], m)
+
+    def drop_out(self, t: Trainee, m: int) -> None:
+        tp = self.plan.prog_trainee_prof[t.programme]
+        if tp >= 0:
+            self.out["leavers"][m, tp, t.place, RSN["leaver"]] += 1
+        self.log(t, m, "dropout", self.plan.programmes[t.programme], "dropped out")
+        self._gone(t)
+
+    def programme_completion(self, g: int, l: int, started: int, m: int) -> None:
+        """The completion event of the cohort that started programme g at place l in month ``started``."""
+        cohort = self.agents_by_type[Trainee].select(lambda t: t.cohort == (g, l, started))
+        for t in list(cohort):
+            self.complete(t, m)
+
+    def complete(self, t: Trainee, m: int) -> None:
+        plan = self.plan
+        g, l = t.programme, t.place
+        self.out["completions"][m, g, l] += 1
+        tp = plan.prog_trainee_prof[g]
+        if tp >= 0:
+            self.out["leavers"][m, tp, l, RSN["completed_training"]] += 1
+        self._gone(t)
+        local = self.rng_for["employment"].random() < plan.local_employment[m, g, l]
+        self.log(t, m, "completion", plan.programmes[g], "local post" if local else "elsewhere")
+        if local:
+            p = int(plan.prog_produces[g])
+            self.out["joiners"][m, p, l, SRC["newly_qualified"]] += 1
+            self._new_staff(p, l, t.birth, m, "newly_qualified", person=t.person)
+
+    def starters(self, m: int) -> None:
+        for g, l in zip(*np.nonzero(self.plan.intake[m])):
+            n = int(self.plan.intake[m, g, l])
+            tp = self.plan.prog_trainee_prof[g]
+            if tp >= 0:
+                self.out["joiners"][m, tp, l, SRC["training_start"]] += n
+            self._new_cohort(int(g), int(l), m, n)
+
+    # --- recruitment --------------------------------------------------------------------------------------
+    def recruitment(self, p: int):
+        """Hiring for profession p: decisions (vacancies advertised) ``time_to_hire`` months before the start.
+
+        ``recruit_rate[m]`` is the expected number of starts in month m (already shifted by the time
+        to hire); the number of hires is Poisson, decided at month m - time_to_hire.
+        """
+        plan, rng = self.plan, self.recruit_rng[p]
+        lag = int(plan.time_to_hire[p])
+        for m in range(self.M):
+            yield self._wait(m - lag, "decide")
+            for l in range(self.L):
+                for k in range(len(RECRUIT_SOURCES)):
+                    rate = plan.recruit_rate[m, p, l, k]
+                    n = int(rng.poisson(rate)) if rate > 0 else 0
+                    if n:
+                        posts = [self.advertise(p, l) for _ in range(n)]
+                        self._on(m, "hire", lambda l=l, k=k, posts=posts, m=m: self.hire(p, l, k, posts, m))
+
+    def hire(self, p: int, l: int, k: int, posts: list, m: int) -> None:
+        for a, post in zip(self._ages(self.joiner_age_cdf[p], len(posts)), posts):
+            self._new_staff(p, l, birth=m - int(a), month=m, origin=RECRUIT_SOURCES[k], post=post)
+        self.out["joiners"][m, p, l, 1 + k] += len(posts)
+
+    # --- accounting -----------------------------------------------------------------------------------------
+    def record(self, m: int) -> None:
+        """Headcount (staff in post + in-service trainees) and trainees, counted from the registry."""
+        P, L, G = self.P, self.L, self.G
+        staff = self.agents_by_type.get(StaffMember, ())
+        hc = np.bincount(np.fromiter((s.profession * L + s.place for s in staff), np.int64, len(staff)),
+                         minlength=P * L).reshape(P, L)
+        trainees = self.agents_by_type.get(Trainee, ())
+        trn = np.bincount(np.fromiter((t.programme * L + t.place for t in trainees), np.int64, len(trainees)),
+                          minlength=G * L).reshape(G, L)
+        for g in range(G):
+            if self.plan.prog_trainee_prof[g] >= 0:
+                hc[self.plan.prog_trainee_prof[g]] += trn[g]
+        self.out["headcount"][m] = hc
+        self.out["trainees"][m] = trn
+
+    def posts(self) -> dict[str, np.ndarray]:
+        """Funded posts by status now, [P, L] each (for inspection; not part of the results)."""
+        out = {k: np.zeros((self.P, self.L), np.int64) for k in ("filled", "advertised", "vacant")}
+        for r in self.agents_by_type.get(Role, ()):
+            out[r.status][r.profession, r.place] += 1
+        return out
+
+    # --- trace ------------------------------------------------------------------------------------------------
+    def log(self, who: Person, m: int, event: str, frm: str, to: str) -> None:
+        if self.events is None:
+            return
+        plan = self.plan
+        if isinstance(who, Trainee):
+            tp = plan.prog_trainee_prof[who.programme]
+            profession = plan.professions[tp] if tp >= 0 else ""
+            programme = plan.programmes[who.programme]
+        else:
+            profession, programme = plan.professions[who.profession], ""
+        self.events.append((who.person, type(who).__name__, m, event, frm, to, profession, plan.places[who.place],
+                            programme))
+
+    def close(self) -> None:
+        """Forget this model in Mesa's class-level id counters (which would otherwise keep it alive)."""
+        mesa.Agent._ids.pop(self, None)
+
+
+def run_replicate(plan: Plan, replicate: int, seed: int, trace: bool = False):
+    """Raw counts of one replicate (no replicate dimension), and its trace rows (None unless traced)."""
+    model = WorkforceModel(plan, seed, replicate, trace)
+    try:
+        out = model.run()
+        return out, model.events
+    finally:
+        model.close()
