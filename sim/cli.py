@@ -59,11 +59,19 @@ def run(
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="worker threads; default: all cores"),
     every: Every = typer.Option(Every.month, "--every", help="output step: month, quarter or year"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
+    trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
+                                         "career event log (CSV) to this file"),
 ) -> None:
     """Run a scenario's replicates, write the results dataset, print the summary table."""
-    from . import api
-    from .results.summary import summary_table
+    from contextlib import nullcontext
 
+    from . import api
+    from .results.summary import cost_table, goals_table, summary_table
+
+    if trace is not None and engine is not Engine.agents:
+        _bad_input([f"--trace: only with --engine agents (the {engine.value} engine keeps no individual careers)"])
+    if trace is not None and trace.is_dir():
+        _bad_input([f"--trace: {trace} is a folder; give a file path ending in .csv"])
     _set_threads(threads)
     path = scenario or DEFAULT_SCENARIO
     try:
@@ -75,17 +83,23 @@ def run(
     if target.exists() and target.is_dir():
         _bad_input([f"--out: {target} is a folder; give a file path ending in .nc"])
     show = not quiet and sys.stderr.isatty()
+    engine_options = nullcontext()
+    if engine is Engine.agents:
+        from .engines.agents import options
+
+        engine_options = options(workers=threads, trace=trace)
     try:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TextColumn
 
-            with Progress(TextColumn("replicates"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err_console) as bar:
+            with engine_options, Progress(TextColumn("replicates"), BarColumn(), MofNCompleteColumn(),
+                                          TimeElapsedColumn(), console=err_console) as bar:
                 task = bar.add_task("run", total=n)
                 ds = api.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value,
                              progress=lambda done, total: bar.update(task, completed=done))
         else:
-            ds = api.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value)
+            with engine_options:
+                ds = api.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value)
     except ScenarioError as e:
         _bad_input(e.lines())
     except NotImplementedError as e:
@@ -96,7 +110,13 @@ def run(
     write_netcdf(ds, target)
     if not quiet:
         out_console.print(summary_table(ds))
+        out_console.print(cost_table(ds))
+        goals = goals_table(ds, scn.goals)
+        if goals is not None:
+            out_console.print(goals)
     out_console.print(f"wrote {target}", highlight=False)
+    if trace is not None:
+        out_console.print(f"wrote trace {trace} (replicate 0; see: wfsim trace {trace} --agent ID)", highlight=False)
 
 
 @app.command()
@@ -127,6 +147,21 @@ def levers() -> None:
         params = [f"{k}: {props.get(k, {}).get('description', '')}" for k in cls.model_fields if k not in common]
         t.add_row(name, str(cls.area), ", ".join(cls.levels), "\n".join(params))
     out_console.print(t)
+
+
+@app.command("trace")
+def trace_command(
+    path: Path = typer.Argument(..., help="trace CSV written by: wfsim run --engine agents --trace PATH"),
+    agent: int = typer.Option(..., "--agent", help="the agent (person) id, column agent_id of the trace"),
+) -> None:
+    """Print one agent's career (every event, in time order) from an agents-engine trace."""
+    from .engines.agents.trace import TraceError, career, career_table
+
+    try:
+        rows = career(path, agent)
+    except TraceError as e:
+        _bad_input([str(e)])
+    out_console.print(career_table(rows, agent))
 
 
 @app.command()

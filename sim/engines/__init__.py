@@ -10,6 +10,6 @@ def simulator(engine: str):
         from .kernel import simulate
         return simulate
     if engine == "agents":
-        raise NotImplementedError("the agents engine (Mesa agents on a SimPy clock) is not built yet; "
-                                  "use --engine kernel")
+        from .agents import simulate
+        return simulate
     raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")

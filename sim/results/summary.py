@@ -21,17 +21,18 @@ def summary_frame(ds: xr.Dataset) -> xr.Dataset:
         "supply": ends.effective_fte.sum("place"),
         "demand": ends.demand_fte.sum("place"),
         "gap": ends.gap_fte.sum("place"),
+        "vacancy_rate": ends.vacancies.sum("place") / ends.funded_posts.sum("place"),
     })
     if "replicate" in table.dims:
         table = table.quantile(list(QUANTILES), dim="replicate")
     return table
 
 
-def _cell(v: xr.DataArray) -> str:
+def _cell(v: xr.DataArray, fmt: str = "{:,.0f}") -> str:
     x = np.atleast_1d(v.values)
     if len(x) == 1:
-        return f"{x[0]:,.0f}"
-    return f"{x[1]:,.0f} ({x[0]:,.0f} to {x[2]:,.0f})"
+        return fmt.format(x[0])
+    return f"{fmt.format(x[1])} ({fmt.format(x[0])} to {fmt.format(x[2])})"
 
 
 def summary_table(ds: xr.Dataset) -> Table:
@@ -43,12 +44,49 @@ def summary_table(ds: xr.Dataset) -> Table:
              + f"; engine {ds.attrs.get('engine')}, seed {ds.attrs.get('seed')}")
     t = Table(title=title, title_justify="left")
     for col, just in (("year end", "left"), ("profession", "left"), ("supply (effective FTE)", "right"),
-                      ("demand FTE", "right"), ("gap FTE", "right")):
+                      ("demand FTE", "right"), ("gap FTE", "right"), ("vacancy rate", "right")):
         t.add_column(col, justify=just)
     for ti, when in enumerate(frame.time.values):
         step = {"month": 1, "quarter": 3, "year": 12}[ds.attrs.get("time_step", "month")]
         label = str(np.datetime64(when, "M") + step - 1)
         for pi, prof in enumerate(frame.profession.values):
             cells = [_cell(frame[var].isel(time=ti, profession=pi)) for var in ("supply", "demand", "gap")]
+            cells.append(_cell(100 * frame["vacancy_rate"].isel(time=ti, profession=pi), "{:.1f}%"))
             t.add_row(label if pi == 0 else "", str(prof), *cells, end_section=pi == frame.sizes["profession"] - 1)
+    return t
+
+
+def cost_table(ds: xr.Dataset) -> Table:
+    """Spend in each plan year by kind, £ million (median and 5th to 95th percentile)."""
+    per_year = {"month": 12, "quarter": 4, "year": 1}[ds.attrs.get("time_step", "month")]
+    n_years = ds.sizes["time"] // per_year
+    yearly = ds.cost.isel(time=slice(0, n_years * per_year)).coarsen(time=per_year).sum() / 1e6
+    yearly = xr.concat([yearly, yearly.sum("kind").expand_dims(kind=["total"])], dim="kind")
+    if "replicate" in yearly.dims:
+        yearly = yearly.quantile(list(QUANTILES), dim="replicate")
+    t = Table(title="spend by plan year, £ million" + (", median (5th to 95th percentile)"
+                                                        if "quantile" in yearly.dims else ""), title_justify="left")
+    t.add_column("plan year")
+    for k in yearly.kind.values:
+        t.add_column(str(k), justify="right")
+    start = ds.time.values[0].astype("datetime64[M]")
+    for i in range(n_years):
+        y0 = (start + 12 * i).astype(object)
+        label = f"{y0.year}/{(y0.year + 1) % 100:02d}" if y0.month == 4 else str(start + 12 * i)
+        t.add_row(label, *[_cell(yearly.isel(time=i, kind=k), "{:,.1f}") for k in range(yearly.sizes["kind"])])
+    return t
+
+
+def goals_table(ds: xr.Dataset, goals) -> Table | None:
+    """Each system goal with the probability across replicates of meeting it."""
+    if not goals:
+        return None
+    from .metrics import goal_table
+
+    t = Table(title="system goals: probability of meeting each (share of replicates)", title_justify="left")
+    for col in ("goal", "metric", "by", "target", "median value", "probability"):
+        t.add_column(col, justify="right" if col in ("median value", "probability") else "left")
+    for row in goal_table(ds, goals):
+        t.add_row(row["goal"], row["metric"], row["by"], row["target"], f"{row['median']:,.4g}",
+                  f"{100 * row['probability']:.0f}%")
     return t

@@ -68,6 +68,8 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if goal.where is not None and goal.where not in areas:
             out.append((f"{base}.where", f"{goal.where!r} is not a place, ICS or region of this geography; "
                                          f"allowed: {', '.join(sorted(areas))}"))
+        if goal.metric == "annual_cost" and (goal.profession or goal.where):
+            out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:
             out.append((f"{base}.by", f"{goal.by} is outside the horizon {s.start} to {_last_month(s)}"))
     for i, lever in enumerate(s.levers):

@@ -10,14 +10,13 @@ import mesa
 
 
 class Person(mesa.Agent):
-    """Someone who may hold a funded post (:class:`Role`): staff, and trainees of in-service programmes."""
+    """A person in the ICS's workforce or training pipeline."""
 
     def __init__(self, model, place: int, birth: int, person: int | None = None):
         super().__init__(model)
         self.person = self.unique_id if person is None else person
         self.place = place
         self.birth = birth              # month of birth (a month index, negative before the start)
-        self.role: Role | None = None
         self.active = True              # False once gone (events already scheduled for them then do nothing)
 
     @property
@@ -27,7 +26,11 @@ class Person(mesa.Agent):
 
 
 class Trainee(Person):
-    """A learner on a programme at a place, who started in month ``started``."""
+    """A learner on a programme at a place, who started in month ``started``.
+
+    Trainees of in-service programmes count in the headcount of their staff group but hold no
+    funded post (the establishment counts staff in post).
+    """
 
     def __init__(self, model, programme: int, place: int, started: int, birth: int):
         super().__init__(model, place, birth)
@@ -51,11 +54,27 @@ class StaffMember(Person):
     def __init__(self, model, profession: int, place: int, birth: int, joined: int, origin: str, fte: float,
                  person: int | None = None):
         super().__init__(model, place, birth, person)
-        self.profession = profession
+        self._profession = profession
+        self.group = (profession, place)
         self.joined = joined            # month they joined this ICS's workforce (-1: in post at the start)
         self.origin = origin            # how they came: in_post, newly_qualified, international, ...
         self.fte = fte                  # contracted FTE
         self.retire_month = 0           # absolute month of retirement, drawn at joining (redrawn on a transfer)
+        self.role: Role | None = None   # the funded post held; None while over establishment
+
+    # (profession, place) is kept in ``group`` too, the key of the monthly turnover step's groupby
+    @property
+    def profession(self) -> int:
+        return self._profession
+
+    @profession.setter
+    def profession(self, p: int) -> None:
+        self._profession = p
+        self.group = (p, self.place)
+
+    def move_to(self, place: int) -> None:
+        self.place = place
+        self.group = (self._profession, place)
 
     @property
     def tenure(self) -> int:
@@ -66,9 +85,9 @@ class StaffMember(Person):
 class Role(mesa.Agent):
     """A funded post in a profession at a place: vacant, advertised (a hire is on the way) or filled.
 
-    Posts are bookkeeping only: who joins and leaves is decided by the plan's rates, never by whether
-    a post is free, so posts do not change any of the counts (a joiner without a free post is over
-    establishment).
+    Who leaves and moves is decided by the plan's rates, never by posts. Joiners take a vacant post
+    if there is one, else they are over establishment until one falls vacant. Only where the scenario
+    hires only into vacancies does a missing vacancy stop a hire or a newly qualified completer.
     """
 
     def __init__(self, model, profession: int, place: int, fte: float):
@@ -77,6 +96,7 @@ class Role(mesa.Agent):
         self.place = place
         self.fte = fte
         self.holder: int | None = None  # the person id in post
+        self.holder_agent: StaffMember | None = None
         self.advertised = False
 
     @property

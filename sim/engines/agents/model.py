@@ -5,19 +5,28 @@ a month happen in a fixed order (``PHASES``):
 
 ==========  =====================================================================================
 retire      retirement-date events, one per staff member, drawn when they join
+establish   funded posts (:class:`Role` agents) follow the month's funded establishment
 staff       monthly turnover: each staff member may leave, or move place (rotation) or staff group
             (transfer), at the month's hazards
 train       attrition: each trainee past their first month may drop out
 complete    programme-completion events, one per cohort, at the end of its programme
 decide      recruitment: the hiring decisions (vacancies advertised) for starts ``time_to_hire``
             months later
-hire        the experienced hires decided ``time_to_hire`` months ago start
+hire        the experienced hires decided ``time_to_hire`` months ago start (where the scenario
+            hires only into vacancies, only while a post is vacant)
 start       the month's intake of trainees starts
 record      monthly accounting: headcount and trainees counted from the agent registry
 ==========  =====================================================================================
 
 People arriving in a month have no events in it: hires, newly qualified staff and starters arrive
-after that month's turnover and attrition steps. The Mesa model is never stepped: it is the
+after that month's turnover and attrition steps.
+
+Funded posts: each month there are floor(funded FTE / FTE per head) :class:`Role` agents per
+profession and place. Staff in post hold one each while there are enough (the rest are over
+establishment, and take the next post to fall vacant); in-service trainees hold none. Where the
+scenario hires only into vacancies, a newly qualified completer or an experienced hire joins only
+if a post is vacant (a completer who finds none is ``unplaced``), as in the kernel; otherwise posts
+are bookkeeping and change no count. The Mesa model is never stepped: it is the
 registry (``agents_by_type``, ``AgentSet.select`` / ``groupby`` for cohort actions).
 
 Random numbers: one ``numpy.random.Generator`` per decision (ages, retirement, leaving, moving,
@@ -36,7 +45,7 @@ from ...model.plan import REASONS, RECRUIT_SOURCES, SOURCES, Plan, age_cdf
 from .agents import Person, Role, StaffMember, Trainee
 
 TICKS = 100                                          # SimPy time units per month
-PHASES = {"retire": 0, "staff": 10, "train": 20, "complete": 30, "decide": 35, "hire": 40, "start": 50,
+PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "decide": 35, "hire": 40, "start": 50,
           "record": 90}
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
            "mesa")
@@ -58,7 +67,8 @@ def stream(seed: int, replicate: int, name: str, *more: int) -> np.random.Genera
 class WorkforceModel(mesa.Model):
     """The workforce of one replicate: build with a plan, then :meth:`run`."""
 
-    def __init__(self, plan: Plan, seed: int, replicate: int = 0, trace: bool = False):
+    def __init__(self, plan: Plan, seed: int, replicate: int = 0, trace: bool = False,
+                 funded_posts: np.ndarray | None = None):
         self.rng_for = {name: stream(seed, replicate, name) for name in STREAMS if name != "recruitment"}
         super().__init__(seed=int(self.rng_for.pop("mesa").integers(2 ** 31)))
         self.plan = plan
@@ -73,15 +83,25 @@ class WorkforceModel(mesa.Model):
             "leavers": np.zeros((self.M, self.P, self.L, len(REASONS)), np.int32),
             "trainees": np.zeros((self.M, self.G, self.L), np.int32),
             "completions": np.zeros((self.M, self.G, self.L), np.int32),
+            "unplaced": np.zeros((self.M, self.G, self.L), np.int32),
         }
         self.staff_age_cdf = age_cdf(plan.staff_age)
         self.joiner_age_cdf = age_cdf(plan.joiner_age)
         self.entry_age_cdf = age_cdf(plan.prog_entry_age)
-        self.vacant: dict[tuple[int, int], list[Role]] = {(p, l): [] for p in range(self.P) for l in range(self.L)}
+        funded = plan.funded_posts if funded_posts is None else funded_posts          # [M, P, L] FTE
+        with np.errstate(divide="ignore", invalid="ignore"):
+            heads = np.where(plan.fte_per_head > 0, funded / plan.fte_per_head, 0.0)
+        self.establishment = np.floor(heads + 1e-9).astype(np.int64)                   # posts [M, P, L]
+        self.only_into_vacancies = bool(plan.hire_only_into_vacancies)
+        keys = [(p, l) for p in range(self.P) for l in range(self.L)]
+        self.roles: dict[tuple[int, int], dict[Role, None]] = {k: {} for k in keys}     # ordered sets
+        self.vacant: dict[tuple[int, int], dict[Role, None]] = {k: {} for k in keys}
+        self.over: dict[tuple[int, int], dict[StaffMember, None]] = {k: {} for k in keys}  # staff without a post
         lead = int(plan.time_to_hire.max()) if self.P else 0
         self.env = simpy.Environment(initial_time=at(-1 - lead, "record"))
 
-        self._create_posts()
+        if self.M:
+            self.set_establishment(0)
         self._initial_population()
         self.env.process(self.monthly_tick())
         for p in range(self.P):
@@ -103,8 +123,10 @@ class WorkforceModel(mesa.Model):
     def monthly_tick(self):
         """The monthly clock: turnover, attrition, starters and accounting at their phases."""
         for m in range(self.M):
-            yield self._wait(m, "staff")
+            yield self._wait(m, "establish")
             self.month = m
+            self.set_establishment(m)
+            yield self._wait(m, "staff")
             self.staff_turnover(m)
             yield self._wait(m, "train")
             self.training_attrition(m)
@@ -114,15 +136,6 @@ class WorkforceModel(mesa.Model):
             self.record(m)
 
     # --- the population at the start ------------------------------------------------------------------
-    def _create_posts(self) -> None:
-        """Funded posts at the start: funded FTE over FTE per head, rounded, per profession and place."""
-        plan = self.plan
-        for p in range(self.P):
-            for l in range(self.L):
-                fte = float(plan.fte_per_head[0, p, l]) if self.M else 1.0
-                n = int(round(plan.funded_posts[0, p, l] / fte)) if self.M and fte > 0 else 0
-                self.vacant[p, l] = [Role(self, p, l, fte) for _ in range(n)]
-
     def _initial_population(self) -> None:
         """Staff in post and trainees in training at the end of month -1."""
         plan = self.plan
@@ -159,7 +172,7 @@ class WorkforceModel(mesa.Model):
         fte = float(self.plan.fte_per_head[max(month, 0), p, l]) if self.M else 1.0
         s = StaffMember(self, p, l, birth, joined=month, origin=origin, fte=fte, person=person)
         self._schedule_retirement(s, month)
-        self.take_post(s, p, l, post)
+        self.take_post(s, post)
         if origin == "in_post":
             self.log(s, month, "in_post", "", self.plan.places[l])
         else:
@@ -168,41 +181,82 @@ class WorkforceModel(mesa.Model):
 
     def _new_cohort(self, g: int, l: int, started: int, n: int) -> None:
         """n trainees starting programme g at place l in month ``started``, and their completion event."""
-        tp = int(self.plan.prog_trainee_prof[g])
         for a in self._ages(self.entry_age_cdf[g], n):
             t = Trainee(self, g, l, started, birth=started - a)
-            if tp >= 0:
-                self.take_post(t, tp, l)
             self.log(t, started, "start", "", self.plan.programmes[g])
         finish = started + int(self.plan.prog_months[g])
         self._on(finish, "complete", lambda: self.programme_completion(g, l, started, finish))
 
     # --- funded posts -----------------------------------------------------------------------------------
-    def take_post(self, person: Person, p: int, l: int, post: Role | None = None) -> None:
-        """Fill the post advertised for this person, else any vacant post, else none (over establishment)."""
-        role = post if post is not None and post.holder is None else None
-        if role is None and self.vacant[p, l]:
-            role = self.vacant[p, l].pop()
-        if role is not None:
-            role.holder, role.advertised, person.role = person.person, False, role
+    def set_establishment(self, m: int) -> None:
+        """Create or cut posts to the month's establishment (vacant posts are cut first)."""
+        for (p, l), roles in self.roles.items():
+            target = int(self.establishment[m, p, l])
+            while len(roles) < target:
+                role = Role(self, p, l, float(self.plan.fte_per_head[m, p, l]))
+                roles[role] = None
+                self._post_fell_vacant(role)
+            while len(roles) > target:
+                vacant = self.vacant[p, l]
+                if vacant:
+                    role = vacant.popitem()[0]
+                else:                                        # a filled post is cut: its holder is over establishment
+                    role = next(reversed(roles))
+                    holder = role.holder_agent
+                    holder.role, role.holder, role.holder_agent = None, None, None
+                    self.over[p, l][holder] = None
+                del roles[role]
+                role.remove()
 
-    def vacate_post(self, person: Person) -> None:
-        role = person.role
-        if role is not None:
-            role.holder, person.role = None, None
-            self.vacant[role.profession, role.place].append(role)
+    def has_vacancy(self, p: int, l: int) -> bool:
+        return bool(self.vacant[p, l])
 
-    def advertise(self, p: int, l: int) -> Role | None:
-        """A hiring decision: mark a vacant post as advertised (None if every post is filled)."""
-        if not self.vacant[p, l]:
-            return None
-        role = self.vacant[p, l].pop()
-        role.advertised = True
-        return role
+    def _post_fell_vacant(self, role: Role) -> None:
+        """A post with no holder: the longest-waiting staff member over establishment takes it, else it is vacant."""
+        over = self.over[role.profession, role.place]
+        if over:
+            self._fill(role, next(iter(over)))
+        else:
+            role.advertised = False
+            self.vacant[role.profession, role.place][role] = None
+
+    def _fill(self, role: Role, s: StaffMember) -> None:
+        self.vacant[role.profession, role.place].pop(role, None)
+        self.over[role.profession, role.place].pop(s, None)
+        role.holder, role.holder_agent, role.advertised, s.role = s.person, s, False, role
+
+    def take_post(self, s: StaffMember, post: Role | None = None) -> None:
+        """A joiner fills the post advertised for them if still vacant, else any vacant post, else none."""
+        vacant = self.vacant[s.profession, s.place]
+        role = post if post is not None and post in vacant else next(reversed(vacant), None) if vacant else None
+        if role is not None:
+            self._fill(role, s)
+        else:
+            self.over[s.profession, s.place][s] = None
+
+    def vacate_post(self, s: StaffMember) -> None:
+        role = s.role
+        if role is None:
+            self.over[s.profession, s.place].pop(s, None)
+            return
+        s.role, role.holder, role.holder_agent = None, None, None
+        self._post_fell_vacant(role)
+
+    def advertise(self, p: int, l: int, n: int) -> list[Role | None]:
+        """Hiring decisions: mark up to n vacant posts as advertised (None where there are not enough)."""
+        found = []
+        for role in self.vacant[p, l]:
+            if len(found) == n:
+                break
+            if not role.advertised:
+                role.advertised = True
+                found.append(role)
+        return found + [None] * (n - len(found))
 
     # --- staff events -------------------------------------------------------------------------------------
     def _gone(self, person: Person) -> None:
-        self.vacate_post(person)
+        if isinstance(person, StaffMember):
+            self.vacate_post(person)
         person.active = False
         person.remove()
 
@@ -223,7 +277,7 @@ class WorkforceModel(mesa.Model):
             return
         plan = self.plan
         top = plan.leave_age_mult.shape[1] - 1
-        groups = staff.groupby(lambda s: (s.profession, s.place), result_type="list").groups
+        groups = staff.groupby("group", result_type="list").groups
         for p, l in sorted(groups):
             people = groups[p, l]
             n = len(people)
@@ -250,7 +304,7 @@ class WorkforceModel(mesa.Model):
             l2 = min(int(np.searchsorted(plan.rotation_cdf[l], x / rot, side="right")), self.L - 1)
             self.out["leavers"][m, p, l, RSN["rotation_out"]] += 1
             self.out["joiners"][m, p, l2, SRC["rotation_in"]] += 1
-            s.place = l2
+            s.move_to(l2)
             self.log(s, m, "rotation", plan.places[l], plan.places[l2])
         else:
             q = int(np.searchsorted(np.cumsum(to), x - rot, side="right"))
@@ -261,7 +315,7 @@ class WorkforceModel(mesa.Model):
             s.profession = q
             self._schedule_retirement(s, m)
             self.log(s, m, "transfer", plan.professions[p], plan.professions[q])
-        self.take_post(s, s.profession, s.place)
+        self.take_post(s)
 
     # --- training ------------------------------------------------------------------------------------------
     def training_attrition(self, m: int) -> None:
@@ -299,12 +353,17 @@ class WorkforceModel(mesa.Model):
         if tp >= 0:
             self.out["leavers"][m, tp, l, RSN["completed_training"]] += 1
         self._gone(t)
+        p = int(plan.prog_produces[g])
         local = self.rng_for["employment"].random() < plan.local_employment[m, g, l]
-        self.log(t, m, "completion", plan.programmes[g], "local post" if local else "elsewhere")
-        if local:
-            p = int(plan.prog_produces[g])
+        if local and self.only_into_vacancies and not self.has_vacancy(p, l):
+            self.out["unplaced"][m, g, l] += 1
+            self.log(t, m, "completion", plan.programmes[g], "no local vacancy")
+        elif local:
+            self.log(t, m, "completion", plan.programmes[g], "local post")
             self.out["joiners"][m, p, l, SRC["newly_qualified"]] += 1
             self._new_staff(p, l, t.birth, m, "newly_qualified", person=t.person)
+        else:
+            self.log(t, m, "completion", plan.programmes[g], "elsewhere")
 
     def starters(self, m: int) -> None:
         for g, l in zip(*np.nonzero(self.plan.intake[m])):
@@ -330,21 +389,30 @@ class WorkforceModel(mesa.Model):
                     rate = plan.recruit_rate[m, p, l, k]
                     n = int(rng.poisson(rate)) if rate > 0 else 0
                     if n:
-                        posts = [self.advertise(p, l) for _ in range(n)]
+                        posts = self.advertise(p, l, n)
                         self._on(m, "hire", lambda l=l, k=k, posts=posts, m=m: self.hire(p, l, k, posts, m))
 
     def hire(self, p: int, l: int, k: int, posts: list, m: int) -> None:
-        for a, post in zip(self._ages(self.joiner_age_cdf[p], len(posts)), posts):
-            self._new_staff(p, l, birth=m - int(a), month=m, origin=RECRUIT_SOURCES[k], post=post)
-        self.out["joiners"][m, p, l, 1 + k] += len(posts)
+        """The hires decided ``time_to_hire`` months ago start (only into vacancies, where so configured)."""
+        for post in posts:
+            if self.only_into_vacancies and not self.has_vacancy(p, l):
+                for left in posts:                         # the rest fall through: no vacancy for them
+                    if left is not None and left.holder is None:
+                        left.advertised = False
+                break
+            a = int(self._ages(self.joiner_age_cdf[p], 1)[0])
+            self._new_staff(p, l, birth=m - a, month=m, origin=RECRUIT_SOURCES[k], post=post)
+            self.out["joiners"][m, p, l, 1 + k] += 1
 
     # --- accounting -----------------------------------------------------------------------------------------
     def record(self, m: int) -> None:
         """Headcount (staff in post + in-service trainees) and trainees, counted from the registry."""
         P, L, G = self.P, self.L, self.G
-        staff = self.agents_by_type.get(StaffMember, ())
-        hc = np.bincount(np.fromiter((s.profession * L + s.place for s in staff), np.int64, len(staff)),
-                         minlength=P * L).reshape(P, L)
+        hc = np.zeros((P, L), np.int64)
+        staff = self.agents_by_type.get(StaffMember)
+        if staff:
+            for (p, l), people in staff.groupby("group", result_type="list").groups.items():
+                hc[p, l] = len(people)
         trainees = self.agents_by_type.get(Trainee, ())
         trn = np.bincount(np.fromiter((t.programme * L + t.place for t in trainees), np.int64, len(trainees)),
                           minlength=G * L).reshape(G, L)
@@ -355,10 +423,12 @@ class WorkforceModel(mesa.Model):
         self.out["trainees"][m] = trn
 
     def posts(self) -> dict[str, np.ndarray]:
-        """Funded posts by status now, [P, L] each (for inspection; not part of the results)."""
-        out = {k: np.zeros((self.P, self.L), np.int64) for k in ("filled", "advertised", "vacant")}
+        """Funded posts by status now, and staff over establishment, [P, L] each (not part of the results)."""
+        out = {k: np.zeros((self.P, self.L), np.int64) for k in ("filled", "advertised", "vacant", "over")}
         for r in self.agents_by_type.get(Role, ()):
             out[r.status][r.profession, r.place] += 1
+        for (p, l), staff in self.over.items():
+            out["over"][p, l] = len(staff)
         return out
 
     # --- trace ------------------------------------------------------------------------------------------------
@@ -380,9 +450,10 @@ class WorkforceModel(mesa.Model):
         mesa.Agent._ids.pop(self, None)
 
 
-def run_replicate(plan: Plan, replicate: int, seed: int, trace: bool = False):
+def run_replicate(plan: Plan, replicate: int, seed: int, trace: bool = False,
+                  funded_posts: np.ndarray | None = None):
     """Raw counts of one replicate (no replicate dimension), and its trace rows (None unless traced)."""
-    model = WorkforceModel(plan, seed, replicate, trace)
+    model = WorkforceModel(plan, seed, replicate, trace, funded_posts)
     try:
         out = model.run()
         return out, model.events

@@ -1,0 +1,57 @@
+"""Metrics computed from a results dataset (never inside engines): system goals and their odds."""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+STEP = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _period_index(ds: xr.Dataset, when: str) -> int:
+    """Index of the output period that contains month ``when`` (YYYY-MM)."""
+    month = np.datetime64(when, "M")
+    starts = ds.time.values.astype("datetime64[M]")
+    idx = int(np.searchsorted(starts, month, side="right")) - 1
+    if idx < 0:
+        raise ValueError(f"{when} is before the first period ({starts[0]})")
+    return idx
+
+
+def _in_scope(ds: xr.Dataset, goal) -> xr.Dataset:
+    if goal.profession is not None:
+        ds = ds.sel(profession=[goal.profession])
+    if goal.where is not None:
+        mask = (ds.place == goal.where) | (ds.ics == goal.where) | (ds.region == goal.where)
+        ds = ds.sel(place=mask.values)
+    return ds
+
+
+def goal_value(ds: xr.Dataset, goal) -> xr.DataArray:
+    """The goal's metric for each replicate (or the single expected value)."""
+    t = _period_index(ds, goal.by)
+    if goal.metric == "annual_cost":                      # the 12 months to `by`
+        per_year = 12 // STEP[ds.attrs.get("time_step", "month")]
+        return ds.cost.isel(time=slice(max(0, t - per_year + 1), t + 1)).sum(["time", "kind"])
+    s = _in_scope(ds, goal).isel(time=t)
+    dims = ["profession", "place"]
+    if goal.metric == "gap_share":
+        return s.gap_fte.sum(dims) / s.demand_fte.sum(dims)
+    if goal.metric == "vacancy_rate":
+        return s.vacancies.sum(dims) / s.funded_posts.sum(dims)
+    return s[goal.metric].sum(dims)
+
+
+def goal_met(ds: xr.Dataset, goal) -> xr.DataArray:
+    value = goal_value(ds, goal)
+    return value <= goal.max if goal.max is not None else value >= goal.min
+
+
+def goal_table(ds: xr.Dataset, goals) -> list[dict]:
+    """For each goal: its value (median over replicates) and the share of replicates meeting it."""
+    rows = []
+    for goal in goals:
+        value, met = goal_value(ds, goal), goal_met(ds, goal)
+        rows.append({"goal": goal.name, "metric": goal.metric, "by": goal.by,
+                     "target": f"≤ {goal.max:g}" if goal.max is not None else f"≥ {goal.min:g}",
+                     "median": float(value.median()), "probability": float(met.mean())})
+    return rows
