@@ -72,8 +72,8 @@ BAD_INPUT = {   # case: (arguments, text the message must contain)
     "invalid scenario (run)": (lambda t, bad: ["run", bad, "--out", t / "x.nc", "-q"], "levers.1.leave_rate_multiplier"),
     "bad --engine value": (lambda t, bad: ["run", EXAMPLE, "--engine", "turbo", "--out", t / "x.nc"], "--engine"),
     "--replicates 0": (lambda t, bad: ["run", EXAMPLE, "--replicates", "0", "--out", t / "x.nc"], "--replicates"),
-    "--engine agents (not built)": (lambda t, bad: ["run", EXAMPLE, "--engine", "agents", "-n", "2", "--years", "2",
-                                                    "--out", t / "x.nc", "-q"], "--engine agents"),
+    "--trace without --engine agents": (lambda t, bad: ["run", EXAMPLE, "--trace", t / "t.csv", "-n", "2",
+                                                        "--out", t / "x.nc", "-q"], "--trace"),
     "bad --every value": (lambda t, bad: ["run", EXAMPLE, "--every", "week", "--out", t / "x.nc"], "--every"),
     "unknown command": (lambda t, bad: ["simulate", EXAMPLE], "simulate"),
 }
@@ -316,11 +316,18 @@ def test_run_too_many_threads(tmp_path):
     assert r.exit_code == 2 and "--threads" in r.stderr
 
 
-def test_run_engine_agents_not_built(tmp_path):
-    r = invoke("run", EXAMPLE, "--engine", "agents", "-n", "2", "--years", "2", "--out", tmp_path / "x.nc", "-q")
-    assert r.exit_code == 2
-    assert "--engine agents" in r.stderr
-    assert not (tmp_path / "x.nc").exists()
+def test_run_engine_agents_writes_the_same_schema(tmp_path):
+    """Both engines fill one results schema; only the ``engine`` attribute tells them apart."""
+    common = ("-n", "2", "--years", "2", "--seed", "3", "-q")
+    ra = invoke("run", EXAMPLE, "--engine", "agents", "--threads", "1", *common, "--out", tmp_path / "a.nc")
+    rk = invoke("run", EXAMPLE, "--engine", "kernel", *common, "--out", tmp_path / "k.nc")
+    assert ra.exit_code == 0 and rk.exit_code == 0, (ra.output, rk.output)
+    a, k = (xr.open_dataset(tmp_path / f) for f in ("a.nc", "k.nc"))
+    assert a.attrs["engine"] == "agents" and k.attrs["engine"] == "kernel"
+    assert set(a.data_vars) == set(k.data_vars)
+    for v in a.data_vars:
+        assert a[v].dims == k[v].dims and a[v].shape == k[v].shape, v
+        assert a[v].attrs.get("units") == k[v].attrs.get("units"), v
 
 
 def test_run_invalid_scenario_one_line_per_problem(tmp_path, bad_scenario):

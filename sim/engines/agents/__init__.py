@@ -7,22 +7,25 @@ events at their dates, and recruitment runs from an advertised vacancy to a star
 months later. It is slow, records careers (``trace``), and is the reference the kernel is tested
 against. See :mod:`sim.engines.agents.model` for the order of events within a month.
 
-``simulate(plan, replicates, seed, workers=None, trace=None)`` returns the same raw counts as the
-kernel. Replicates run in separate processes (``workers``, default ``min(2, cpu count)``; in-process
-for one replicate or one worker); replicate r draws only from streams keyed by (seed, r, decision),
-so results never depend on the number of workers.
+``simulate(plan, replicates, seed, funded_posts=None, workers=None, trace=None)`` returns the same
+raw counts as the kernel. Replicates run in separate processes (``workers``, default
+``min(2, cpu count)``; in-process for one replicate or one worker); replicate r draws only from
+streams keyed by (seed, r, decision), so results never depend on the number of workers.
+``sim.run(scenario, engine="agents")`` calls it; to pass ``workers`` or ``trace`` through
+``sim.run``, wrap the call in ``with options(workers=…, trace=…):`` (as ``wfsim run`` does).
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from ...model.plan import Plan
+from ...model.plan import REASONS, SOURCES, Plan
 from .agents import Role, StaffMember, Trainee
 from .model import WorkforceModel, run_replicate
 from .trace import write_trace
@@ -49,6 +52,7 @@ def default_workers() -> int:
 
 # worker processes get the plan once, at start-up
 _PLAN: Plan | None = None
+VARIABLES = ("headcount", "joiners", "leavers", "trainees", "completions", "unplaced")
 
 
 def _init_worker(plan: Plan) -> None:
@@ -56,46 +60,56 @@ def _init_worker(plan: Plan) -> None:
     _PLAN = plan
 
 
-def _run_in_worker(job: tuple[int, int, bool]):
-    replicate, seed, traced = job
-    return run_replicate(_PLAN, replicate, seed, traced)
+def _run_in_worker(job: tuple):
+    replicate, seed, traced, funded = job
+    return run_replicate(_PLAN, replicate, seed, traced, funded)
 
 
 def _context():
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:       # a clean single-threaded parent for the workers (numba may run threads here)
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.engines.agents.model"])
-        return ctx
+    """Fork on Linux: workers start at once and scripts need no ``if __name__ == "__main__"`` guard
+    (the workers run only Python and numpy, never the kernel's threads); spawn elsewhere."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
 
-def simulate(plan: Plan, replicates, seed: int, workers: int | None = None,
-             trace: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Raw counts for the given replicate numbers: headcount, joiners, leavers, trainees, completions.
+def _empty(plan: Plan) -> dict[str, np.ndarray]:
+    M, P, L = plan.shape
+    G = len(plan.programmes)
+    shapes = {"headcount": (M, P, L), "joiners": (M, P, L, len(SOURCES)), "leavers": (M, P, L, len(REASONS)),
+              "trainees": (M, G, L), "completions": (M, G, L), "unplaced": (M, G, L)}
+    return {k: np.zeros((0,) + shapes[k], np.int32) for k in VARIABLES}
 
-    ``trace``: a CSV path for the event log of replicate 0 (written only if 0 is among ``replicates``).
+
+def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None = None, workers: int | None = None,
+             trace: str | Path | None = None) -> dict[str, np.ndarray]:
+    """Raw counts for the given replicate numbers, as the kernel returns them: headcount, joiners,
+    leavers, trainees, completions, unplaced.
+
+    ``funded_posts``: funded FTE, [R, M, P, L] one per replicate (as ``sim.demand.demand_draws``
+    gives) or [M, P, L] for all; default the plan's central path. ``workers``: processes (default
+    ``min(2, cpu count)``). ``trace``: a CSV path for the event log of replicate 0 (written only if
+    0 is among ``replicates``).
     """
     reps = [int(r) for r in replicates]
+    if not reps:
+        return _empty(plan)
     workers = workers or _DEFAULTS["workers"] or default_workers()
     trace = trace if trace is not None else _DEFAULTS["trace"]
-    jobs = [(r, seed, trace is not None and r == 0) for r in reps]
+    if funded_posts is not None and funded_posts.ndim == 4:
+        if funded_posts.shape[0] != len(reps):
+            raise ValueError(f"funded_posts has {funded_posts.shape[0]} replicates; expected {len(reps)}")
+        funded = list(funded_posts)
+    else:
+        funded = [funded_posts] * len(reps)
+    jobs = [(r, seed, trace is not None and r == 0, f) for r, f in zip(reps, funded)]
     if workers <= 1 or len(reps) <= 1:
-        results = [run_replicate(plan, r, s, t) for r, s, t in jobs]
+        results = [run_replicate(plan, *job) for job in jobs]
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(reps)), mp_context=_context(),
                                  initializer=_init_worker, initargs=(plan,)) as pool:
             results = list(pool.map(_run_in_worker, jobs))
-    out = {k: np.stack([res[0][k] for res in results]) if results else None for k in
-           ("headcount", "joiners", "leavers", "trainees", "completions")}
-    if not results:
-        M, P, L = plan.shape
-        G = len(plan.programmes)
-        from ...model.plan import REASONS, SOURCES
-        out = {"headcount": np.zeros((0, M, P, L), np.int32), "joiners": np.zeros((0, M, P, L, len(SOURCES)), np.int32),
-               "leavers": np.zeros((0, M, P, L, len(REASONS)), np.int32),
-               "trainees": np.zeros((0, M, G, L), np.int32), "completions": np.zeros((0, M, G, L), np.int32)}
-    for (r, _, traced), (_, events) in zip(jobs, results):
-        if traced:
+    for job, (_, events) in zip(jobs, results):
+        if job[2]:
             write_trace(trace, plan, events)
-    return out
+    return {k: np.stack([counts[k] for counts, _ in results]) for k in VARIABLES}

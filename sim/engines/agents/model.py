@@ -59,6 +59,14 @@ def at(month: int, phase: str) -> int:
     return month * TICKS + PHASES[phase]
 
 
+def _pick(cum: np.ndarray, x: float) -> int:
+    """The first index whose cumulative weight exceeds x (never one of zero weight, even at rounding)."""
+    i = int(np.searchsorted(cum, x, side="right"))
+    if i >= len(cum) or cum[i] <= (cum[i - 1] if i else 0.0):
+        i = int(np.flatnonzero(np.diff(cum, prepend=0.0) > 0)[-1])
+    return i
+
+
 def stream(seed: int, replicate: int, name: str, *more: int) -> np.random.Generator:
     key = (int(replicate), STREAM_BASE + STREAMS.index(name), *more)
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
@@ -100,9 +108,11 @@ class WorkforceModel(mesa.Model):
         lead = int(plan.time_to_hire.max()) if self.P else 0
         self.env = simpy.Environment(initial_time=at(-1 - lead, "record"))
 
-        if self.M:
-            self.set_establishment(0)
         self._initial_population()
+        if self.M:
+            self.set_establishment(0)             # posts at the start, filled by the staff in post
+        for s in self.agents_by_type.get(StaffMember, ()) if trace else ():
+            self.log(s, -1, "in_post", "", plan.places[s.place])
         self.env.process(self.monthly_tick())
         for p in range(self.P):
             self.env.process(self.recruitment(p))
@@ -173,9 +183,7 @@ class WorkforceModel(mesa.Model):
         s = StaffMember(self, p, l, birth, joined=month, origin=origin, fte=fte, person=person)
         self._schedule_retirement(s, month)
         self.take_post(s, post)
-        if origin == "in_post":
-            self.log(s, month, "in_post", "", self.plan.places[l])
-        else:
+        if origin != "in_post":                  # (the staff in post at the start are logged once posts exist)
             self.log(s, month, "hired", origin, self.plan.places[l])
         return s
 
@@ -301,21 +309,20 @@ class WorkforceModel(mesa.Model):
         x = self.rng_for["destination"].random() * (rot + to.sum())
         self.vacate_post(s)
         if x < rot:
-            l2 = min(int(np.searchsorted(plan.rotation_cdf[l], x / rot, side="right")), self.L - 1)
+            l2 = _pick(plan.rotation_cdf[l], x / rot)
             self.out["leavers"][m, p, l, RSN["rotation_out"]] += 1
             self.out["joiners"][m, p, l2, SRC["rotation_in"]] += 1
             s.move_to(l2)
-            self.log(s, m, "rotation", plan.places[l], plan.places[l2])
+            event, before, after = "rotation", plan.places[l], plan.places[l2]
         else:
-            q = int(np.searchsorted(np.cumsum(to), x - rot, side="right"))
-            if q >= self.P or to[q] <= 0:                  # rounding at the top end
-                q = int(np.flatnonzero(to > 0)[-1])
+            q = _pick(np.cumsum(to), x - rot)
             self.out["leavers"][m, p, l, RSN["transfer_out"]] += 1
             self.out["joiners"][m, q, l, SRC["transfer_in"]] += 1
             s.profession = q
             self._schedule_retirement(s, m)
-            self.log(s, m, "transfer", plan.professions[p], plan.professions[q])
+            event, before, after = "transfer", plan.professions[p], plan.professions[q]
         self.take_post(s)
+        self.log(s, m, event, before, after)
 
     # --- training ------------------------------------------------------------------------------------------
     def training_attrition(self, m: int) -> None:
@@ -436,14 +443,16 @@ class WorkforceModel(mesa.Model):
         if self.events is None:
             return
         plan = self.plan
+        post = ""
         if isinstance(who, Trainee):
             tp = plan.prog_trainee_prof[who.programme]
             profession = plan.professions[tp] if tp >= 0 else ""
             programme = plan.programmes[who.programme]
         else:
             profession, programme = plan.professions[who.profession], ""
+            post = who.role.unique_id if who.role is not None else "over establishment"
         self.events.append((who.person, type(who).__name__, m, event, frm, to, profession, plan.places[who.place],
-                            programme))
+                            programme, (m - who.birth) // 12, post))
 
     def close(self) -> None:
         """Forget this model in Mesa's class-level id counters (which would otherwise keep it alive)."""

@@ -14,9 +14,12 @@ pathway        the programme (trainees) or profession (staff): the route the eve
 from, to       what changed: place → place (rotation), profession → profession (transfer),
                programme → local post / elsewhere (completion), source → place (hired),
                profession → left / retired (leaving)
-profession     staff group (for an in-service trainee, the group they are employed in)
-place          place at the time of the event (before a rotation)
+profession     staff group after the event (for an in-service trainee, the group they are employed in)
+place          place after the event
 programme      programme (trainees only)
+age            age in whole years at the event
+post           staff: id of the funded post (Role agent) held after the event, or "over
+               establishment" (at a leaving event: the post they leave)
 =============  ==================================================================================
 
 For vidigi pass ``entity_col_name="agent_id"`` (older versions: rename the column to ``patient``).
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 COLUMNS = ("agent_id", "agent_type", "time", "date", "event", "event_type", "pathway", "from", "to", "profession",
-           "place", "programme")
+           "place", "programme", "age", "post")
 EVENTS = ("in_post", "start", "dropout", "completion", "hired", "rotation", "transfer", "retirement", "leaver")
 
 
@@ -52,11 +55,11 @@ def write_trace(path: str | Path, plan, events: list[tuple]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(COLUMNS)
-        for person, kind, m, event, frm, to, profession, place, programme in events:
+        for person, kind, m, event, frm, to, profession, place, programme, age, post in events:
             date = f"{first + int(m)}-01"
             pathway = programme or profession
             w.writerow((person, kind, m, date, event, _event_type(event, frm, to), pathway, frm, to, profession, place,
-                        programme))
+                        programme, age, post))
     return path
 
 
@@ -85,9 +88,9 @@ def career_table(rows: list[dict], agent_id: int):
     from rich.table import Table
 
     t = Table(title=f"career of agent {agent_id}")
-    for col in ("date", "month", "event", "as", "profession / programme", "place", "from", "to"):
+    for col in ("date", "month", "age", "event", "as", "profession / programme", "place", "from", "to", "post"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["date"][:7], r["time"], r["event"], r["agent_type"], r["programme"] or r["profession"],
-                  r["place"], r["from"], r["to"])
+        t.add_row(r["date"][:7], r["time"], r.get("age", ""), r["event"], r["agent_type"],
+                  r["programme"] or r["profession"], r["place"], r["from"], r["to"], r.get("post", ""))
     return t
