@@ -27,5 +27,5 @@ def demand_draws(plan, replicates, seed: int) -> dict[str, np.ndarray]:
     return {
         "activity": plan.activity[None] * need[:, :, None, None],
         "demand_fte": demand,
-        "funded_posts": funded_posts(plan.funded0, demand, plan.cost_per_fte, plan.budget),
+        "funded_posts": funded_posts(plan.funded0, demand, plan.demand0, plan.cost_per_fte, plan.budget),
     }

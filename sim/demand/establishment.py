@@ -12,12 +12,13 @@ def april_factor(annual: np.ndarray, start_month: int) -> np.ndarray:
     return np.cumprod(step, axis=0)
 
 
-def funded_posts(funded0: np.ndarray, demand: np.ndarray, cost_per_fte: np.ndarray,
+def funded_posts(funded0: np.ndarray, demand: np.ndarray, demand0: np.ndarray, cost_per_fte: np.ndarray,
                  budget: np.ndarray | None) -> np.ndarray:
-    """Funded FTE [..., M, P, L]: the start establishment grown with required FTE, scaled down in any
-    month where its cost (FTE × £ per FTE) would exceed the budget (£ per year)."""
+    """Funded FTE [..., M, P, L]: the start establishment grown with required FTE (relative to the
+    required FTE at the start before any lever, so a lever that cuts demand from day one cuts posts),
+    scaled down in any month where its cost (FTE × £ per FTE) would exceed the budget (£ per year)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        growth = np.where(demand[..., :1, :, :] > 0, demand / demand[..., :1, :, :], 1.0)
+        growth = np.where(demand0 > 0, demand / demand0, 1.0)
     funded = funded0 * growth
     if budget is None:
         return funded

@@ -1,15 +1,17 @@
 """The lever plugin API: a parameter model plus one method that transforms plan tensors.
 
-A lever says where it acts (``level`` and ``where``: a place, ICS or region of the geography) and
-when (``from``/``until``, months). ``apply`` edits the plan's arrays on that slice and window, so the
-same lever works in every engine; ``cost`` turns the simulated headcount into £ per month.
+A lever says where it acts (``level`` and ``where``: a place, ICS or region of the geography), when
+(``from``/``until``, months) and how it is delivered (a step, or a ramp over ``ramp_months``).
+``apply`` edits the plan's arrays on that slice and window, weighted by :meth:`Lever.window`, so the
+same lever works in every engine; ``cost`` turns an engine's raw counts into £ per month.
+Adaptive plans (``sim.levers.adaptive``) scale a lever's size month by month through ``scaled``.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from ..scenario.types import Model, YearMonth, month_index
 
@@ -18,11 +20,16 @@ Level = Literal["national", "region", "ics", "place", "provider"]
 
 class Lever(Model):
     lever: str
+    id: str | None = Field(None, min_length=1, description="label of this lever in results (coordinate ``lever``); "
+                           "default: its name")
     level: Level | None = Field(None, description="the level that owns the lever; default: the whole scenario")
     where: str | list[str] | None = Field(
         None, description="place, ICS or region names the lever applies to; default: everywhere")
     from_: YearMonth | None = Field(None, alias="from", description="first month in force (YYYY-MM); default: start")
     until: YearMonth | None = Field(None, description="last month in force (YYYY-MM); default: the horizon")
+    ramp_months: Annotated[int, Field(ge=0, le=120, strict=True)] = Field(
+        0, description="delivery: months to phase in from ``from``, linearly (0: a step, in full at once)")
+    _scale: np.ndarray | None = PrivateAttr(None)
 
     area: ClassVar[int] = 0            # ICS People Function outcome area (1-8)
     levels: ClassVar[tuple[str, ...]] = ("national", "region", "ics", "place")
@@ -31,9 +38,16 @@ class Lever(Model):
     def apply(self, plan, scenario) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def cost(self, plan, headcount: np.ndarray) -> np.ndarray:
-        """£ in each month, given headcount [..., month, profession, place]; default none."""
-        return np.zeros(headcount.shape[:-2])
+    def cost(self, plan, raw: dict[str, np.ndarray]) -> np.ndarray:
+        """£ in each month [..., month], given an engine's raw counts (``headcount`` [..., M, P, L], ``joiners``,
+        ``trainees``, …, with or without a leading replicate axis); default none."""
+        return np.zeros(raw["headcount"].shape[:-2])
+
+    def scaled(self, factor: np.ndarray) -> "Lever":
+        """A copy whose size is multiplied by ``factor`` [M] month by month (for adaptive plans)."""
+        out = self.model_copy()
+        out._scale = np.asarray(factor, float)
+        return out
 
     # --- helpers for subclasses -----------------------------------------------------------------
     def references(self, scenario) -> list[tuple[str, str]]:
@@ -63,6 +77,18 @@ class Lever(Model):
         hi = month_index(plan.start, self.until) if self.until else plan.months - 1
         return (t >= lo) & (t <= hi)
 
+    def intensity(self, plan) -> np.ndarray:
+        """Float [M] in [0, 1] (times any adaptive scale): 0 outside the window, rising by 1/ramp_months a
+        month from ``from`` when ramped, else 1."""
+        t = np.arange(plan.months)
+        lo = month_index(plan.start, self.from_) if self.from_ else 0
+        w = self.month_mask(plan).astype(float)
+        if self.ramp_months:
+            w *= np.minimum(1.0, (t - lo + 1) / self.ramp_months)
+        if self._scale is not None:
+            w = w * self._scale[:plan.months]
+        return w
+
     def place_mask(self, plan) -> np.ndarray:
         """Boolean [L]: the places inside ``where``."""
         wanted = self.where_list()
@@ -72,8 +98,12 @@ class Lever(Model):
                          for p, i, r in zip(plan.places, plan.place_ics, plan.place_region)])
 
     def window(self, plan) -> np.ndarray:
-        """Boolean [M, L]: months in force × places in scope."""
-        return self.month_mask(plan)[:, None] & self.place_mask(plan)[None, :]
+        """Float [M, L]: the lever's delivered share (:meth:`intensity`) in each month × place in scope."""
+        return self.intensity(plan)[:, None] * self.place_mask(plan)[None, :]
+
+    def multiplier(self, plan, k: float) -> np.ndarray:
+        """[M, L]: k where the lever is fully in force, 1 outside, in between while it ramps up."""
+        return 1.0 + (k - 1.0) * self.window(plan)
 
 
 def _geo_names(scenario) -> dict[str, set[str]]:

@@ -34,9 +34,9 @@ class Retention(Lever):
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
-        plan.leave_hazard[:, p, :] *= np.where(self.window(plan), self.leave_rate_multiplier, 1.0)
+        plan.leave_hazard[:, p, :] *= self.multiplier(plan, self.leave_rate_multiplier)
 
-    def cost(self, plan, headcount: np.ndarray) -> np.ndarray:
+    def cost(self, plan, raw) -> np.ndarray:
         p = plan.professions.index(self.profession)
-        in_scope = headcount[..., p, :] * self.window(plan)
+        in_scope = raw["headcount"][..., p, :] * (self.window(plan) > 0)
         return in_scope.sum(axis=-1) * self.cost_per_head_per_year / 12.0

@@ -76,7 +76,7 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     fte = np.zeros((M, P, L))
     sick = np.zeros((M, P, L))
     cost = np.zeros((M, P, L))
-    age_mult = np.ones((P, 101))
+    age_mult = np.ones((P, L, 101))
     retire = np.zeros((P, MAX_AGE_MONTHS + 1))
     staff_age = np.zeros((P, 4))
     joiner_age = np.zeros((P, 4))
@@ -108,7 +108,7 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
         cost[:, i, :] = ser(p.cost_per_fte)[:, None]
         if p.leave_rate_by_age:
             for a0, k in sorted(p.leave_rate_by_age.items()):
-                age_mult[i, a0:] = k
+                age_mult[i, :, a0:] = k
         retire[i] = retirement_cdf(p.retirement_age.mean, p.retirement_age.sd)
         staff_age[i] = _age_row(p.age)
         joiner_age[i] = _age_row(p.joiner_age or p.age)
@@ -122,9 +122,12 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     prog_trainee = np.array([profs.index(g.trainee_profession) if g.in_service else -1
                              for g in s.programmes.values()], np.int64)
     prog_months = np.array([round(g.years * 12) for g in s.programmes.values()], np.int64)
-    dropout = np.array([1 - (1 - g.attrition) ** (1 / m) for g, m in zip(s.programmes.values(), prog_months)])
+    q = np.array([1 - (1 - g.attrition) ** (1 / m) for g, m in zip(s.programmes.values(), prog_months)])
+    dropout = np.broadcast_to(q[None, :, None], (M, G, L)).copy()
     entry_age = np.array([_age_row(g.entry_age) for g in s.programmes.values()]).reshape(G, 4)
     intake = np.zeros((M, G, L))
+    fill = np.zeros((M, G, L))
+    capacity = np.full((M, G), np.inf)
     local = np.zeros((M, G, L))
     trainee_cost = np.zeros((M, G))
     cohorts = []
@@ -135,13 +138,17 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
         gshare = gshare / gshare.sum()
         per_year = ser(g.intake)
         intake[:, j, :] = np.where(calendar_month == g.intake_month, per_year, 0.0)[:, None] * gshare[None, :]
+        fill[:, j, :] = ser(g.fill_rate)[:, None]
+        if g.placement_capacity is not None:
+            capacity[:, j] = np.where(calendar_month == g.intake_month, ser(g.placement_capacity), np.inf)
         local[:, j, :] = ser(g.local_employment)[:, None]
         trainee_cost[:, j] = ser(g.cost_per_trainee_year)
         if g.pipeline_at_start == "steady":
             first_intake = (g.intake_month - m0) % 12 - 12     # the last intake before the start
             # cohorts that started at months s < 0 and are still training at the end of month -1
             for start in range(first_intake, -prog_months[j] - 1, -12):
-                survivors = per_year[0] * (1 - dropout[j]) ** (-1 - start)
+                filled = min(per_year[0] * fill[0, j, 0], capacity[calendar_month == g.intake_month, j].min(initial=np.inf))
+                survivors = filled * (1 - q[j]) ** (-1 - start)
                 for l, n in enumerate(split(survivors, gshare)):
                     if n:
                         cohorts.append((j, l, start, n))
@@ -173,7 +180,6 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
     budget = None
     if s.finance.budget_growth is not None:
         budget = (funded0 * cost[0]).sum() * april_factor(ser(s.finance.budget_growth), m0)
-    funded = establishment.funded_posts(funded0, demand, cost, budget)
     uncertainty = s.demand.uncertainty if s.demand is not None else None
 
     plan = Plan(
@@ -181,28 +187,56 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
         place_region=[s.geography.region] * L, programmes=progs,
         leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit,
         time_to_hire=hire_lag, fte_per_head=fte, sickness=sick,
-        cost_per_fte=cost, demand_fte=demand, funded_posts=funded, funded0=funded0, budget=budget,
+        cost_per_fte=cost, demand_fte=demand, funded_posts=None, demand0=demand[0].copy(), funded0=funded0,
+        budget=budget,
         hire_only_into_vacancies=s.finance.hire_only_into_vacancies,
-        bank_cover=np.array([p.bank_agency.cover for p in s.professions.values()]),
-        bank_premium=np.array([p.bank_agency.premium for p in s.professions.values()]),
+        bank_cover=_per_profession(M, L, [p.bank_agency.cover for p in s.professions.values()]),
+        bank_premium=_per_profession(M, L, [p.bank_agency.premium for p in s.professions.values()]),
         age_bands=bands, population=population, service_lines=lines, service_units=units, activity=activity,
         demand_definition=definition, growth_sd=uncertainty.growth_sd if uncertainty else 0.0,
         productivity_sd=uncertainty.productivity_sd if uncertainty else 0.0, leave_age_mult=age_mult,
         retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
         rotation_cdf=rot_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,
-        prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake,
+        prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake, fill_rate=fill,
+        capacity=capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
     )
     if apply_levers:
-        for lever in s.levers:
-            lever.apply(plan, s)
-            plan.levers.append(lever)
-    # starters are people: whole numbers per month and programme, shared across places
+        apply(plan, s, s.levers)
+    return finish(plan)
+
+
+def apply(plan: Plan, scenario, levers) -> None:
+    """Let each lever transform the plan, in the order of the action plan."""
+    for i, lever in enumerate(levers):
+        lever.apply(plan, scenario)
+        plan.levers.append(lever)
+        plan.lever_labels.append(lever_label(lever, i, levers))
+
+
+def lever_label(lever, i: int, levers) -> str:
+    """The lever's ``id``, else its name, numbered where the name repeats (``retention#2``)."""
+    if getattr(lever, "id", None):
+        return lever.id
+    same = [k for k, x in enumerate(levers) if x.lever == lever.lever and not getattr(x, "id", None)]
+    return lever.lever if len(same) == 1 else f"{lever.lever}#{same.index(i) + 1}"
+
+
+def finish(plan: Plan) -> Plan:
+    """After the levers: starters as whole people within placement capacity, funded posts from demand."""
+    M, G, L = plan.intake.shape
+    wanted = plan.intake * plan.fill_rate
     whole = np.zeros((M, G, L), np.int64)
-    for t, j in zip(*np.nonzero(plan.intake.sum(axis=2) > 0)):
-        whole[t, j] = split(plan.intake[t, j].sum(), plan.intake[t, j])
+    for t, j in zip(*np.nonzero(wanted.sum(axis=2) > 0)):
+        whole[t, j] = split(min(wanted[t, j].sum(), plan.capacity[t, j]), wanted[t, j])
     plan.intake = whole
+    plan.funded_posts = establishment.funded_posts(plan.funded0, plan.demand_fte, plan.demand0, plan.cost_per_fte,
+                                                   plan.budget)
     return plan
+
+
+def _per_profession(M: int, L: int, values) -> np.ndarray:
+    return np.broadcast_to(np.asarray(values, float)[None, :, None], (M, len(values), L)).copy()
 
 
 def horizon_end(start: str, years: int) -> str:

@@ -26,8 +26,8 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     """Expected raw counts (floats, no replicate dimension), as the engines return them."""
     M, P, L = plan.shape
     G = len(plan.programmes)
-    year_of_age = np.minimum(np.arange(AGES) // 12, plan.leave_age_mult.shape[1] - 1)
-    mult = plan.leave_age_mult[:, year_of_age]                                  # [P, AGES]
+    year_of_age = np.minimum(np.arange(AGES) // 12, plan.leave_age_mult.shape[2] - 1)
+    mult = plan.leave_age_mult[:, :, year_of_age]                               # [P, L, AGES]
     ret_h = np.stack([retirement_hazard(plan.retire_cdf[p]) for p in range(P)])  # [P, AGES]
     staff_pmf = np.stack([age_pmf(*plan.staff_age[p]) for p in range(P)])
     joiner_pmf = np.stack([age_pmf(*plan.joiner_age[p]) for p in range(P)])
@@ -49,7 +49,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         stock = np.concatenate([np.zeros((P, L, 1)), stock[:, :, :-1]], axis=2)   # a month older
         retired = stock * ret_h[:, None, :]
         stock = stock - retired
-        left = stock * (1.0 - np.exp(-plan.leave_hazard[m][:, :, None] * mult[:, None, :]))
+        left = stock * (1.0 - np.exp(-plan.leave_hazard[m][:, :, None] * mult))
         stock = stock - left
         rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
         total = rot + moves.sum(-1)
@@ -73,7 +73,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         for key in list(cohorts):
             g, l, s = key
             tp, finish = plan.prog_trainee_prof[g], s + plan.prog_months[g]
-            dropped = cohorts[key] * plan.prog_dropout[g]
+            dropped = cohorts[key] * plan.prog_dropout[max(s, 0), g, l]
             cohorts[key] -= dropped
             if tp >= 0:
                 out["leavers"][m, tp, l, _R["leaver"]] += dropped

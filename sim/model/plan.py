@@ -60,12 +60,13 @@ class Plan:
     sickness: np.ndarray
     cost_per_fte: np.ndarray        # £ per FTE per year
     demand_fte: np.ndarray          # central path (no demand uncertainty)
-    funded_posts: np.ndarray        # central path
+    funded_posts: np.ndarray        # central path (set after the levers, from the demand they leave)
+    demand0: np.ndarray             # [P, L] required FTE at the start before any lever (funded posts grow from it)
     funded0: np.ndarray             # [P, L] funded FTE at the start (staff FTE / (1 - vacancy rate))
     budget: np.ndarray | None       # [M] £ per year the establishment may cost, None = no limit
     hire_only_into_vacancies: bool
-    bank_cover: np.ndarray          # [P] share of vacant FTE covered by bank and agency staff
-    bank_premium: np.ndarray        # [P] their extra cost over substantive pay
+    bank_cover: np.ndarray          # [M, P, L] share of vacant FTE covered by bank and agency staff
+    bank_premium: np.ndarray        # [M, P, L] their extra cost over substantive pay
     # demand side (boxes 0-1)
     age_bands: list[str]
     population: np.ndarray          # [M, B, L] residents
@@ -76,7 +77,7 @@ class Plan:
     growth_sd: float                # per-replicate sd of annual need growth
     productivity_sd: float          # per-replicate sd of annual productivity growth
     # per profession
-    leave_age_mult: np.ndarray      # [P, 101] hazard multiplier by age in years
+    leave_age_mult: np.ndarray      # [P, L, 101] hazard multiplier by age in years
     retire_cdf: np.ndarray          # [P, MAX_AGE_MONTHS+1] P(retirement age-month <= a)
     staff_age: np.ndarray           # [P, 4] mean, sd, min, max (years)
     joiner_age: np.ndarray          # [P, 4]
@@ -87,13 +88,33 @@ class Plan:
     prog_produces: np.ndarray       # [G] profession index
     prog_trainee_prof: np.ndarray   # [G] profession index of in-service trainees, -1 if none
     prog_months: np.ndarray         # [G] programme length in months
-    prog_dropout: np.ndarray        # [G] monthly dropout probability
+    prog_dropout: np.ndarray        # [M, G, L] monthly dropout probability of cohorts starting in month m
     prog_entry_age: np.ndarray      # [G, 4]
-    intake: np.ndarray              # [M, G, L] int starters in the month
+    intake: np.ndarray              # [M, G, L] places commissioned in the month (int starters once compiled)
+    fill_rate: np.ndarray           # [M, G, L] share of commissioned places filled by starters
+    capacity: np.ndarray            # [M, G] most starters the programme's placements take in a month (inf: no limit)
     local_employment: np.ndarray    # [M, G, L] probability a completer takes a local post
     cost_per_trainee: np.ndarray    # [M, G] £ per trainee per year
     init_cohorts: np.ndarray        # [K, 4] int rows (programme, place, start month (<0), count)
     levers: list = field(default_factory=list)
+    lever_labels: list = field(default_factory=list)
+
+    # arrays whose first axis is the month (what ``head`` cuts)
+    TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "fte_per_head", "sickness",
+                 "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
+                 "activity", "prog_dropout", "intake", "fill_rate", "capacity", "local_employment",
+                 "cost_per_trainee")
+
+    def head(self, months: int) -> "Plan":
+        """The plan over its first ``months`` months only (engines give the same first months either way)."""
+        import copy
+        out = copy.copy(self)
+        out.months = months
+        for name in self.TIME_AXIS:
+            a = getattr(self, name)
+            if a is not None:
+                setattr(out, name, a[:months])
+        return out
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -110,7 +131,7 @@ class Plan:
         cum_leave = np.concatenate([zero, np.cumsum(self.leave_hazard, axis=0)]).transpose(1, 2, 0)
         moving = self.rotation_hazard + self.transfer_hazard.sum(axis=3)
         cum_rot = np.concatenate([zero, np.cumsum(moving, axis=0)]).transpose(1, 2, 0)
-        age_flat = np.all(self.leave_age_mult == 1.0, axis=1)
+        age_flat = np.all(self.leave_age_mult == 1.0, axis=2)
         return (c(self.leave_hazard, dtype=np.float64), c(cum_leave, dtype=np.float64),
                 c(cum_rot, dtype=np.float64), c(age_flat, dtype=np.bool_),
                 c(self.recruit_rate, dtype=np.float64), c(self.leave_age_mult, dtype=np.float64),

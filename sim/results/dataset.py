@@ -18,7 +18,7 @@ UNITS = {
     "leavers": "people per month", "trainees": "people", "completions": "people per month",
     "demand_fte": "FTE", "funded_posts": "FTE", "gap_fte": "FTE", "vacancies": "FTE", "cost": "GBP per month",
     "unmet_fte": "FTE", "unplaced": "people per month", "activity": "activity units per month (see service_unit)",
-    "population": "people",
+    "population": "people", "lever_cost": "GBP per month",
 }
 DESCRIPTIONS = {
     "headcount": "staff in post at the end of the month (in-service trainees included in their staff group)",
@@ -38,10 +38,11 @@ DESCRIPTIONS = {
     "unplaced": "newly qualified staff wanting a local post who found no vacancy (lost to the system)",
     "activity": "activity by service line (box 0)",
     "population": "residents by age band",
+    "lever_cost": "spend on each lever of the action plan in the month (their sum is cost of kind levers)",
 }
 STOCKS = ("headcount", "fte", "effective_fte", "trainees", "demand_fte", "funded_posts", "gap_fte", "vacancies",
           "unmet_fte", "population")
-FLOWS = ("joiners", "leavers", "completions", "cost", "unplaced", "activity")
+FLOWS = ("joiners", "leavers", "completions", "cost", "unplaced", "activity", "lever_cost")
 
 
 def central_demand(plan: Plan) -> dict[str, np.ndarray]:
@@ -57,20 +58,20 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     demand = np.broadcast_to(demand_side["demand_fte"], hc.shape)
     funded = np.broadcast_to(demand_side["funded_posts"], hc.shape)
     vacancies = np.maximum(funded - fte, 0)
-    cover = vacancies * plan.bank_cover[:, None]
+    cover = vacancies * plan.bank_cover
     staff_cost = (fte * plan.cost_per_fte / 12.0).sum(axis=(-1, -2))
-    agency_cost = (cover * plan.cost_per_fte * (1 + plan.bank_premium[:, None]) / 12.0).sum(axis=(-1, -2))
+    agency_cost = (cover * plan.cost_per_fte * (1 + plan.bank_premium) / 12.0).sum(axis=(-1, -2))
     training_cost = (raw["trainees"].sum(axis=-1) * plan.cost_per_trainee / 12.0).sum(axis=-1)
-    lever_cost = np.zeros_like(staff_cost)
-    for lever in plan.levers:
-        lever_cost = lever_cost + lever.cost(plan, hc)
-    cost = np.stack([staff_cost, agency_cost, training_cost, lever_cost], axis=-1)
+    by_lever = np.zeros(staff_cost.shape + (len(plan.levers),))
+    for i, lever in enumerate(plan.levers):
+        by_lever[..., i] = lever.cost(plan, raw)
+    cost = np.stack([staff_cost, agency_cost, training_cost, by_lever.sum(axis=-1)], axis=-1)
     return {
         "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
         "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
         "completions": raw["completions"], "demand_fte": demand.astype(np.float32),
         "funded_posts": funded.astype(np.float32), "gap_fte": (demand - eff).astype(np.float32),
-        "vacancies": vacancies.astype(np.float32), "cost": cost,
+        "vacancies": vacancies.astype(np.float32), "cost": cost, "lever_cost": by_lever,
         "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
         "unplaced": raw["unplaced"],
         "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
@@ -99,7 +100,7 @@ DIMS = {
     "funded_posts": ("time", "profession", "place"), "gap_fte": ("time", "profession", "place"),
     "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
     "unmet_fte": ("time", "profession", "place"), "unplaced": ("time", "programme", "place"),
-    "activity": ("time", "service_line", "place"),
+    "activity": ("time", "service_line", "place"), "lever_cost": ("time", "lever"),
 }
 
 
@@ -113,7 +114,7 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = "mo
         "profession": list(plan.professions), "place": list(plan.places),
         "ics": ("place", list(plan.place_ics)), "region": ("place", list(plan.place_region)),
         "programme": list(plan.programmes), "source": list(SOURCES), "reason": list(REASONS),
-        "kind": list(COST_KINDS), "service_line": list(plan.service_lines),
+        "kind": list(COST_KINDS), "lever": list(plan.lever_labels), "service_line": list(plan.service_lines),
         "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
     }
     if replicates is not None:

@@ -113,7 +113,13 @@ class Programme(Model):
 
     produces: Name
     years: Number(1 / 12, 12, "years")
-    intake: FlowSeries = Field(description="starters per year, all places together")
+    intake: FlowSeries = Field(description="places commissioned per year, all places together (starters when "
+                               "fill_rate is 1)")
+    fill_rate: Series(0, 1, "share of places filled") = Field(
+        1.0, description="share of commissioned places filled by starters (the rest go unfilled for want of "
+        "applicants)")
+    placement_capacity: Series(0, None, "starters per year") | None = Field(
+        None, description="most starters per year clinical placements can take; default: no limit")
     intake_month: Annotated[int, Field(ge=1, le=12, strict=True)] = 9
     attrition: Number(0, 1, "share of starters who do not complete") = 0.0
     local_employment: RateSeries = Field(1.0, description="share of completers who take a post in this ICS")

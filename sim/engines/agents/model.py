@@ -284,13 +284,13 @@ class WorkforceModel(mesa.Model):
         if not staff:
             return
         plan = self.plan
-        top = plan.leave_age_mult.shape[1] - 1
+        top = plan.leave_age_mult.shape[2] - 1
         groups = staff.groupby("group", result_type="list").groups
         for p, l in sorted(groups):
             people = groups[p, l]
             n = len(people)
             years = np.fromiter((m - s.birth for s in people), np.int64, n) // 12
-            hazard = plan.leave_hazard[m, p, l] * plan.leave_age_mult[p, np.minimum(years, top)]
+            hazard = plan.leave_hazard[m, p, l] * plan.leave_age_mult[p, l, np.minimum(years, top)]
             leaving = self.rng_for["leaving"].random(n) < -np.expm1(-hazard)
             rot, to = plan.rotation_hazard[m, p, l], plan.transfer_hazard[m, p, l]
             total = rot + to.sum()
@@ -331,11 +331,12 @@ class WorkforceModel(mesa.Model):
         if not trainees:
             return
         groups = trainees.groupby("programme", result_type="list").groups
+        dropout = self.plan.prog_dropout
         for g in sorted(groups):
-            q = self.plan.prog_dropout[g]
-            if q <= 0:
+            if not dropout[:, g].any():
                 continue
             people = groups[g]
+            q = np.array([dropout[max(t.started, 0), g, t.place] for t in people])   # by the cohort's start month
             for i in np.flatnonzero(self.rng_for["attrition"].random(len(people)) < q):
                 self.drop_out(people[i], m)
 

@@ -349,11 +349,11 @@ def _schedule_staff(i, m_from, st, hazards, agents):
     r = retire[i]
     limit = r if r < M else M
     e = exponential(st[LEAVE])
-    if age_flat[p]:
+    if age_flat[p, l]:
         leave_at = _first_crossing(cum_leave[p, l], m_from, limit, e)
     else:                                       # constant multiplier within each year of age
         cum = cum_leave[p, l]
-        top = age_mult.shape[1] - 1
+        top = age_mult.shape[2] - 1
         leave_at = limit
         acc = 0.0
         t = m_from
@@ -362,7 +362,7 @@ def _schedule_staff(i, m_from, st, hazards, agents):
             seg_end = b + (age + 1) * 12
             if seg_end > limit:
                 seg_end = limit
-            k = age_mult[p, age if age < top else top]
+            k = age_mult[p, l, age if age < top else top]
             inc = k * (cum[seg_end] - cum[t])
             if inc > 0.0 and acc + inc >= e:
                 hit = _first_crossing(cum, t, seg_end, (e - acc) / k)
@@ -390,7 +390,7 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
     birth[i] = b
     prog[i] = g
     finish = started + prog_months[g]
-    q = prog_q[g]
+    q = prog_q[started if started > 0 else 0, g, l]      # the dropout rate of the cohort's start month
     u = uniform(st[TRAIN])
     if q > 0.0:
         d = math.ceil(math.log(1.0 - u) / math.log(1.0 - q))
