@@ -8,7 +8,8 @@ import numpy as np
 import xarray as xr
 
 from .engines import simulator
-from .model.compile import compile_plan
+from .model.compile import compile_base, with_levers
+from .model.reviews import adaptive_levers, run_reviewed
 from .model.expected import project
 from .demand.draws import demand_draws
 from .results.dataset import aggregate, build_dataset, central_demand, derived
@@ -72,13 +73,20 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     if seed < 0:
         raise ScenarioError([("seed", f"expected a whole number ≥ 0; got {seed}")], "run")
     simulate = simulator(engine)
-    plan = compile_plan(scenario)
+    base = compile_base(scenario)
+    plan = with_levers(base, scenario, scenario.levers)
+    reviewed = bool(adaptive_levers(scenario))
     parts: dict[str, list[np.ndarray]] = {}
     for lo in range(0, replicates, batch_size):
         reps = range(lo, min(lo + batch_size, replicates))
-        demand_side = demand_draws(plan, reps, seed)
-        raw = simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"])
-        values = aggregate(derived(plan, raw, demand_side), every, time_axis=1)
+        if reviewed:        # adaptive levers: each replicate's plan follows its own annual reviews
+            values, _ = run_reviewed(base, scenario, np.asarray(reps),
+                                     lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
+                                     lambda pl, rr: demand_draws(pl, rr, seed))
+        else:
+            demand_side = demand_draws(plan, reps, seed)
+            values = derived(plan, simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"]), demand_side)
+        values = aggregate(values, every, time_axis=1)
         for k, v in values.items():
             parts.setdefault(k, []).append(v)
         if progress:
@@ -91,6 +99,14 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
 def expected(scenario, *, years: int | None = None, every: str = "month") -> xr.Dataset:
     """The deterministic mean-field projection: same schema as ``run``, without ``replicate``."""
     scenario = _with_years(load_scenario(scenario), years)
-    plan = compile_plan(scenario)
-    values = aggregate(derived(plan, project(plan), central_demand(plan)), every, time_axis=0)
+    base = compile_base(scenario)
+    plan = with_levers(base, scenario, scenario.levers)
+    if adaptive_levers(scenario):   # one deterministic path through the reviews
+        values, _ = run_reviewed(base, scenario, np.zeros(1, np.int64),
+                                 lambda pl, rr, funded: {k: v[None] for k, v in project(pl).items()},
+                                 lambda pl, rr: {k: v[None] for k, v in central_demand(pl).items()})
+        values = {k: v[0] for k, v in values.items()}
+    else:
+        values = derived(plan, project(plan), central_demand(plan))
+    values = aggregate(values, every, time_axis=0)
     return build_dataset(plan, values, every=every, attrs=provenance(scenario, engine="expected", seed=None))

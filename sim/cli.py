@@ -61,6 +61,8 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
                                          "career event log (CSV) to this file"),
+    plan: Optional[list[Path]] = typer.Option(None, "--plan", help="action plan YAML (e.g. configs/levers/"
+                                              "train.yaml) whose levers are added to the scenario's; repeatable"),
 ) -> None:
     """Run a scenario's replicates, write the results dataset, print the summary table."""
     from contextlib import nullcontext
@@ -75,11 +77,12 @@ def run(
     _set_threads(threads)
     path = scenario or DEFAULT_SCENARIO
     try:
-        scn = api.load_scenario(path)
+        scn = api.load_scenario(path, plans=plan or ())
     except ScenarioError as e:
         _bad_input(e.lines())
     n = replicates or scn.replicates
-    target = out or Path("results") / f"{scn.name}.nc"
+    suffix = "".join(f"+{p.stem}" for p in plan or ())
+    target = out or Path("results") / f"{scn.name}{suffix}.nc"
     if target.exists() and target.is_dir():
         _bad_input([f"--out: {target} is a folder; give a file path ending in .nc"])
     show = not quiet and sys.stderr.isatty()
@@ -111,6 +114,9 @@ def run(
     if not quiet:
         out_console.print(summary_table(ds))
         out_console.print(cost_table(ds))
+        levers_spend = cost_table(ds, by_lever=True)
+        if levers_spend is not None:
+            out_console.print(levers_spend)
         goals = goals_table(ds, scn.goals)
         if goals is not None:
             out_console.print(goals)
@@ -120,12 +126,14 @@ def run(
 
 
 @app.command()
-def validate(scenario: Path = typer.Argument(..., help="scenario YAML to check")) -> None:
+def validate(scenario: Path = typer.Argument(..., help="scenario YAML to check"),
+             plan: Optional[list[Path]] = typer.Option(None, "--plan", help="action plan YAML to add; repeatable"),
+             ) -> None:
     """Check a scenario file: 'valid', or one line per problem naming the field (exit 2)."""
     from .scenario import load_scenario
 
     try:
-        load_scenario(scenario)
+        load_scenario(scenario, plans=plan or ())
     except ScenarioError as e:
         _bad_input(e.lines())
     out_console.print("valid", highlight=False)

@@ -181,3 +181,20 @@ def test_demand_references_are_checked():
     assert "demand.service_lines.acute.staffing.midwife" in paths
     assert "demand.productivity.porter" in paths
     assert "goals.0.by" in paths and "goals.0.metric" in paths
+
+
+def test_goals_after_a_shortened_horizon_are_not_judged():
+    """A goal dated after the run's last month (run shortened with --years) gets no probability."""
+    scn = sim.load_scenario(CONFIGS / "examples" / "spec_example.yaml")
+    data = sim.scenario.scenario_dict(scn)
+    data["goals"] = [{"name": "late", "metric": "headcount", "by": "2031-03", "min": 0},
+                     {"name": "early", "metric": "headcount", "by": "2027-03", "min": 0}]
+    scn = sim.load_scenario(data)
+    from sim.results.metrics import BeyondHorizon, goal_table
+    ds = sim.run(scn, replicates=2, years=2)                     # ends 2028-03
+    rows = goal_table(ds, scn.goals)
+    assert np.isnan(rows[0]["probability"]) and rows[1]["probability"] == 1.0
+    with pytest.raises(BeyondHorizon):
+        goal_value(ds, scn.goals[0])
+    yearly = sim.run(scn, replicates=2, years=2, every="year")    # the last period is judged, not beyond
+    assert goal_table(yearly, [scn.goals[1]])[0]["probability"] == 1.0

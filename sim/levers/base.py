@@ -102,8 +102,9 @@ class Lever(Model):
         return self.intensity(plan)[:, None] * self.place_mask(plan)[None, :]
 
     def multiplier(self, plan, k: float) -> np.ndarray:
-        """[M, L]: k where the lever is fully in force, 1 outside, in between while it ramps up."""
-        return 1.0 + (k - 1.0) * self.window(plan)
+        """[M, L]: k where the lever is fully in force, 1 outside, in between while it ramps up (never below 0,
+        however far an adaptive plan scales it)."""
+        return np.maximum(1.0 + (k - 1.0) * self.window(plan), 0.0)
 
 
 def _geo_names(scenario) -> dict[str, set[str]]:

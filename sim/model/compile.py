@@ -59,6 +59,22 @@ def _age_row(d) -> list[float]:
 
 
 def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
+    """The plan tensors of a scenario, with its levers applied (``apply_levers=False``: without)."""
+    base = compile_base(scenario)
+    return with_levers(base, scenario, scenario.levers if apply_levers else [])
+
+
+def with_levers(base: Plan, scenario, levers) -> Plan:
+    """A finished plan: a copy of ``base`` (from :func:`compile_base`) transformed by ``levers``."""
+    import copy
+
+    plan = copy.deepcopy(base)
+    apply(plan, scenario, levers)
+    return finish(plan)
+
+
+def compile_base(scenario) -> Plan:
+    """The plan before levers and before starters are rounded and funded posts set."""
     s = scenario
     M = s.years * 12
     table = s.geography.place_table()
@@ -201,9 +217,7 @@ def compile_plan(scenario, *, apply_levers: bool = True) -> Plan:
         capacity=capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
     )
-    if apply_levers:
-        apply(plan, s, s.levers)
-    return finish(plan)
+    return plan
 
 
 def apply(plan: Plan, scenario, levers) -> None:
@@ -245,4 +259,4 @@ def horizon_end(start: str, years: int) -> str:
     return f"{last // 12:04d}-{last % 12 + 1:02d}"
 
 
-__all__ = ["compile_plan", "series", "monthly_hazard", "split", "retirement_cdf", "month_index", "horizon_end"]
+__all__ = ["compile_plan", "compile_base", "with_levers", "finish", "series", "monthly_hazard", "split", "retirement_cdf", "month_index", "horizon_end"]

@@ -18,7 +18,7 @@ UNITS = {
     "leavers": "people per month", "trainees": "people", "completions": "people per month",
     "demand_fte": "FTE", "funded_posts": "FTE", "gap_fte": "FTE", "vacancies": "FTE", "cost": "GBP per month",
     "unmet_fte": "FTE", "unplaced": "people per month", "activity": "activity units per month (see service_unit)",
-    "population": "people", "lever_cost": "GBP per month",
+    "population": "people", "lever_cost": "GBP per month", "lever_scale": "multiple of the configured size",
 }
 DESCRIPTIONS = {
     "headcount": "staff in post at the end of the month (in-service trainees included in their staff group)",
@@ -38,10 +38,11 @@ DESCRIPTIONS = {
     "unplaced": "newly qualified staff wanting a local post who found no vacancy (lost to the system)",
     "activity": "activity by service line (box 0)",
     "population": "residents by age band",
+    "lever_scale": "size of each lever relative to its configuration, as set by adaptive plans at annual reviews",
     "lever_cost": "spend on each lever of the action plan in the month (their sum is cost of kind levers)",
 }
 STOCKS = ("headcount", "fte", "effective_fte", "trainees", "demand_fte", "funded_posts", "gap_fte", "vacancies",
-          "unmet_fte", "population")
+          "unmet_fte", "population", "lever_scale")
 FLOWS = ("joiners", "leavers", "completions", "cost", "unplaced", "activity", "lever_cost")
 
 
@@ -66,12 +67,17 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     for i, lever in enumerate(plan.levers):
         by_lever[..., i] = lever.cost(plan, raw)
     cost = np.stack([staff_cost, agency_cost, training_cost, by_lever.sum(axis=-1)], axis=-1)
+    scale = np.ones((plan.months, len(plan.levers)))
+    for i, lever in enumerate(plan.levers):
+        if lever._scale is not None:
+            scale[:, i] = lever._scale[:plan.months]
     return {
         "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
         "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
         "completions": raw["completions"], "demand_fte": demand.astype(np.float32),
         "funded_posts": funded.astype(np.float32), "gap_fte": (demand - eff).astype(np.float32),
         "vacancies": vacancies.astype(np.float32), "cost": cost, "lever_cost": by_lever,
+        "lever_scale": np.broadcast_to(scale, hc.shape[:-3] + scale.shape).astype(np.float32),
         "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
         "unplaced": raw["unplaced"],
         "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
@@ -101,6 +107,7 @@ DIMS = {
     "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
     "unmet_fte": ("time", "profession", "place"), "unplaced": ("time", "programme", "place"),
     "activity": ("time", "service_line", "place"), "lever_cost": ("time", "lever"),
+    "lever_scale": ("time", "lever"),
 }
 
 

@@ -7,6 +7,10 @@ import xarray as xr
 STEP = {"month": 1, "quarter": 3, "year": 12}
 
 
+class BeyondHorizon(ValueError):
+    """A goal dated after the run's last month (e.g. a run shortened with --years)."""
+
+
 def _period_index(ds: xr.Dataset, when: str) -> int:
     """Index of the output period that contains month ``when`` (YYYY-MM)."""
     month = np.datetime64(when, "M")
@@ -14,6 +18,9 @@ def _period_index(ds: xr.Dataset, when: str) -> int:
     idx = int(np.searchsorted(starts, month, side="right")) - 1
     if idx < 0:
         raise ValueError(f"{when} is before the first period ({starts[0]})")
+    step = STEP[ds.attrs.get("time_step", "month")]
+    if month > starts[-1] + step - 1:
+        raise BeyondHorizon(f"{when} is after the run's last month ({starts[-1] + step - 1})")
     return idx
 
 
@@ -50,8 +57,13 @@ def goal_table(ds: xr.Dataset, goals) -> list[dict]:
     """For each goal: its value (median over replicates) and the share of replicates meeting it."""
     rows = []
     for goal in goals:
-        value, met = goal_value(ds, goal), goal_met(ds, goal)
+        target = f"≤ {goal.max:g}" if goal.max is not None else f"≥ {goal.min:g}"
+        try:
+            value, met = goal_value(ds, goal), goal_met(ds, goal)
+        except BeyondHorizon:               # not judged: the run stops before the goal's date
+            rows.append({"goal": goal.name, "metric": goal.metric, "by": goal.by, "target": target,
+                         "median": float("nan"), "probability": float("nan")})
+            continue
         rows.append({"goal": goal.name, "metric": goal.metric, "by": goal.by,
-                     "target": f"≤ {goal.max:g}" if goal.max is not None else f"≥ {goal.min:g}",
-                     "median": float(value.median()), "probability": float(met.mean())})
+                     "target": target, "median": float(value.median()), "probability": float(met.mean())})
     return rows

@@ -56,24 +56,28 @@ def summary_table(ds: xr.Dataset) -> Table:
     return t
 
 
-def cost_table(ds: xr.Dataset) -> Table:
-    """Spend in each plan year by kind, £ million (median and 5th to 95th percentile)."""
+def cost_table(ds: xr.Dataset, by_lever: bool = False) -> Table | None:
+    """Spend in each plan year by kind (or, ``by_lever``, on each lever), £ million (median and 5th to
+    95th percentile); None for levers when the run has none."""
     per_year = {"month": 12, "quarter": 4, "year": 1}[ds.attrs.get("time_step", "month")]
     n_years = ds.sizes["time"] // per_year
-    yearly = ds.cost.isel(time=slice(0, n_years * per_year)).coarsen(time=per_year).sum() / 1e6
-    yearly = xr.concat([yearly, yearly.sum("kind").expand_dims(kind=["total"])], dim="kind")
+    var, dim = (ds.lever_cost, "lever") if by_lever else (ds.cost, "kind")
+    if var.sizes[dim] == 0:
+        return None
+    yearly = var.isel(time=slice(0, n_years * per_year)).coarsen(time=per_year).sum() / 1e6
+    yearly = xr.concat([yearly, yearly.sum(dim).expand_dims({dim: ["total"]})], dim=dim)
     if "replicate" in yearly.dims:
         yearly = yearly.quantile(list(QUANTILES), dim="replicate")
-    t = Table(title="spend by plan year, £ million" + (", median (5th to 95th percentile)"
-                                                        if "quantile" in yearly.dims else ""), title_justify="left")
+    t = Table(title=f"spend {'on each lever ' if by_lever else ''}by plan year, £ million"
+              + (", median (5th to 95th percentile)" if "quantile" in yearly.dims else ""), title_justify="left")
     t.add_column("plan year")
-    for k in yearly.kind.values:
+    for k in yearly[dim].values:
         t.add_column(str(k), justify="right")
     start = ds.time.values[0].astype("datetime64[M]")
     for i in range(n_years):
         y0 = (start + 12 * i).astype(object)
         label = f"{y0.year}/{(y0.year + 1) % 100:02d}" if y0.month == 4 else str(start + 12 * i)
-        t.add_row(label, *[_cell(yearly.isel(time=i, kind=k), "{:,.1f}") for k in range(yearly.sizes["kind"])])
+        t.add_row(label, *[_cell(yearly.isel({"time": i, dim: k}), "{:,.1f}") for k in range(yearly.sizes[dim])])
     return t
 
 
@@ -87,6 +91,9 @@ def goals_table(ds: xr.Dataset, goals) -> Table | None:
     for col in ("goal", "metric", "by", "target", "median value", "probability"):
         t.add_column(col, justify="right" if col in ("median value", "probability") else "left")
     for row in goal_table(ds, goals):
+        if np.isnan(row["probability"]):
+            t.add_row(row["goal"], row["metric"], row["by"], row["target"], "after the run's horizon", "—")
+            continue
         t.add_row(row["goal"], row["metric"], row["by"], row["target"], f"{row['median']:,.4g}",
                   f"{100 * row['probability']:.0f}%")
     return t

@@ -129,11 +129,19 @@ def read_yaml(path: str | Path) -> Any:
         raise ScenarioError([("", "not a text file (UTF-8 expected)")], str(p)) from None
 
 
-def load_scenario(source, *, name: str | None = None):
-    """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is)."""
+def load_scenario(source, *, name: str | None = None, plans=()):
+    """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is).
+
+    ``plans``: action-plan files whose levers are appended (``wfsim run --plan``); ``{include: PATH}``
+    items in ``levers`` are expanded from PATH relative to the scenario file (see ``sim.scenario.plans``).
+    """
+    from . import plans as action_plans
+
     model = scenario_model()
     if isinstance(source, model):
-        return source
+        if not plans:
+            return source
+        source = scenario_dict(source)
     label = name or (str(source) if isinstance(source, (str, Path)) else "scenario")
     data = read_yaml(source) if isinstance(source, (str, Path)) else source
     if data is None:
@@ -141,10 +149,15 @@ def load_scenario(source, *, name: str | None = None):
     if not isinstance(data, dict):
         raise ScenarioError([("", f"a scenario is a mapping of keys (name, start, years, …); got "
                                   f"{type(data).__name__}")], label)
+    base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
+    try:
+        data, origins = action_plans.expand(data, base, read_yaml, plans)
+    except ScenarioError as e:
+        raise ScenarioError(e.problems, label) from None
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_problems(e), label) from None
+        raise ScenarioError(action_plans.locate(_problems(e), origins), label) from None
 
 
 def scenario_dict(scenario) -> dict:

@@ -72,8 +72,12 @@ def reference_problems(s) -> list[tuple[str, str]]:
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:
             out.append((f"{base}.by", f"{goal.by} is outside the horizon {s.start} to {_last_month(s)}"))
+    ids = [x.id for x in s.levers if x.id]
     for i, lever in enumerate(s.levers):
         base = f"levers.{i}"
+        if lever.id and ids.count(lever.id) > 1:
+            out.append((f"{base}.id", f"lever id {lever.id!r} is used by {ids.count(lever.id)} levers; ids label "
+                                      "results, so each must be unique"))
         for field, msg in lever.references(s):
             out.append((f"{base}.{field}", msg))
         for field, when in (("from", lever.from_), ("until", lever.until)):

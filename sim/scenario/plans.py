@@ -1,0 +1,88 @@
+"""Action plans: reusable portfolios of levers in their own YAML files, included into scenarios.
+
+A scenario's ``levers:`` list may hold ``{include: PATH}`` items (PATH relative to the scenario file),
+and ``wfsim run --plan PATH`` appends a plan to any scenario. An action plan file is::
+
+    name: train
+    description: what the portfolio is and why
+    levers:
+      - {lever: training_places, programme: nursing_degree, change: 0.1, from: 2027-04}
+
+Includes are expanded before validation, so the validated scenario (and its provenance record) holds
+the levers themselves: a run stays reproducible from its results file alone.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+PLAN_KEYS = {"name", "description", "levers"}
+
+
+def read_plan(path: str | Path, reader, field: str) -> list:
+    """The levers of the action plan at ``path``; problems are reported under ``field``."""
+    from .loading import ScenarioError
+
+    p = Path(path)
+    try:
+        data = reader(p)
+    except ScenarioError as e:
+        raise ScenarioError([(field, f"{p}: {m}" if not path_ else f"{p}: {path_}: {m}")
+                             for path_, m in e.problems]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("levers"), list):
+        raise ScenarioError([(field, f"{p}: an action plan is a mapping with a 'levers' list (and optionally "
+                                     "name, description)")])
+    extra = sorted(set(data) - PLAN_KEYS)
+    if extra:
+        raise ScenarioError([(field, f"{p}: unknown key(s) {', '.join(map(str, extra))}; an action plan has "
+                                     f"{', '.join(sorted(PLAN_KEYS))}")])
+    for i, item in enumerate(data["levers"]):
+        if isinstance(item, dict) and "include" in item:
+            raise ScenarioError([(field, f"{p}: levers.{i}: an action plan cannot include another plan")])
+    return list(data["levers"])
+
+
+def expand(data: dict, base: Path, reader, extra_plans=()) -> tuple[dict, list[str]]:
+    """The scenario data with includes (and ``extra_plans``) expanded, and each lever's origin
+    (``""`` for levers written in the scenario, else ``"FILE levers.k"``)."""
+    from .loading import ScenarioError
+
+    levers = data.get("levers", [])
+    if not isinstance(levers, list) or (not extra_plans and not any(
+            isinstance(x, dict) and "include" in x for x in levers)):
+        return data, [""] * (len(levers) if isinstance(levers, list) else 0)
+    out, origins, problems = [], [], []
+    items = [(f"levers.{i}", x) for i, x in enumerate(levers)] + \
+            [(f"--plan {p}", {"include": str(p), "_cli": True}) for p in extra_plans]
+    for field, item in items:
+        if isinstance(item, dict) and "include" in item:
+            if set(item) - {"include", "_cli"}:
+                problems.append((field, "an include item holds only 'include: PATH'"))
+                continue
+            path = Path(item["include"])
+            if not item.get("_cli") and not path.is_absolute():
+                path = base / path
+            try:
+                got = read_plan(path, reader, field)
+            except ScenarioError as e:
+                problems += e.problems
+                continue
+            out += got
+            origins += [f"{path} levers.{k}" for k in range(len(got))]
+        else:
+            out.append(item)
+            origins.append("")
+    if problems:
+        raise ScenarioError(problems)
+    return {**data, "levers": out}, origins
+
+
+def locate(problems: list[tuple[str, str]], origins: list[str]) -> list[tuple[str, str]]:
+    """Problem paths ``levers.N…`` of included levers also name the plan file and item they came from."""
+    out = []
+    for path, msg in problems:
+        parts = path.split(".")
+        if len(parts) >= 2 and parts[0] == "levers" and parts[1].isdigit() and int(parts[1]) < len(origins) \
+                and origins[int(parts[1])]:
+            msg = f"{msg} (from {origins[int(parts[1])]})"
+        out.append((path, msg))
+    return out
