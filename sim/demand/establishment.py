@@ -18,8 +18,9 @@ def funded_posts(funded0: np.ndarray, demand: np.ndarray, demand0: np.ndarray, c
     required FTE at the start before any lever, so a lever that cuts demand from day one cuts posts),
     scaled down in any month where its cost (FTE × £ per FTE) would exceed the budget (£ per year)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        growth = np.where(demand0 > 0, demand / demand0, 1.0)
-    funded = funded0 * growth
+        growth = np.where(demand0 > 0, demand / np.where(demand0 > 0, demand0, 1.0), 1.0)
+    # a role with no required FTE at the start (e.g. created by new_roles) is funded at its demand
+    funded = np.where(demand0 > 0, funded0 * growth, demand)
     if budget is None:
         return funded
     cost = (funded * cost_per_fte).sum(axis=(-1, -2))                                   # [..., M]

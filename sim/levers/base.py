@@ -43,6 +43,18 @@ class Lever(Model):
         ``trainees``, …, with or without a leading replicate axis); default none."""
         return np.zeros(raw["headcount"].shape[:-2])
 
+    def remember(self, plan, value) -> None:
+        """Keep what ``cost`` will need of this ``apply`` with the plan (``compile.apply`` appends the
+        lever to ``plan.levers`` right after ``apply``, so its position is ``len(plan.levers)``)."""
+        plan.lever_state[len(plan.levers)] = value
+
+    def recall(self, plan):
+        """What :meth:`remember` kept for this lever in this plan."""
+        at = [i for i, x in enumerate(plan.levers) if x is self]
+        if not at or at[0] not in plan.lever_state:
+            raise RuntimeError(f"{self.lever}: cost needs a plan this lever was applied to by sim.model.compile.apply")
+        return plan.lever_state[at[0]]
+
     def scaled(self, factor: np.ndarray) -> "Lever":
         """A copy whose size is multiplied by ``factor`` [M] month by month (for adaptive plans)."""
         out = self.model_copy()

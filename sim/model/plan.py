@@ -98,6 +98,7 @@ class Plan:
     init_cohorts: np.ndarray        # [K, 4] int rows (programme, place, start month (<0), count)
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
+    lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
 
     # arrays whose first axis is the month (what ``head`` cuts)
     TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "fte_per_head", "sickness",
