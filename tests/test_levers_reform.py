@@ -173,10 +173,13 @@ def test_rotational_roles_follow_the_two_state_chain(rotation):
     moved_in = ds.joiners.sel(profession="nurse", source="rotation_in").sum("place")
     np.testing.assert_array_equal(moved_out.values, moved_in.values)
     assert int(moved_out.sum()) > 0
-    # cost to the penny: heads of nurses in post in North × £52.50 a year / 12
-    cost = nurse.sel(place=["A", "B"]).sum("place").values * 52.5 / 12
+    # cost to the penny: heads of nurses in post in North × £52.50 a year / 12 × the delivered share
+    # (a 4-month ramp: 1/4, 2/4, 3/4, then in full)
+    share = np.minimum(1.0, np.arange(1, ds.sizes["time"] + 1) / 4)
+    cost = nurse.sel(place=["A", "B"]).sum("place").values * 52.5 / 12 * share
     assert np.abs(ds.lever_cost.sel(lever="rotational_roles").values - cost).max() < 0.005
-    np.testing.assert_allclose(ex.lever_cost.sel(lever="rotational_roles").values, 1200 * 52.5 / 12, rtol=1e-12)
+    np.testing.assert_allclose(ex.lever_cost.sel(lever="rotational_roles").values, 1200 * 52.5 / 12 * share,
+                               rtol=1e-12)
 
 
 def test_rotational_roles_add_to_a_profession_s_own_rotation():

@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 
 from ..scenario.types import Number, month_index
-from .base import Lever, check_name
+from .base import Lever
 from .registry import register
 
 
@@ -43,8 +43,7 @@ class AdaptivePlan(Lever):
     levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
-        out = super().references(scenario) + check_name(self.profession, scenario.professions, "profession",
-                                                        "profession")
+        out = super().references(scenario)
         labels = lever_labels(scenario.levers)
         for name in self.raise_levers:
             hits = [i for i, lv in enumerate(scenario.levers) if labels[i] == name or (lv.id is None and lv.lever == name)]

@@ -65,6 +65,10 @@ class Lever(Model):
     def references(self, scenario) -> list[tuple[str, str]]:
         """(field, problem) for names this lever uses that the scenario lacks."""
         problems = []
+        for field, (collection, what) in NAMED.items():        # profession, programme, … fields
+            value = getattr(self, field, None)
+            if isinstance(value, str):
+                problems += check_name(value, getattr(scenario, collection), field, what)
         names = _geo_names(scenario)
         for w in self.where_list():
             allowed = names.get(self.level) if self.level in ("place", "ics", "region") else None
@@ -117,6 +121,19 @@ class Lever(Model):
         """[M, L]: k where the lever is fully in force, 1 outside, in between while it ramps up (never below 0,
         however far an adaptive plan scales it)."""
         return np.maximum(1.0 + (k - 1.0) * self.window(plan), 0.0)
+
+
+# fields that name a profession or programme of the scenario, checked for every lever that has them
+NAMED = {"profession": ("professions", "profession"), "from_profession": ("professions", "profession"),
+         "to_profession": ("professions", "profession"), "programme": ("programmes", "programme")}
+
+
+def heads_cost(lever, plan, raw, profession: str, per_head_per_year: float) -> np.ndarray:
+    """£ per month: heads of ``profession`` in scope × £ per head per year × the delivered share (a ramp
+    phases spending in; an adaptive plan that doubles the lever doubles its cost)."""
+    p = plan.professions.index(profession)
+    months = raw["headcount"].shape[-3]
+    return (raw["headcount"][..., p, :] * lever.window(plan)[:months]).sum(axis=-1) * per_head_per_year / 12.0
 
 
 def _geo_names(scenario) -> dict[str, set[str]]:

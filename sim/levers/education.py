@@ -16,7 +16,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..scenario.types import Number, month_index
-from .base import Lever, check_name
+from .base import Lever
 from .registry import register
 
 ProgrammeName = Field(description="programme the lever acts on (a key of ``programmes``)")
@@ -49,9 +49,6 @@ def _programme_shares(plan, scenario, name: str, scope: np.ndarray) -> np.ndarra
 class _ProgrammeLever(Lever):
     programme: str = ProgrammeName
 
-    def references(self, scenario):
-        return super().references(scenario) + check_name(self.programme, scenario.programmes, "programme",
-                                                         "programme")
 
     def g(self, plan) -> int:
         return plan.programmes.index(self.programme)

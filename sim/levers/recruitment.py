@@ -9,7 +9,7 @@ from pydantic import Field
 from ..model.compile import series
 from ..model.plan import RECRUIT_SOURCES, SOURCES
 from ..scenario.types import Number, Series
-from .base import Lever, check_name
+from .base import Lever
 from .registry import register
 
 
@@ -33,9 +33,6 @@ class _ExtraHires(Lever):
     area = 2
     levels = ("national", "region", "ics", "place")
 
-    def references(self, scenario):
-        return super().references(scenario) + check_name(
-            self.profession, scenario.professions, "profession", "profession")
 
     def _cap(self, plan) -> float | None:
         return None
@@ -145,8 +142,7 @@ class StreamlinedRecruitment(Lever):
     levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
-        out = super().references(scenario) + check_name(
-            self.profession, scenario.professions, "profession", "profession")
+        out = super().references(scenario)
         if self.profession in scenario.professions:
             lag = scenario.professions[self.profession].recruitment.time_to_hire_months
             if self.months_saved > lag:

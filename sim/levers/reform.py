@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ..model.compile import monthly_hazard
 from ..scenario.types import Number
-from .base import Lever, check_name
+from .base import Lever, heads_cost
 from .registry import register
 
 
@@ -53,8 +53,6 @@ class NewRoles(Lever):
 
     def references(self, scenario):
         out = super().references(scenario)
-        out += check_name(self.from_profession, scenario.professions, "from_profession", "profession")
-        out += check_name(self.to_profession, scenario.professions, "to_profession", "profession")
         if self.from_profession == self.to_profession:
             out.append(("to_profession", f"to_profession must differ from from_profession "
                                          f"({self.from_profession!r}); allowed: "
@@ -101,9 +99,6 @@ class RotationalRoles(Lever):
     area = 5
     levels = ("national", "region", "ics", "place")
 
-    def references(self, scenario):
-        return super().references(scenario) + check_name(
-            self.profession, scenario.professions, "profession", "profession")
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
@@ -112,9 +107,7 @@ class RotationalRoles(Lever):
         plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_rotate[None, :]
 
     def cost(self, plan, raw) -> np.ndarray:
-        p = plan.professions.index(self.profession)
-        in_scope = raw["headcount"][..., p, :] * (self.window(plan)[:_months(raw)] > 0)
-        return in_scope.sum(axis=-1) * self.cost_per_head_per_year / 12.0
+        return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
 @register
@@ -141,12 +134,6 @@ class SharedBank(Lever):
 
     area = 5
     levels = ("national", "region", "ics", "place")
-
-    def references(self, scenario):
-        out = super().references(scenario)
-        if self.profession is not None:
-            out += check_name(self.profession, scenario.professions, "profession", "profession")
-        return out
 
     def apply(self, plan, scenario) -> None:
         w = self.window(plan)
@@ -179,12 +166,6 @@ class Productivity(Lever):
 
     area = 5
     levels = ("national", "region", "ics", "place")
-
-    def references(self, scenario):
-        out = super().references(scenario)
-        if self.profession is not None:
-            out += check_name(self.profession, scenario.professions, "profession", "profession")
-        return out
 
     def apply(self, plan, scenario) -> None:
         w = self.window(plan)

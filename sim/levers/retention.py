@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from ..model.compile import monthly_hazard
 from ..scenario.types import Number
-from .base import Lever, check_name
+from .base import Lever, heads_cost
 from .registry import register
 
 
@@ -25,14 +25,6 @@ def _age_band(v) -> list[int]:
 AgeBand = Annotated[list[int], PlainValidator(_age_band), WithJsonSchema(
     {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 100}, "minItems": 2, "maxItems": 2,
      "description": "[youngest, oldest] years of age, inclusive"})]
-
-
-def _heads_in_scope_cost(lever, plan, raw, per_head_per_year: float) -> np.ndarray:
-    """£ per month: heads of the lever's profession in scope × £/head/year × the delivered share (a ramp
-    phases spending in; an adaptive plan that doubles the programme doubles its cost)."""
-    p = plan.professions.index(lever.profession)
-    in_scope = raw["headcount"][..., p, :] * lever.window(plan)
-    return in_scope.sum(axis=-1) * per_head_per_year / 12.0
 
 
 @register
@@ -63,8 +55,7 @@ class Retention(Lever):
     levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
-        out = super().references(scenario) + check_name(
-            self.profession, scenario.professions, "profession", "profession")
+        out = super().references(scenario)
         if self.ages is None:
             return out
         why = ("retention by age acts on the leave-by-age multipliers, which do not vary over time, so with "
@@ -94,7 +85,7 @@ class Retention(Lever):
         plan.leave_age_mult[p, places, lo:hi + 1] *= self.leave_rate_multiplier
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _heads_in_scope_cost(self, plan, raw, self.cost_per_head_per_year)
+        return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
 @register
@@ -116,9 +107,6 @@ class Wellbeing(Lever):
     area = 1
     levels = ("national", "region", "ics", "place")
 
-    def references(self, scenario):
-        return super().references(scenario) + check_name(
-            self.profession, scenario.professions, "profession", "profession")
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
@@ -126,7 +114,7 @@ class Wellbeing(Lever):
         plan.sickness[:, p, :] = np.minimum(changed, 1.0)
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _heads_in_scope_cost(self, plan, raw, self.cost_per_head_per_year)
+        return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
 @register
@@ -155,10 +143,8 @@ class LeadershipCPD(Lever):
     levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
-        out = super().references(scenario) + check_name(
-            self.profession, scenario.professions, "profession", "profession")
+        out = super().references(scenario)
         if self.to_profession is not None:
-            out += check_name(self.to_profession, scenario.professions, "to_profession", "profession")
             if self.to_profession == self.profession:
                 out.append(("to_profession", f"progression leads out of {self.profession!r} into another "
                                              "profession; name a different one"))
@@ -175,4 +161,4 @@ class LeadershipCPD(Lever):
             plan.transfer_hazard[:, p, :, q] += monthly_hazard(np.asarray(self.progression_rate)) * self.window(plan)
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _heads_in_scope_cost(self, plan, raw, self.cost_per_head_per_year)
+        return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)

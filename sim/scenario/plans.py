@@ -7,6 +7,7 @@ and ``wfsim run --plan PATH`` appends a plan to any scenario. An action plan fil
     description: what the portfolio is and why
     levers:
       - {lever: training_places, programme: nursing_degree, change: 0.1, from: 2027-04}
+      - {include: retain.yaml}          # plans may include plans (relative to this file)
 
 Includes are expanded before validation, so the validated scenario (and its provenance record) holds
 the levers themselves: a run stays reproducible from its results file alone.
@@ -18,7 +19,7 @@ from pathlib import Path
 PLAN_KEYS = {"name", "description", "levers"}
 
 
-def read_plan(path: str | Path, reader, field: str) -> list:
+def read_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -> list:
     """The levers of the action plan at ``path``; problems are reported under ``field``."""
     from .loading import ScenarioError
 
@@ -35,10 +36,17 @@ def read_plan(path: str | Path, reader, field: str) -> list:
     if extra:
         raise ScenarioError([(field, f"{p}: unknown key(s) {', '.join(map(str, extra))}; an action plan has "
                                      f"{', '.join(sorted(PLAN_KEYS))}")])
+    out = []
     for i, item in enumerate(data["levers"]):
-        if isinstance(item, dict) and "include" in item:
-            raise ScenarioError([(field, f"{p}: levers.{i}: an action plan cannot include another plan")])
-    return list(data["levers"])
+        if isinstance(item, dict) and "include" in item:       # a plan made of plans (e.g. all.yaml)
+            inner = Path(item["include"])
+            inner = inner if inner.is_absolute() else p.parent / inner
+            if len(_stack) >= 8 or inner.resolve() in _stack:
+                raise ScenarioError([(field, f"{p}: levers.{i}: action plans include each other in a loop")])
+            out += read_plan(inner, reader, field, _stack + (p.resolve(),))
+        else:
+            out.append(item)
+    return out
 
 
 def expand(data: dict, base: Path, reader, extra_plans=()) -> tuple[dict, list[str]]:
