@@ -84,6 +84,7 @@ class WorkforceModel(mesa.Model):
         self.G = len(plan.programmes)
         self.recruit_rng = [stream(seed, replicate, "recruitment", p) for p in range(self.P)]
         self.month = -1
+        self.graduating: list[Trainee] = []
         self.events: list[tuple] | None = [] if trace else None
         self.out = {
             "headcount": np.zeros((self.M, self.P, self.L), np.int32),
@@ -348,10 +349,18 @@ class WorkforceModel(mesa.Model):
         self._gone(t)
 
     def programme_completion(self, g: int, l: int, started: int, m: int) -> None:
-        """The completion event of the cohort that started programme g at place l in month ``started``."""
+        """The completion event of the cohort that started programme g at place l in month ``started``: its
+        completers join the month's graduates, who are placed together once every cohort has completed."""
         cohort = self.agents_by_type[Trainee].select(lambda t: t.cohort == (g, l, started))
-        for t in list(cohort):
-            self.complete(t, m)
+        if not self.graduating:
+            self._on(m, "complete", lambda: self.place_graduates(m))      # runs after this month's cohorts
+        self.graduating += list(cohort)
+
+    def place_graduates(self, m: int) -> None:
+        """Graduates of every programme compete for vacant posts in random order (as in the kernel)."""
+        people, self.graduating = self.graduating, []
+        for i in self.rng_for["employment"].permutation(len(people)):
+            self.complete(people[i], m)
 
     def complete(self, t: Trainee, m: int) -> None:
         plan = self.plan

@@ -250,6 +250,11 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
                         npend += 1
             i = nxt
 
+        for j in range(npend - 1, 0, -1):           # graduates compete for posts in random order
+            k = int(uniform(st[EMPLOY]) * (j + 1))
+            i = pend[j]
+            pend[j] = pend[k]
+            pend[k] = i
         for j in range(npend):                      # newly qualified staff take vacant posts first
             i = pend[j]
             g = prog[i]
