@@ -80,7 +80,7 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     for lo in range(0, replicates, batch_size):
         reps = range(lo, min(lo + batch_size, replicates))
         if reviewed:        # adaptive levers: each replicate's plan follows its own annual reviews
-            values, _ = run_reviewed(base, scenario, np.asarray(reps),
+            values = run_reviewed(base, scenario, np.asarray(reps),
                                      lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
                                      lambda pl, rr: demand_draws(pl, rr, seed))
         else:
@@ -102,7 +102,7 @@ def expected(scenario, *, years: int | None = None, every: str = "month") -> xr.
     base = compile_base(scenario)
     plan = with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):   # one deterministic path through the reviews
-        values, _ = run_reviewed(base, scenario, np.zeros(1, np.int64),
+        values = run_reviewed(base, scenario, np.zeros(1, np.int64),
                                  lambda pl, rr, funded: {k: v[None] for k, v in project(pl).items()},
                                  lambda pl, rr: {k: v[None] for k, v in central_demand(pl).items()})
         values = {k: v[0] for k, v in values.items()}

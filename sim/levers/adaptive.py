@@ -40,7 +40,6 @@ class AdaptivePlan(Lever):
         4, description="calendar month of the annual review (4: April, the start of the plan year)")
 
     area = 8
-    levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
         out = super().references(scenario)
@@ -63,10 +62,8 @@ class AdaptivePlan(Lever):
 
     def review_months(self, plan) -> list[int]:
         """Months (index from the start) of the reviews in force: each review month after the first month."""
-        m0 = int(plan.start.split("-")[1])
-        calendar = (m0 - 1 + np.arange(plan.months)) % 12 + 1
-        in_force = self.month_mask(plan)
-        return [int(t) for t in np.flatnonzero((calendar == self.review_month) & in_force) if t > 0]
+        due = (plan.calendar_months() == self.review_month) & self.month_mask(plan)
+        return [int(t) for t in np.flatnonzero(due) if t > 0]
 
     def raised(self, labels: list[str], levers) -> list[int]:
         """Indices of the levers this plan raises."""

@@ -128,6 +128,17 @@ NAMED = {"profession": ("professions", "profession"), "from_profession": ("profe
          "to_profession": ("professions", "profession"), "programme": ("programmes", "programme")}
 
 
+def by_month(raw, per_month: np.ndarray) -> np.ndarray:
+    """A deterministic £ per month [M] broadcast to the raw counts' leading shape [..., M]."""
+    months = raw["headcount"].shape[-3]
+    return np.broadcast_to(np.asarray(per_month, float)[:months], raw["headcount"].shape[:-2]).copy()
+
+
+def running_cost(lever, plan, raw, per_year: float) -> np.ndarray:
+    """A programme's running cost: £ per year spread monthly, times the delivered share while in force."""
+    return by_month(raw, lever.intensity(plan) * per_year / 12.0)
+
+
 def heads_cost(lever, plan, raw, profession: str, per_head_per_year: float) -> np.ndarray:
     """£ per month: heads of ``profession`` in scope × £ per head per year × the delivered share (a ramp
     phases spending in; an adaptive plan that doubles the lever doubles its cost)."""

@@ -16,22 +16,15 @@ from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..scenario.types import Number, month_index
-from .base import Lever
+from .base import Lever, by_month, running_cost
 from .registry import register
 
 ProgrammeName = Field(description="programme the lever acts on (a key of ``programmes``)")
 
 
-def _by_month(raw, plan, per_month: np.ndarray) -> np.ndarray:
-    """A deterministic £ per month [M] broadcast to the raw counts' leading shape [..., M]."""
-    return np.broadcast_to(np.asarray(per_month, float), raw["headcount"].shape[:-2]).copy()
-
-
 def _intake_months(plan, scenario, name: str) -> np.ndarray:
     """Boolean [M]: the programme's intake months (its ``intake_month`` each year)."""
-    m0 = int(plan.start.split("-")[1])
-    calendar = (m0 - 1 + np.arange(plan.months)) % 12 + 1
-    return calendar == scenario.programmes[name].intake_month
+    return plan.calendar_months() == scenario.programmes[name].intake_month
 
 
 def _programme_shares(plan, scenario, name: str, scope: np.ndarray) -> np.ndarray:
@@ -48,7 +41,6 @@ def _programme_shares(plan, scenario, name: str, scope: np.ndarray) -> np.ndarra
 
 class _ProgrammeLever(Lever):
     programme: str = ProgrammeName
-
 
     def g(self, plan) -> int:
         return plan.programmes.index(self.programme)
@@ -74,7 +66,6 @@ class TrainingPlaces(_ProgrammeLever):
         "starters × c/(1+c) (c = change as phased in; none for cuts)")
 
     area = 6
-    levels = ("national", "region", "ics", "place")
 
     def apply(self, plan, scenario) -> None:
         plan.intake[:, self.g(plan), :] *= 1 + self.change * self.window(plan)
@@ -82,7 +73,7 @@ class TrainingPlaces(_ProgrammeLever):
     def cost(self, plan, raw) -> np.ndarray:
         cw = max(self.change, 0.0) * self.window(plan)
         extra = plan.intake[:, self.g(plan), :] * (cw / (1 + cw))
-        return _by_month(raw, plan, extra.sum(axis=-1) * self.cost_per_extra_starter)
+        return by_month(raw, extra.sum(axis=-1) * self.cost_per_extra_starter)
 
 
 @register
@@ -137,12 +128,12 @@ class PlacementCapacity(_ProgrammeLever):
         cap = plan.capacity[:, self.g(plan)]
         finite = np.flatnonzero(np.isfinite(cap))
         if len(finite) == 0:
-            return _by_month(raw, plan, np.zeros(plan.months))
+            return by_month(raw, np.zeros(plan.months))
         # capacity before this lever, in force each month: the last intake month's (the first one's before it)
         base = (cap[finite] - self.extra_per_year * w[finite]) / (1 + self.change * w[finite])
         last = np.searchsorted(finite, np.arange(plan.months), side="right") - 1
         extra = self.extra_per_year + self.change * base[np.maximum(last, 0)]
-        return _by_month(raw, plan, w * extra * self.cost_per_place_per_year / 12.0)
+        return by_month(raw, w * extra * self.cost_per_place_per_year / 12.0)
 
 
 @register
@@ -164,7 +155,6 @@ class AttritionReduction(_ProgrammeLever):
         "the start month")
 
     area = 6
-    levels = ("national", "region", "ics", "place")
 
     def apply(self, plan, scenario) -> None:
         g = self.g(plan)
@@ -177,7 +167,7 @@ class AttritionReduction(_ProgrammeLever):
 
     def cost(self, plan, raw) -> np.ndarray:
         starters = (plan.intake[:, self.g(plan), :] * (self.window(plan) > 0)).sum(axis=-1)
-        return _by_month(raw, plan, starters * self.cost_per_starter)
+        return by_month(raw, starters * self.cost_per_starter)
 
 
 @register
@@ -200,7 +190,6 @@ class LocalEmployment(_ProgrammeLever):
         0.0, description="£ per completer in scope in the window (job offer guarantee, preceptorship)")
 
     area = 6
-    levels = ("national", "region", "ics", "place")
 
     @model_validator(mode="after")
     def _one(self):
@@ -244,7 +233,6 @@ class ApprenticeshipRoute(_ProgrammeLever):
         "trainee of the programme in scope while in force, charged monthly")
 
     area = 6
-    levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
         out = super().references(scenario)
@@ -287,7 +275,6 @@ class WideningParticipation(_ProgrammeLever):
         0.0, description="£ per year while in force (outreach, access courses), charged monthly")
 
     area = 7
-    levels = ("national", "region", "ics", "place")
 
     def apply(self, plan, scenario) -> None:
         g = self.g(plan)
@@ -295,7 +282,7 @@ class WideningParticipation(_ProgrammeLever):
         plan.fill_rate[:, g, :] = np.minimum(1.0, f + self.window(plan) * (np.minimum(1.0, f + self.change) - f))
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _by_month(raw, plan, self.intensity(plan) * self.cost_per_year / 12.0)
+        return running_cost(self, plan, raw, self.cost_per_year)
 
 
 def _month_or_year(v):
@@ -334,7 +321,6 @@ class SupplyExpansionCommitment(_ProgrammeLever):
         "charged monthly")
 
     area = 2
-    levels = ("national", "region", "ics", "place")
 
     def by_month(self) -> str:
         return f"{self.by:04d}-04" if isinstance(self.by, int) else self.by
@@ -370,4 +356,4 @@ class SupplyExpansionCommitment(_ProgrammeLever):
         plan.intake[:, g, :] += w * (new - plan.intake[:, g, :])
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _by_month(raw, plan, self.intensity(plan) * self.cost_per_year / 12.0)
+        return running_cost(self, plan, raw, self.cost_per_year)

@@ -13,14 +13,6 @@ from .base import Lever
 from .registry import register
 
 
-def _remember(plan, lever, value: np.ndarray) -> None:
-    lever.remember(plan, value)
-
-
-def _recall(plan, lever) -> np.ndarray:
-    return lever.recall(plan)[:plan.months]
-
-
 class _ExtraHires(Lever):
     """Shared by campaigns that add experienced hires of one source (``source`` in RECRUIT_SOURCES)."""
 
@@ -31,8 +23,6 @@ class _ExtraHires(Lever):
         description="extra hires starting per year, shared across the places in scope by population")
 
     area = 2
-    levels = ("national", "region", "ics", "place")
-
 
     def _cap(self, plan) -> float | None:
         return None
@@ -55,13 +45,13 @@ class _ExtraHires(Lever):
         plan.recruit_rate[:, p, :, k] = base + added
         rate = plan.recruit_rate[:, p, :, k]
         with np.errstate(invalid="ignore", divide="ignore"):
-            _remember(plan, self, np.where(rate > 0, added / np.where(rate > 0, rate, 1.0), 0.0))
+            self.remember(plan, np.where(rate > 0, added / np.where(rate > 0, rate, 1.0), 0.0))
 
     def cost(self, plan, raw) -> np.ndarray:
         """Joiners of this source due to the lever (its share of the month's expected starts) × £ per hire."""
         p = plan.professions.index(self.profession)
         joiners = raw["joiners"][..., p, :, SOURCES.index(self.source)]          # [..., M, L]
-        return (joiners * _recall(plan, self)).sum(axis=-1) * self._unit_cost()
+        return (joiners * self.recall(plan)[:plan.months]).sum(axis=-1) * self._unit_cost()
 
 
 @register
@@ -139,7 +129,6 @@ class StreamlinedRecruitment(Lever):
         0.0, description="£ saved per hire through the faster process (reported as a negative cost)")
 
     area = 8
-    levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
         out = super().references(scenario)

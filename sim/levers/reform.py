@@ -8,22 +8,12 @@ from pydantic import Field
 
 from ..model.compile import monthly_hazard
 from ..scenario.types import Number
-from .base import Lever, heads_cost
+from .base import Lever, by_month, heads_cost, running_cost
 from .registry import register
 
 
 def _professions(plan, profession: str | None) -> list[int]:
     return list(range(len(plan.professions))) if profession is None else [plan.professions.index(profession)]
-
-
-def _months(raw) -> int:
-    return raw["headcount"].shape[-3]
-
-
-def _running_cost(lever: Lever, plan, raw, per_year: float) -> np.ndarray:
-    """A programme's running cost: £ per year spread monthly, times the delivered share while in force."""
-    out = lever.intensity(plan)[:_months(raw)] * per_year / 12.0
-    return np.broadcast_to(out, raw["headcount"].shape[:-2]).copy()
 
 
 @register
@@ -49,7 +39,6 @@ class NewRoles(Lever):
         0.0, description="£ per year per FTE of work moved (training, supervision, backfill)")
 
     area = 5
-    levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
         out = super().references(scenario)
@@ -69,11 +58,7 @@ class NewRoles(Lever):
         self.remember(plan, moved.sum(axis=1))
 
     def cost(self, plan, raw) -> np.ndarray:
-        shape = raw["headcount"].shape[:-2]
-        if not self.cost_per_fte_moved_per_year:
-            return np.zeros(shape)
-        moved = self.recall(plan)[:_months(raw)]
-        return np.broadcast_to(moved * self.cost_per_fte_moved_per_year / 12.0, shape).copy()
+        return by_month(raw, self.recall(plan) * self.cost_per_fte_moved_per_year / 12.0)
 
 
 @register
@@ -97,8 +82,6 @@ class RotationalRoles(Lever):
         0.0, description="£ per year per head of the profession in post at places in scope (coordination, travel)")
 
     area = 5
-    levels = ("national", "region", "ics", "place")
-
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
@@ -133,7 +116,6 @@ class SharedBank(Lever):
         0.0, description="£ per year to run the shared bank, spread monthly while in force")
 
     area = 5
-    levels = ("national", "region", "ics", "place")
 
     def apply(self, plan, scenario) -> None:
         w = self.window(plan)
@@ -142,7 +124,7 @@ class SharedBank(Lever):
             plan.bank_premium[:, p, :] *= np.maximum(1.0 - self.premium_reduction * w, 0.0)
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _running_cost(self, plan, raw, self.cost_per_year)
+        return running_cost(self, plan, raw, self.cost_per_year)
 
 
 @register
@@ -165,7 +147,6 @@ class Productivity(Lever):
         0.0, description="£ per year of the programme (licences, devices, support), spread monthly while in force")
 
     area = 5
-    levels = ("national", "region", "ics", "place")
 
     def apply(self, plan, scenario) -> None:
         w = self.window(plan)
@@ -173,4 +154,4 @@ class Productivity(Lever):
             plan.demand_fte[:, p, :] /= 1.0 + np.maximum(self.gain * w, -0.5)
 
     def cost(self, plan, raw) -> np.ndarray:
-        return _running_cost(self, plan, raw, self.cost_per_year)
+        return running_cost(self, plan, raw, self.cost_per_year)

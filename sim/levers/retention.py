@@ -52,7 +52,6 @@ class Retention(Lever):
         "[55, 70] for late-career retention; default: all ages. In force over the whole horizon")
 
     area = 1
-    levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
         out = super().references(scenario)
@@ -105,8 +104,6 @@ class Wellbeing(Lever):
     cost_per_head_per_year: Number(0, None, "£ per head in post per year") = 0.0
 
     area = 1
-    levels = ("national", "region", "ics", "place")
-
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
@@ -140,7 +137,6 @@ class LeadershipCPD(Lever):
     cost_per_head_per_year: Number(0, None, "£ per head in post per year") = 0.0
 
     area = 4
-    levels = ("national", "region", "ics", "place")
 
     def references(self, scenario):
         out = super().references(scenario)

@@ -121,6 +121,11 @@ class Plan:
     def shape(self) -> tuple[int, int, int]:
         return self.months, len(self.professions), len(self.places)
 
+    def calendar_months(self) -> np.ndarray:
+        """[M] calendar month (1-12) of each month of the plan."""
+        m0 = int(self.start.split("-")[1])
+        return (m0 - 1 + np.arange(self.months)) % 12 + 1
+
     def month_dates(self) -> np.ndarray:
         return np.arange(np.datetime64(self.start, "M"), np.datetime64(self.start, "M") + self.months).astype(
             "datetime64[ns]")

@@ -23,12 +23,11 @@ def adaptive_levers(scenario) -> list[tuple[int, AdaptivePlan]]:
     return [(i, lv) for i, lv in enumerate(scenario.levers) if isinstance(lv, AdaptivePlan)]
 
 
-def run_reviewed(base: Plan, scenario, reps: np.ndarray, simulate: Callable, demand: Callable) -> tuple[dict, dict]:
-    """Derived values (with a leading replicate axis) for ``reps`` under reviews, and what was decided.
+def run_reviewed(base: Plan, scenario, reps: np.ndarray, simulate: Callable, demand: Callable) -> dict:
+    """Derived values (with a leading replicate axis) for ``reps`` under reviews; what was decided is in
+    their ``lever_scale``.
 
     ``simulate(plan, reps, funded_posts)`` -> raw counts; ``demand(plan, reps)`` -> the demand side.
-    Returns (values, decisions) where decisions maps each adaptive lever's label to an array [R, M] of
-    the scale it gave its levers.
     """
     levers = list(scenario.levers)
     full = with_levers(base, scenario, levers)
@@ -77,6 +76,4 @@ def run_reviewed(base: Plan, scenario, reps: np.ndarray, simulate: Callable, dem
             out.setdefault(k, []).append(np.broadcast_to(v, (len(idx),) + v.shape[1:]))
         order.append(idx)
     where = np.argsort(np.concatenate(order), kind="stable")
-    values = {k: np.concatenate(v)[where] for k, v in out.items()}
-    decisions = {labels[i]: scale[:, a.raised(labels, levers)[0]] for i, a in adaptive}
-    return values, decisions
+    return {k: np.concatenate(v)[where] for k, v in out.items()}
