@@ -72,27 +72,42 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
         raise ScenarioError([("replicates", f"expected a whole number ≥ 1; got {replicates}")], "run")
     if seed < 0:
         raise ScenarioError([("seed", f"expected a whole number ≥ 0; got {seed}")], "run")
-    simulate = simulator(engine)
-    base = compile_base(scenario)
-    plan = with_levers(base, scenario, scenario.levers)
-    reviewed = bool(adaptive_levers(scenario))
     parts: dict[str, list[np.ndarray]] = {}
+    plan = None
     for lo in range(0, replicates, batch_size):
         reps = range(lo, min(lo + batch_size, replicates))
-        if reviewed:        # adaptive levers: each replicate's plan follows its own annual reviews
-            values = run_reviewed(base, scenario, np.asarray(reps),
-                                     lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
-                                     lambda pl, rr: demand_draws(pl, rr, seed))
-        else:
-            demand_side = demand_draws(plan, reps, seed)
-            values = derived(plan, simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"]), demand_side)
-        values = aggregate(values, every, time_axis=1)
+        plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every, plan=plan)
         for k, v in values.items():
             parts.setdefault(k, []).append(v)
         if progress:
             progress(reps.stop, replicates)
     values = {k: np.concatenate(v) for k, v in parts.items()}
     return build_dataset(plan, values, every=every, replicates=np.arange(replicates),
+                         attrs=provenance(scenario, engine=engine, seed=seed))
+
+
+def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = "kernel", every: str = "month",
+                        plan=None):
+    """(plan, aggregated arrays) for replicates ``reps`` of a validated scenario: the unit of work that
+    ``run`` batches and experiments send to worker processes. Replicate r depends only on (seed, r)."""
+    simulate = simulator(engine)
+    base = compile_base(scenario) if plan is None or adaptive_levers(scenario) else None
+    plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
+    if adaptive_levers(scenario):        # adaptive levers: each replicate's plan follows its own annual reviews
+        values = run_reviewed(base, scenario, np.asarray(reps),
+                              lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
+                              lambda pl, rr: demand_draws(pl, rr, seed))
+    else:
+        demand_side = demand_draws(plan, reps, seed)
+        values = derived(plan, simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"]), demand_side)
+    return plan, aggregate(values, every, time_axis=1)
+
+
+def run_replicates(scenario, reps: range, seed: int, *, engine: str = "kernel", every: str = "month") -> xr.Dataset:
+    """The dataset of replicates ``reps`` only (labelled by their own numbers): one experiment block."""
+    scenario = load_scenario(scenario)
+    plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every)
+    return build_dataset(plan, values, every=every, replicates=np.asarray(reps),
                          attrs=provenance(scenario, engine=engine, seed=seed))
 
 

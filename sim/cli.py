@@ -184,6 +184,11 @@ def bench(quick: bool = typer.Option(False, "--quick", help="a reduced run for a
     raise typer.Exit(subprocess.call(cmd, cwd=root))
 
 
+from .experiments.command import experiment_command  # noqa: E402  (imports nothing heavy)
+
+app.command("experiment")(experiment_command)
+
+
 def main() -> None:
     """Entry point: exit 2 for bad input (typer/click usage errors included), 1 for internal errors."""
     try:

@@ -22,6 +22,9 @@ class ScenarioError(ValueError):
         self.source = source
         super().__init__("\n".join(self.lines()))
 
+    def __reduce__(self):       # picklable, so a worker process can report a bad scenario
+        return (type(self), (self.problems, self.source))
+
     def lines(self) -> list[str]:
         return [f"{self.source}: {path or '(top level)'}: {msg}" for path, msg in self.problems]
 

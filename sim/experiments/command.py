@@ -1,0 +1,68 @@
+"""``wfsim experiment FILE``: run or resume an experiment, then print and save its comparison table."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def experiment_command(
+    experiment: Path = typer.Argument(..., help="experiment YAML (see experiments/)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="output folder; default results/<experiment-name>/"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="worker processes; default: all cores"),
+    dask: Optional[str] = typer.Option(None, "--dask", help="'local' to start a dask LocalCluster, or a scheduler "
+                                                             "address (tcp://host:port); default: local processes"),
+    restart: bool = typer.Option(False, "--restart", help="discard finished blocks in the output folder and start "
+                                                          "again"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
+) -> None:
+    """Run an experiment grid (variants × futures) block by block; interrupted, the same command resumes."""
+    from ..cli import _bad_input, err_console, out_console
+    from ..scenario.loading import ScenarioError
+    from .compare import goals_table
+    from . import comparison, comparison_table, load_experiment, open_experiment, run_experiment
+    from .runner import blocks
+
+    try:
+        exp = load_experiment(experiment)
+    except ScenarioError as e:
+        _bad_input(e.lines())
+    target = out or Path("results") / exp.name
+    if target.exists() and not target.is_dir():
+        _bad_input([f"--out: {target} is a file; give a folder"])
+    show = not quiet and sys.stderr.isatty()
+    n_blocks = len(blocks(exp))
+    if not quiet:
+        out_console.print(f"experiment {exp.name}: {len(exp.runs)} runs × {exp.spec.replicates} replicates "
+                          f"= {n_blocks} blocks of ≤{exp.spec.block}; output {target}", highlight=False)
+    try:
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+                TimeRemainingColumn
+
+            with Progress(TextColumn("blocks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          TimeRemainingColumn(), console=err_console) as bar:
+                task = bar.add_task("experiment", total=n_blocks)
+                info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart,
+                                      progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart)
+    except ScenarioError as e:
+        _bad_input(e.lines())
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished blocks are kept in {target}; run the same command to resume")
+        raise typer.Exit(130)
+    ds = open_experiment(target)
+    table = comparison(ds)
+    table.to_csv(target / "comparison.csv", index=False, float_format="%.6g")
+    if not quiet:
+        out_console.print(comparison_table(table))
+        goals = goals_table(table)
+        if goals is not None:
+            out_console.print(goals)
+    resumed = f", resumed with {info['resumed_from']} blocks already done" if info["resumed_from"] else ""
+    out_console.print(f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
+                      f"{info['workers']} {info['backend']}{resumed}; wrote {target / 'results.zarr'} and "
+                      f"{target / 'comparison.csv'}", highlight=False)

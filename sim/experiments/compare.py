@@ -1,0 +1,140 @@
+"""Every run against its baseline, replicate by replicate (common random numbers), from the store alone.
+
+Replicate r of two runs shares its random numbers, so the paired difference gap_base[r] − gap_run[r]
+has far less noise than the difference of two independent samples; its percentiles are the
+uncertainty in a lever's effect, not in the future as a whole.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from rich.table import Table
+
+from ..results.metrics import BeyondHorizon, _period_index, goal_met
+from ..scenario.schema import Goal
+
+Q = (5, 50, 95)
+
+
+def compare_settings(ds: xr.Dataset) -> tuple[list[str], list[str]]:
+    """(professions, months) to compare, from the experiment stored in the dataset's attributes."""
+    spec = json.loads(ds.attrs["experiment"])["experiment"]
+    professions = spec["compare"]["professions"] or [str(p) for p in ds.profession.values]
+    at = spec["compare"]["at"]
+    if not at:
+        step = {"month": 1, "quarter": 3, "year": 12}[ds.attrs.get("time_step", "month")]
+        first = ds.time.values[0].astype("datetime64[M]")
+        last = ds.time.values[-1].astype("datetime64[M]") + step - 1
+        five = first + 59
+        at = [str(m) for m in ([five] if five < last else []) + [last]]
+    return professions, at
+
+
+def _goals(ds: xr.Dataset, label: str) -> list[Goal]:
+    runs = json.loads(ds.attrs["experiment"])["runs"]
+    return [Goal.model_validate(g) for g in runs[label].get("goals", [])]
+
+
+def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[str] | None = None) -> pd.DataFrame:
+    """One row per (run, profession, month): gap percentiles, paired gap reduction and extra cost against
+    the baseline of the same future, £ per FTE of gap closed, and each goal's probability."""
+    default_prof, default_at = compare_settings(ds)
+    professions, at = professions or default_prof, at or default_at
+    baseline = ds.attrs["baseline"]
+    labels = [str(s) for s in ds.scenario.values]
+    variants = dict(zip(labels, map(str, ds.variant.values)))
+    futures = dict(zip(labels, map(str, ds.future.values)))
+    base_of = {s: next(b for b in labels if variants[b] == baseline and futures[b] == futures[s]) for s in labels}
+    months = [(m, _period_index(ds, m)) for m in at]
+    gap = ds.gap_fte.sel(profession=professions).sum("place")
+    demand = ds.demand_fte.sel(profession=professions).sum("place")
+    spend = ds.cost.sum("kind")
+    rows = []
+    for s in labels:
+        goals = {}
+        for g in _goals(ds, s):
+            try:
+                goals[f"P({g.name})"] = float(goal_met(ds.sel(scenario=s), g).mean())
+            except BeyondHorizon:
+                goals[f"P({g.name})"] = float("nan")
+        b = base_of[s]
+        for month, t in months:
+            g_s = gap.sel(scenario=s).isel(time=t).load()
+            g_b = gap.sel(scenario=b).isel(time=t).load()
+            d_s = demand.sel(scenario=s).isel(time=t).load()
+            c_s = spend.sel(scenario=s).isel(time=slice(0, t + 1)).sum("time").values
+            c_b = spend.sel(scenario=b).isel(time=slice(0, t + 1)).sum("time").values
+            extra = (c_s - c_b) / 1e6
+            for p in professions:
+                gs, gb = g_s.sel(profession=p).values, g_b.sel(profession=p).values
+                red = gb - gs
+                row = {"scenario": s, "variant": variants[s], "future": futures[s], "baseline": b,
+                       "profession": p, "year": month}
+                row.update({f"gap_p{q}": v for q, v in zip(Q, np.percentile(gs, Q))})
+                row["gap_share_p50"] = float(np.median(gs / d_s.sel(profession=p).values))
+                row.update({f"reduction_p{q}": v for q, v in zip(Q, np.percentile(red, Q))})
+                row["p_smaller_gap"] = float(np.mean(red > 0)) if s != b else float("nan")
+                row.update({f"extra_cost_p{q}": v for q, v in zip(Q, np.percentile(extra, Q))})
+                r50, c50 = row["reduction_p50"], row["extra_cost_p50"]
+                row["cost_per_fte_closed"] = c50 * 1e6 / r50 if s != b and r50 > 0 else float("nan")
+                row.update(goals)
+                rows.append(row)
+    df = pd.DataFrame(rows)
+    df["rank"] = df.groupby(["future", "profession", "year"])["reduction_p50"].rank(ascending=False, method="min")
+    df["rank"] = df["rank"].astype(int)
+    return df.sort_values(["profession", "year", "future", "rank", "scenario"]).reset_index(drop=True)
+
+
+UNITS = {"gap": "FTE", "reduction": "FTE, baseline − run, paired", "extra_cost": "£ million from the start, paired",
+         "cost_per_fte_closed": "£ per FTE (median extra cost ÷ median reduction)"}
+
+
+def comparison_table(df: pd.DataFrame, title: str = "") -> Table:
+    """The ranked comparison as a terminal table: medians with 5th to 95th percentiles."""
+    t = Table(title=title or "each run against its baseline, replicate by replicate (paired): median (5th to 95th "
+                             "percentile) over replicates", title_justify="left")
+    for col in ("profession", "at", "rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)",
+                "extra spend £m", "£ per FTE closed"):
+        t.add_column(col, justify="left" if col in ("run", "profession", "at") else "right")
+
+    def rng(row, k, fmt="{:,.0f}"):
+        return f"{fmt.format(row[k + '_p50'])} ({fmt.format(row[k + '_p5'])} to {fmt.format(row[k + '_p95'])})"
+
+    prev = None
+    for _, row in df.iterrows():
+        key = (row.profession, row.year, row.future)
+        if prev is not None and key != prev:
+            t.add_section()
+        first = key != prev
+        prev = key
+        is_base = row.scenario == row.baseline
+        t.add_row(row.profession if first else "", row.year if first else "", str(row["rank"]),
+                  row.scenario + (" (baseline)" if is_base else ""), rng(row, "gap"),
+                  f"{100 * row.gap_share_p50:.1f}%",
+                  "—" if is_base else rng(row, "reduction"),
+                  "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",
+                  "—" if is_base else rng(row, "extra_cost", "{:,.1f}"),
+                  "—" if np.isnan(row.cost_per_fte_closed) else f"{row.cost_per_fte_closed:,.0f}")
+    return t
+
+
+def goals_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Each run's probability of meeting each goal judged within the horizon (one row per run)."""
+    cols = [c for c in df.columns if c.startswith("P(") and df[c].notna().any()]
+    return df.drop_duplicates("scenario").set_index("scenario")[cols]
+
+
+def goals_table(df: pd.DataFrame) -> Table | None:
+    frame = goals_frame(df)
+    if frame.empty or not len(frame.columns):
+        return None
+    t = Table(title="system goals: probability of meeting each (share of replicates)", title_justify="left")
+    t.add_column("run")
+    for c in frame.columns:
+        t.add_column(c[2:-1], justify="right")
+    for s, row in frame.iterrows():
+        t.add_row(s, *["—" if np.isnan(v) else f"{100 * v:.0f}%" for v in row.values])
+    return t

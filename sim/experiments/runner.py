@@ -1,0 +1,314 @@
+"""The experiment runner: blocks of (run, replicates) into one zarr store, resumable after any interrupt.
+
+Layout of an experiment's output folder (default ``results/<experiment-name>/``)::
+
+    results.zarr/     the SPEC §4 schema with a leading ``scenario`` dimension (one entry per run)
+    manifest.json     the experiment's fingerprint and the blocks already in the store
+    comparison.csv    every run against its baseline, replicate by replicate (written at the end)
+
+The store is created first as a template (metadata only, chunked one block per chunk). Each block is
+computed by a worker, then written by the driver into its own region of the store, and only then
+recorded in the manifest (replaced atomically). A block that was being written when the process
+died is not in the manifest, so it is computed and written again; since a block's values depend only
+on (scenario, seed, replicate numbers), the finished store is identical to an uninterrupted run's.
+The driver holds at most a few blocks at a time, so memory does not grow with the number of runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from ..scenario.loading import ScenarioError
+from .spec import Experiment, resolved
+
+STORE = "results.zarr"
+MANIFEST = "manifest.json"
+ZERO_FILL = ("lever_cost", "lever_scale")   # a lever absent from a run costs nothing and has size 0
+
+
+@dataclass(frozen=True)
+class Block:
+    index: int
+    run: int            # index into experiment.runs
+    lo: int             # first replicate
+    hi: int             # one past the last
+
+
+def blocks(exp: Experiment) -> list[Block]:
+    size, n = exp.spec.block, exp.spec.replicates
+    out = []
+    for r in range(len(exp.runs)):
+        for lo in range(0, n, size):
+            out.append(Block(len(out), r, lo, min(lo + size, n)))
+    return out
+
+
+def compute_block(scenario: dict, years: int, lo: int, hi: int, seed: int, engine: str, every: str,
+                  threads: int | None = None) -> xr.Dataset:
+    """One block's dataset (what a worker runs; a pure function of its arguments)."""
+    from .. import api
+
+    if threads and engine == "kernel":
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    scenario = api._with_years(api.load_scenario(scenario), years)
+    return api.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every)
+
+
+def _lever_union(exp: Experiment) -> list[str]:
+    from ..model.compile import compile_base, with_levers
+
+    labels: list[str] = []
+    for r in exp.runs:
+        s = r.scenario
+        for label in with_levers(compile_base(s), s, s.levers).lever_labels:
+            if label not in labels:
+                labels.append(label)
+    return labels
+
+
+def _populations(exp: Experiment, every: str) -> np.ndarray:
+    from ..model.compile import compile_base
+    from ..results.dataset import aggregate
+
+    return np.stack([aggregate({"population": compile_base(r.scenario).population}, every, time_axis=0)["population"]
+                     for r in exp.runs])
+
+
+def _template(exp: Experiment, probe: xr.Dataset, levers: list[str]) -> xr.Dataset:
+    """The whole store as lazy zeros (dask), chunked one block per chunk; only metadata gets written."""
+    import dask.array as da
+
+    from .. import api
+
+    S, R, block = len(exp.runs), exp.spec.replicates, exp.spec.block
+    probe = probe.reindex(lever=levers, fill_value=0)
+    data = {}
+    for name, v in probe.data_vars.items():
+        if "replicate" not in v.dims:
+            continue
+        rest = tuple(probe.sizes[d] for d in v.dims[1:])
+        arr = da.zeros((S, R) + rest, dtype=v.dtype, chunks=(1, block) + rest)
+        data[name] = (("scenario",) + v.dims, arr, v.attrs)
+    pop = probe.population
+    data["population"] = (("scenario",) + pop.dims, _populations(exp, exp.spec.every), pop.attrs)
+    coords = {k: c for k, c in probe.coords.items() if k != "replicate"}
+    coords.update(replicate=np.arange(R, dtype=np.int64), scenario=[r.label for r in exp.runs],
+                  variant=("scenario", [r.variant for r in exp.runs]),
+                  future=("scenario", [r.future for r in exp.runs]),
+                  scenario_sha256=("scenario", [r.sha256 for r in exp.runs]))
+    ds = xr.Dataset(data, coords=coords)
+    spec = exp.spec
+    ds.attrs.update({
+        "experiment_name": spec.name, "question": spec.question, "description": spec.description,
+        "baseline": spec.baseline, "seed": spec.seed, "engine": spec.engine, "replicates": R, "block": block,
+        "time_step": spec.every, "stocks_at": probe.attrs["stocks_at"], "wfsim_version": api.wfsim_version(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "experiment_fingerprint": exp.fingerprint(), "experiment": json.dumps(resolved(exp), sort_keys=True),
+        "scenario_name": ", ".join(r.label for r in exp.runs),
+        "demand_definition": probe.attrs.get("demand_definition", ""),
+    })
+    return ds
+
+
+def _region_payload(ds: xr.Dataset, label: str, levers: list[str]) -> xr.Dataset:
+    """A block's dataset shaped for its region of the store: scenario axis added, shared coords dropped."""
+    ds = ds.drop_vars("population").reindex(lever=levers, fill_value=0).expand_dims(scenario=[label])
+    keep = {"scenario", "replicate"}
+    drop = [k for k, c in ds.coords.items() if not keep & set(c.dims) or k in ("scenario", "replicate")]
+    out = ds.drop_vars(drop)
+    out.attrs = {}
+    return out
+
+
+class Manifest:
+    """The list of finished blocks, replaced atomically so a kill never leaves it half-written."""
+
+    def __init__(self, path: Path, fingerprint: str, total: int, name: str):
+        self.path = path
+        self.data = {"experiment": name, "fingerprint": fingerprint, "blocks": total, "done": {}}
+
+    @classmethod
+    def read(cls, path: Path) -> dict | None:
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1))
+        os.replace(tmp, self.path)
+
+    def done(self) -> set[int]:
+        return {int(k) for k in self.data["done"]}
+
+    def record(self, block: Block, label: str, seconds: float) -> None:
+        self.data["done"][str(block.index)] = {"run": label, "replicates": [block.lo, block.hi],
+                                               "seconds": round(seconds, 3)}
+        self.save()
+
+
+def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manifest, list[str]]:
+    """Create the store and manifest, or reopen them to resume; refuse a folder holding another experiment."""
+    from .. import api
+
+    store, mpath = out / STORE, out / MANIFEST
+    levers = _lever_union(exp)
+    old = Manifest.read(mpath)
+    if old is not None and not restart and old.get("fingerprint") != exp.fingerprint():
+        raise ScenarioError([("--out", f"{out} holds results of a different experiment definition (the experiment or "
+                                       "a scenario it uses has changed since it was started); use --restart to "
+                                       "discard them, or --out for another folder")], "experiment")
+    manifest = Manifest(mpath, exp.fingerprint(), len(blocks(exp)), exp.name)
+    if old is not None and not restart and store.exists():
+        manifest.data["done"] = old.get("done", {})
+        manifest.data["started"] = old.get("started")
+        return manifest, levers
+    if out.exists() and restart:
+        for p in (store, mpath, out / "comparison.csv"):
+            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = exp.spec
+    probe = api.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
+    _template(exp, probe, levers).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
+    manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest.save()
+    return manifest, levers
+
+
+def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, dask: str | None = None,
+                   restart: bool = False, progress: Callable[[int, int], None] | None = None,
+                   on_block: Callable[[Block], None] | None = None) -> dict:
+    """Run (or resume) every block not yet in the store; returns timing and counts.
+
+    ``dask``: None for local worker processes, "local" for a dask LocalCluster, or a scheduler address.
+    ``on_block(block)`` is called after each block is safely recorded (used by tests to interrupt).
+    """
+    out = Path(out)
+    manifest, levers = prepare(exp, out, restart=restart)
+    todo = [b for b in blocks(exp) if b.index not in manifest.done()]
+    total = len(blocks(exp))
+    done0 = total_done = len(manifest.done())
+    cores = os.cpu_count() or 1
+    workers = max(1, min(workers or cores, len(todo) or 1))
+    threads = max(1, cores // workers)
+    spec = exp.spec
+    scenarios = [r.data() for r in exp.runs]
+    t0 = time.perf_counter()
+    if progress:
+        progress(done0, total)
+
+    def args(b: Block) -> tuple:
+        return scenarios[b.run], exp.runs[b.run].scenario.years, b.lo, b.hi, spec.seed, spec.engine, spec.every, threads
+
+    def finished(b: Block, ds: xr.Dataset, seconds: float) -> None:
+        nonlocal total_done
+        label = exp.runs[b.run].label
+        _region_payload(ds, label, levers).to_zarr(
+            out / STORE, region={"scenario": slice(b.run, b.run + 1), "replicate": slice(b.lo, b.hi)})
+        manifest.record(b, label, seconds)
+        total_done += 1
+        if progress:
+            progress(total_done, total)
+        if on_block:
+            on_block(b)
+
+    if todo:
+        if dask is None:
+            _local(todo, args, finished, workers)
+        else:
+            _dask(todo, args, finished, workers, dask)
+    _consolidate(out / STORE)
+    return {"blocks": total, "computed": len(todo), "resumed_from": done0, "seconds": time.perf_counter() - t0,
+            "workers": workers, "backend": "dask " + dask if dask else ("local process" if workers == 1 else "local processes")}
+
+
+def _consolidate(store: Path) -> None:
+    import zarr
+
+    zarr.consolidate_metadata(str(store))
+
+
+def _timed(*a):
+    t = time.perf_counter()
+    ds = compute_block(*a)
+    return ds, time.perf_counter() - t
+
+
+def _local(todo, args, finished, workers: int) -> None:
+    """Worker processes (spawned: numba's threads do not survive a fork); a bounded window of blocks in
+    flight keeps memory flat however many runs the experiment has."""
+    import multiprocessing as mp
+
+    if workers == 1:
+        for b in todo:
+            finished(b, *_timed(*args(b)))
+        return
+    pending = iter(todo)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        running = {}
+        try:
+            for b in pending:
+                running[pool.submit(_timed, *args(b))] = b
+                if len(running) >= workers + 1:
+                    break
+            while running:
+                ready, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in sorted(ready, key=lambda f: running[f].index):
+                    b = running.pop(f)
+                    finished(b, *f.result())
+                    nxt = next(pending, None)
+                    if nxt is not None:
+                        running[pool.submit(_timed, *args(nxt))] = nxt
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _dask(todo, args, finished, workers: int, address: str) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ScenarioError([("--dask", "needs dask.distributed: pip install 'wfsim[dask]'")], "experiment") from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster = None
+        try:
+            client = Client(address, timeout=20)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ScenarioError([("--dask", f"cannot reach the scheduler at {address}: {e}")], "experiment") from None
+    try:
+        pending = iter(todo)
+        futures = {}
+        for b in pending:
+            futures[client.submit(_timed, *args(b), pure=False)] = b
+            if len(futures) >= 2 * workers:
+                break
+        queue = as_completed(list(futures))
+        for f in queue:
+            b = futures.pop(f)
+            finished(b, *f.result())
+            f.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                nf = client.submit(_timed, *args(nxt), pure=False)
+                futures[nf] = nxt
+                queue.add(nf)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,232 @@
+"""Experiment files: a base scenario, named variants and futures, and the grid of runs they make.
+
+An experiment YAML (``experiments/*.yaml``)::
+
+    name: hee_supply_levers
+    question: What do more training places ... do to the 2031 gap, with what certainty, at what cost?
+    scenario: default                  # or a scenario YAML, relative to this file
+    replicates: 1000
+    seed: 20261123
+    every: year                        # output step stored: month, quarter or year
+    block: 250                         # replicates per unit of work (a block)
+    baseline: baseline                 # the variant every other is compared with
+    variants:                          # what the planners choose
+      baseline: {}
+      train: {plans: [../configs/levers/train.yaml]}
+      places: {levers: [{lever: training_places, programme: nursing_degree, change: 0.1}]}
+      slower_leaving: {set: {professions.registered_nurse.leave_rate: 0.08}}
+    futures:                           # what they do not choose; every variant runs under each
+      central: {}
+      high_demand: {set: {population.growth.all: 0.01}}
+    compare: {professions: [registered_nurse], at: [2031-03, 2036-03]}
+
+The runs are the grid variants × futures, labelled ``variant`` (one future) or ``variant@future``.
+Every run shares the seed and replicate numbers, so replicate r of two runs uses the same random
+numbers (common random numbers) and their difference is paired.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..scenario.loading import ScenarioError, _problems, read_yaml, load_scenario, scenario_dict, scenario_sha256
+from ..scenario.types import YearMonth
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "data" / "baseline_ics.yaml"
+Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Change(Model):
+    """How a variant or future differs from the base scenario."""
+    description: str = ""
+    plans: list[str] = Field([], description="action-plan YAML files whose levers are added (relative to the "
+                                             "experiment file)")
+    levers: list[dict] = Field([], description="levers added, written as in a scenario's levers list")
+    set: dict[str, object] = Field({}, description="scenario fields replaced: dotted path (lists by index, e.g. "
+                                                   "geography.places.0.population) → value")
+
+
+class Compare(Model):
+    professions: list[str] = Field([], description="professions whose gap is compared; default: all")
+    at: list[YearMonth] = Field([], description="months (YYYY-MM) at which gaps are compared; default: the "
+                                                "end of plan year 5 (if within the horizon) and the last month")
+
+
+class ExperimentSpec(Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="used for the output folder")
+    question: str = Field(min_length=1, description="the planning question the experiment answers")
+    description: str = ""
+    scenario: str = Field("default", description="base scenario YAML relative to this file, or 'default'")
+    replicates: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    years: Annotated[int, Field(ge=1, le=50, strict=True)] | None = None
+    every: Literal["month", "quarter", "year"] = "year"
+    engine: Literal["kernel", "agents"] = "kernel"
+    block: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 250
+    baseline: Label = "baseline"
+    variants: dict[Label, Change] = Field(min_length=1)
+    futures: dict[Label, Change] = {}
+    compare: Compare = Compare()
+
+    @model_validator(mode="after")
+    def _baseline_is_a_variant(self):
+        if self.baseline not in self.variants:
+            raise ValueError(f"baseline {self.baseline!r} is not one of the variants ({', '.join(self.variants)})")
+        return self
+
+
+@dataclass(frozen=True)
+class Run:
+    """One cell of the grid: a variant under a future, as a validated scenario."""
+    label: str
+    variant: str
+    future: str
+    scenario: object
+    file_years: int         # the horizon the scenario was validated with (``years:`` may shorten it)
+
+    def data(self) -> dict:
+        """The scenario as plain data that validates again in a worker process (with its file's horizon)."""
+        return {**scenario_dict(self.scenario), "years": self.file_years}
+
+    @property
+    def sha256(self) -> str:
+        return scenario_sha256(self.scenario)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    spec: ExperimentSpec
+    path: Path | None
+    runs: tuple[Run, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def baseline_of(self, run: Run) -> Run:
+        return next(r for r in self.runs if r.variant == self.spec.baseline and r.future == run.future)
+
+    def fingerprint(self) -> str:
+        """What must match for a stored experiment to be resumed: every run's scenario and the layout."""
+        s = self.spec
+        key = {"runs": [(r.label, r.sha256) for r in self.runs], "replicates": s.replicates, "seed": s.seed,
+               "every": s.every, "engine": s.engine, "block": s.block}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _set_path(data: dict, dotted: str, value, field: str) -> None:
+    """Replace one scenario field; every step but the last must exist (so a typo is caught here, and a
+    new last key is checked by the scenario's own validation)."""
+    keys = dotted.split(".")
+    node = data
+    for i, k in enumerate(keys):
+        last = i == len(keys) - 1
+        where = ".".join(keys[:i + 1])
+        if isinstance(node, list):
+            if not k.isdigit() or int(k) >= len(node):
+                raise ScenarioError([(field, f"{where}: expected a list index 0 to {len(node) - 1}")], "experiment")
+            k = int(k)
+        elif isinstance(node, dict):
+            if not last and k not in node:
+                raise ScenarioError([(field, f"{where}: no such field in the base scenario; it has "
+                                             f"{', '.join(map(str, node)) or 'none'}")], "experiment")
+        else:
+            raise ScenarioError([(field, f"{where}: cannot set inside a {type(node).__name__} value")], "experiment")
+        if last:
+            node[k] = copy.deepcopy(value)
+        else:
+            node = node[k]
+
+
+def _apply(data: dict, change: Change, field: str, base: Path) -> dict:
+    data = copy.deepcopy(data)
+    for k, v in change.set.items():
+        _set_path(data, k, v, f"{field}.set.{k}")
+    data["levers"] = list(data.get("levers", [])) + [copy.deepcopy(x) for x in change.levers]
+    for i, plan in enumerate(change.plans):
+        p = Path(plan) if Path(plan).is_absolute() else base / plan
+        if not p.is_file():
+            raise ScenarioError([(f"{field}.plans.{i}", f"action plan not found: {p}")], "experiment")
+        data["levers"].append({"include": str(p)})
+    return data
+
+
+def _label(variant: str, future: str, futures: dict) -> str:
+    return variant if len(futures) <= 1 else f"{variant}@{future}"
+
+
+def load_experiment(source) -> Experiment:
+    """Validate an experiment file (or dict) and every run it makes; ScenarioError lists all problems."""
+    label = str(source) if isinstance(source, (str, Path)) else "experiment"
+    data = read_yaml(source) if isinstance(source, (str, Path)) else source
+    if not isinstance(data, dict):
+        raise ScenarioError([("", "an experiment is a mapping with name, question, variants, …")], label)
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(_problems(e), label) from None
+    base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
+    scenario_path = DEFAULT_SCENARIO if spec.scenario == "default" else (
+        Path(spec.scenario) if Path(spec.scenario).is_absolute() else base / spec.scenario)
+    if not scenario_path.is_file():
+        raise ScenarioError([("scenario", f"scenario file not found: {scenario_path}")], label)
+    base_data = read_yaml(scenario_path)
+    futures = spec.futures or {"central": Change()}
+    runs, problems = [], []
+    for v_name, variant in spec.variants.items():
+        for f_name, future in futures.items():
+            run_label = _label(v_name, f_name, futures)
+            try:
+                d = _apply(_apply(base_data, future, f"futures.{f_name}", base), variant, f"variants.{v_name}", base)
+                # levers and includes resolve relative to the base scenario's folder
+                scenario = load_scenario(_absolute_includes(d, scenario_path.parent), name=run_label)
+                file_years = scenario.years
+                if spec.years is not None:      # as `wfsim run --years`: a shorter run of the same plan
+                    scenario = scenario.model_copy(update={"years": spec.years})
+            except ScenarioError as e:
+                problems += [(p if e.source == "experiment" else f"{run_label}: {p}", m) for p, m in e.problems]
+                continue
+            runs.append(Run(run_label, v_name, f_name, scenario, file_years))
+    if problems:
+        raise ScenarioError(problems, label)
+    exp = Experiment(spec, Path(source) if isinstance(source, (str, Path)) else None, tuple(runs))
+    _check_compare(exp, label)
+    return exp
+
+
+def _absolute_includes(data: dict, folder: Path) -> dict:
+    levers = [{"include": str(folder / x["include"])} if isinstance(x, dict) and "include" in x
+              and not Path(x["include"]).is_absolute() else x for x in data.get("levers", [])]
+    return {**data, "levers": levers}
+
+
+def _check_compare(exp: Experiment, label: str) -> None:
+    first = exp.runs[0].scenario
+    problems = [(f"compare.professions.{i}", f"{p!r} is not a profession of the scenario "
+                                             f"({', '.join(first.professions)})")
+                for i, p in enumerate(exp.spec.compare.professions) if p not in first.professions]
+    for r in exp.runs[1:]:
+        s = r.scenario
+        places = lambda sc: [p for p, _, _ in sc.geography.place_table()]  # noqa: E731
+        if (list(s.professions), list(s.programmes), s.start, s.years, places(s)) != \
+                (list(first.professions), list(first.programmes), first.start, first.years, places(first)):
+            problems.append((r.label, "variants and futures must keep the base scenario's professions, programmes, "
+                                      "places, start and years (they share one results store)"))
+    if problems:
+        raise ScenarioError(problems, label)
+
+
+def resolved(exp: Experiment) -> dict:
+    """The experiment as stored in its provenance: spec plus each run's resolved scenario."""
+    return {"experiment": exp.spec.model_dump(mode="json"),
+            "runs": {r.label: scenario_dict(r.scenario) for r in exp.runs}}
