@@ -184,9 +184,10 @@ def bench(quick: bool = typer.Option(False, "--quick", help="a reduced run for a
     raise typer.Exit(subprocess.call(cmd, cwd=root))
 
 
-from .experiments.command import experiment_command  # noqa: E402  (imports nothing heavy)
+from .experiments.command import experiment_command, report_command  # noqa: E402  (imports nothing heavy)
 
 app.command("experiment")(experiment_command)
+app.command("report")(report_command)
 
 
 def main() -> None:

@@ -250,3 +250,50 @@ def test_cli_writes_store_comparison_and_table(tmp_path):
     assert "reduction" in result.output and "(baseline)" in result.output
     again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(out), "--workers", "1", "-q"])
     assert again.exit_code == 0 and "0 of 6 blocks computed" in again.output
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_report_holds_question_table_figures_provenance_and_stress(reference, fmt, tmp_path):
+    import shutil
+
+    exp, out, ds = reference
+    folder = tmp_path / "rep"
+    shutil.copytree(out, folder)
+    result = CliRunner().invoke(app, ["report", str(folder), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    path = folder / f"report.{fmt}"
+    text = path.read_text(encoding="utf-8")
+    assert exp.spec.question in text
+    for r in exp.runs:                       # every run's provenance hash is in the report
+        assert r.sha256[:16] in text
+    for item in ("1.1 Purpose of the model", "4.3 Estimation approach", "5.2 Random sampling",
+                 "6.1 Computer model sharing"):
+        assert item in text
+    table = comparison(ds)
+    row = table[(table.scenario == "slower_leaving@central") & (table.year == "2029-03")].iloc[0]
+    assert f"{row.reduction_p50:,.0f} ({row.reduction_p5:,.0f} to {row.reduction_p95:,.0f})" in text
+    pngs = sorted((folder / "figures").glob("*.png"))
+    assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    if fmt == "html":
+        assert text.count("data:image/png;base64,") == len(pngs) and "<table>" in text
+    else:
+        assert all(f"figures/{p.name}" in text for p in pngs)
+
+
+def test_report_of_a_folder_without_results_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "no experiment results" in result.output
+    result = CliRunner().invoke(app, ["report", str(tmp_path), "--format", "pdf"])
+    assert result.exit_code == 2 and "--format" in result.output
+
+
+@pytest.mark.slow
+def test_runner_memory_does_not_grow_with_the_number_of_runs():
+    """Peak RSS of the whole runner (one process) with 6 runs is within 10% of that with 2 runs."""
+    from benchmarks.experiments import measure
+
+    two, six = measure(2, 40, 20), measure(6, 40, 20)
+    assert six["store_mb"] > 2.5 * two["store_mb"]          # three times the results went through it
+    assert six["peak_rss_mb"] < 1.10 * two["peak_rss_mb"]

@@ -66,3 +66,26 @@ def experiment_command(
     out_console.print(f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
                       f"{info['workers']} {info['backend']}{resumed}; wrote {target / 'results.zarr'} and "
                       f"{target / 'comparison.csv'}", highlight=False)
+
+
+def report_command(
+    results: Path = typer.Argument(..., help="an experiment's output folder (results/<experiment-name>)"),
+    fmt: str = typer.Option("html", "--format", help="html (one self-contained file) or md (Markdown with the "
+                                                     "PNG figures beside it)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="report file; default <folder>/report.html or .md"),
+) -> None:
+    """Write the experiment's report: question, runs, ranked comparison, goals, figures, provenance and
+    the STRESS reporting checklist."""
+    from ..cli import _bad_input, out_console
+    from ..plots import PlotError
+    from .report import ReportError, write_report
+
+    if fmt not in ("html", "md"):
+        _bad_input([f"--format: expected html or md; got {fmt!r}"])
+    if out is not None and out.is_dir():
+        _bad_input([f"--out: {out} is a folder; give a file path"])
+    try:
+        path = write_report(results, fmt, out)
+    except (ReportError, PlotError) as e:
+        _bad_input([str(e)])
+    out_console.print(f"wrote {path}", highlight=False)

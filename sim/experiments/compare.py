@@ -112,7 +112,7 @@ def comparison_table(df: pd.DataFrame, title: str = "") -> Table:
         prev = key
         is_base = row.scenario == row.baseline
         t.add_row(row.profession if first else "", row.year if first else "", str(row["rank"]),
-                  row.scenario + (" (baseline)" if is_base else ""), rng(row, "gap"),
+                  row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""), rng(row, "gap"),
                   f"{100 * row.gap_share_p50:.1f}%",
                   "—" if is_base else rng(row, "reduction"),
                   "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",

@@ -115,11 +115,20 @@ def _template(exp: Experiment, probe: xr.Dataset, levers: list[str]) -> xr.Datas
         "baseline": spec.baseline, "seed": spec.seed, "engine": spec.engine, "replicates": R, "block": block,
         "time_step": spec.every, "stocks_at": probe.attrs["stocks_at"], "wfsim_version": api.wfsim_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "experiment_fingerprint": exp.fingerprint(), "experiment": json.dumps(resolved(exp), sort_keys=True),
+        "experiment_file": _shown(exp.path), "experiment_fingerprint": exp.fingerprint(),
+        "experiment": json.dumps(resolved(exp), sort_keys=True),
         "scenario_name": ", ".join(r.label for r in exp.runs),
         "demand_definition": probe.attrs.get("demand_definition", ""),
     })
     return ds
+
+
+def _shown(path: Path | None) -> str:
+    """The experiment file as the user would type it (relative to the working folder when inside it)."""
+    if path is None:
+        return ""
+    p = Path(path).absolute()
+    return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
 
 
 def _region_payload(ds: xr.Dataset, label: str, levers: list[str]) -> xr.Dataset:
@@ -232,7 +241,8 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
             _dask(todo, args, finished, workers, dask)
     _consolidate(out / STORE)
     return {"blocks": total, "computed": len(todo), "resumed_from": done0, "seconds": time.perf_counter() - t0,
-            "workers": workers, "backend": "dask " + dask if dask else ("local process" if workers == 1 else "local processes")}
+            "workers": workers,
+            "backend": "dask " + dask if dask else ("local process" if workers == 1 else "local processes")}
 
 
 def _consolidate(store: Path) -> None:

@@ -1,0 +1,209 @@
+"""``wfsim report``: one document per experiment for a planning board, written as Markdown (with PNG
+figures beside it) or as one self-contained HTML file (the same Markdown rendered, figures inlined).
+
+Sections: the question; the runs (variants and futures, what each changes); the ranked comparison;
+goal probabilities; the figures; provenance (scenario hashes, seed, version, timings); and the STRESS
+checklist (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies"),
+filled in from the experiment so that a reader can judge and repeat it.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from .compare import goals_frame
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
+color:#222}table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1.2rem}th,td{border:1px solid #ccc;
+padding:.25rem .5rem;text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
+img{max-width:100%;border:1px solid #eee;margin:.4rem 0}code{background:#f5f5f5;padding:0 .2rem}
+h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}"""
+
+
+class ReportError(ValueError):
+    """A results path that holds no experiment to report on."""
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    """A Markdown pipe table (cells are escaped for pipes)."""
+    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _name(label: str, base: bool) -> str:
+    return label + (" (baseline)" if base and label.split("@")[0] != "baseline" else "")
+
+
+def _rng(row, stem: str, fmt: str = "{:,.0f}") -> str:
+    return f"{fmt.format(row[stem + '_p50'])} ({fmt.format(row[stem + '_p5'])} to {fmt.format(row[stem + '_p95'])})"
+
+
+def _comparison_md(table: pd.DataFrame) -> str:
+    parts = []
+    for (prof, year, future), rows in table.groupby(["profession", "year", "future"], sort=False):
+        parts.append(f"**{prof}, {year}**" + (f", future *{future}*" if table.future.nunique() > 1 else ""))
+        body = []
+        for _, r in rows.iterrows():
+            base = r.scenario == r.baseline
+            body.append([int(r["rank"]), _name(r.scenario, base), _rng(r, "gap"),
+                         f"{100 * r.gap_share_p50:.1f}%", "—" if base else _rng(r, "reduction"),
+                         "—" if base else f"{100 * r.p_smaller_gap:.0f}%",
+                         "—" if base else _rng(r, "extra_cost", "{:,.1f}"),
+                         "—" if math.isnan(r.cost_per_fte_closed) else f"{r.cost_per_fte_closed:,.0f}"])
+        parts.append(md_table(["rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)",
+                               "extra spend £m", "£ per FTE closed"], body))
+    return "\n\n".join(parts)
+
+
+def _runs_md(spec: dict, runs: dict) -> str:
+    def change(c: dict) -> str:
+        bits = []
+        if c.get("plans"):
+            bits.append("action plans " + ", ".join(f"`{p}`" for p in c["plans"]))
+        if c.get("levers"):
+            bits.append("levers " + ", ".join(f"`{x.get('id') or x.get('lever')}`" for x in c["levers"]))
+        if c.get("set"):
+            bits.append("sets " + ", ".join(f"`{k}` = {json.dumps(v)}" for k, v in c["set"].items()))
+        return "; ".join(bits) or "nothing (as the base scenario)"
+
+    rows = [[name, c.get("description", ""), change(c)] for name, c in spec["variants"].items()]
+    out = "Variants (what planners choose):\n\n" + md_table(["variant", "description", "changes"], rows)
+    if spec.get("futures"):
+        rows = [[name, c.get("description", ""), change(c)] for name, c in spec["futures"].items()]
+        out += "\n\nFutures (what they do not choose; every variant runs under each):\n\n" + \
+               md_table(["future", "description", "changes"], rows)
+    return out
+
+
+def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, version: str) -> str:
+    first = next(iter(runs.values()))
+    n_levers = {k: len(v.get("levers", [])) for k, v in runs.items()}
+    years, start = first["years"], first["start"]
+    seconds = sum(b["seconds"] for b in (manifest or {}).get("done", {}).values())
+    items = [
+        ("1.1 Purpose of the model", "Project the supply of and demand for health and care staff of "
+         f"{first['name']} ({first.get('description', '').strip()}) and test workforce plans against it."),
+        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (SPEC §4: headcount, FTE, "
+         "effective FTE, joiners by source, leavers by reason, trainees, demand FTE, gap FTE, vacancies, cost by "
+         f"kind); stored every {spec['every']}. The gap is demand FTE − effective FTE (positive = shortfall)."),
+        ("1.3 Experimentation aims", spec["question"].strip()),
+        ("2.1 Base model overview", "Population → need → activity → required FTE (demand); training "
+         "programmes (intake, attrition, completion, local employment) and experienced hires feed staff in post, "
+         "who leave, retire, rotate between places and change profession; funded posts limit hiring."),
+        ("2.2 Base model logic", "Individual staff and trainees with event times drawn once (competing risks of "
+         "leaving, retirement at a drawn age, rotation); hires only into vacancies when so configured."),
+        ("2.3 Scenario logic", "Each variant adds levers (plugins that transform the compiled plan tensors) or "
+         "replaces scenario fields; futures replace fields of the base scenario. Levers per run: "
+         + ", ".join(f"{k} {v}" for k, v in n_levers.items()) + "."),
+        ("2.4 Algorithms", "Monte Carlo over individuals (numba kernel) or Mesa agents on a SimPy clock; "
+         "sampling from exponential hazards per month, normal retirement ages, binomial attrition."),
+        ("2.5 Components", "Entities: trainees and staff members; activities: training, employment; resources: "
+         "funded posts, training places and placement capacity; queues: vacancies awaiting hires, graduates "
+         "awaiting posts (unplaced graduates are lost); entry: intakes and hires; exit: dropout, leaving, "
+         "retirement, moving out of the system."),
+        ("3.1 Data sources", "Public England figures with dates and sources are cited in the scenario files' "
+         "comments (shared reference figures); [A] marks assumptions."),
+        ("3.2 Pre-processing", "England figures scaled to the area by population share; year tables hold from "
+         "April of each year."),
+        ("3.3 Input parameters", "The resolved scenario of every run is stored in the results (attribute "
+         "`experiment`), with its sha256 below."),
+        ("3.4 Assumptions", "See each scenario's [A] comments and the README's known limits (e.g. one joiner age "
+         "distribution per profession; no provider level below place)."),
+        ("4.1 Initialisation", f"Staff in post at the start drawn from each profession's age distribution; "
+         f"training pipelines start in steady state unless configured empty. Start {start}."),
+        ("4.2 Run length", f"{years} years ({12 * int(years)} months) from {start}; no warm-up (the start is "
+         "the observed workforce)."),
+        ("4.3 Estimation approach", f"{ds.sizes['replicate']} replicates per run; percentiles (5th, 50th, 95th) "
+         "over replicates; lever effects as paired differences under common random numbers (replicate r of "
+         "every run shares its random numbers)."),
+        ("5.1 Software", f"wfsim {version} (Python; numpy, numba, xarray, Mesa, SimPy)."),
+        ("5.2 Random sampling", f"Counter-based xoshiro streams keyed by (seed {spec['seed']}, replicate, "
+         "decision); no global random state."),
+        ("5.3 Model execution", f"Engine `{spec['engine']}`; blocks of {spec['block']} replicates run in worker "
+         "processes (or Dask) into one zarr store; results are identical whatever the backend, thread count "
+         "or interruptions."),
+        ("5.4 System specification", f"Total compute time of the blocks: {seconds:,.0f} s."),
+        ("6.1 Computer model sharing", "Open source; rerun with `wfsim experiment "
+         f"{ds.attrs.get('experiment_file') or 'EXPERIMENT.yaml'}` (the experiment file and the scenarios it "
+         "names reproduce every number here)."),
+    ]
+    return md_table(["STRESS item", "how this experiment meets it"], [[k, v] for k, v in items])
+
+
+def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], folder: Path,
+                    manifest: dict | None, image: callable) -> str:
+    resolved = json.loads(ds.attrs["experiment"])
+    spec, runs = resolved["experiment"], resolved["runs"]
+    version = ds.attrs.get("wfsim_version", "")
+    out = [f"# {spec['name']}: experiment report",
+           f"*{ds.attrs.get('created', '')} · wfsim {version} · {ds.sizes['scenario']} runs × "
+           f"{ds.sizes['replicate']:,} replicates · seed {spec['seed']} · engine {spec['engine']}*",
+           "## The question", spec["question"].strip(), spec.get("description", "").strip(),
+           "## The runs", _runs_md(spec, runs),
+           "## Results: each run against its baseline",
+           "Gap = demand FTE − effective FTE (positive = shortfall), summed over places, at the month given. "
+           "Reduction and extra spend are paired differences from the baseline of the same future, replicate "
+           "by replicate (common random numbers); extra spend is all spend (staff, bank and agency, training, "
+           "levers) from the start to that month. Cells: median (5th to 95th percentile) over replicates. "
+           "£ per FTE closed = median extra spend ÷ median gap reduction.",
+           _comparison_md(table)]
+    goals = goals_frame(table)
+    if len(goals.columns):
+        out += ["## Goals", "Share of replicates meeting each system goal of the scenario:",
+                md_table(["run"] + [c[2:-1] for c in goals.columns],
+                         [[s] + ["—" if math.isnan(v) else f"{100 * v:.0f}%" for v in row.values]
+                          for s, row in goals.iterrows()])]
+    out.append("## Figures")
+    for f in figures:
+        out.append(f"![{f.stem.replace('_', ' ')}]({image(f)})")
+    rows = [[s, str(v), str(fu), f"`{h[:16]}…`"] for s, v, fu, h in
+            zip(ds.scenario.values, ds.variant.values, ds.future.values, ds.scenario_sha256.values)]
+    done = (manifest or {}).get("done", {})
+    out += ["## Provenance",
+            f"Experiment file `{ds.attrs.get('experiment_file', '')}`; results `{folder / 'results.zarr'}`; "
+            f"fingerprint `{ds.attrs.get('experiment_fingerprint', '')[:16]}…`; {len(done)} blocks of "
+            f"{spec['block']} replicates, output every {spec['every']}; created {ds.attrs.get('created', '')}.",
+            md_table(["run", "variant", "future", "scenario sha256"], rows),
+            "## STRESS checklist", _stress(ds, spec, runs, manifest, version)]
+    return "\n\n".join(x for x in out if x) + "\n"
+
+
+def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None) -> Path:
+    """Write the report of the experiment in ``folder`` (its output folder); returns the file written."""
+    from ..plots import standard_figures
+    from . import MANIFEST, STORE, comparison, open_experiment
+
+    folder = Path(folder)
+    if not (folder / STORE).is_dir():
+        raise ReportError(f"{folder}: no experiment results here (expected {folder / STORE}; run wfsim experiment)")
+    ds = open_experiment(folder)
+    if "experiment" not in ds.attrs:
+        raise ReportError(f"{folder / STORE}: not written by wfsim experiment (no experiment attribute)")
+    csv = folder / "comparison.csv"
+    table = pd.read_csv(csv) if csv.is_file() else comparison(ds)
+    manifest = json.loads((folder / MANIFEST).read_text()) if (folder / MANIFEST).is_file() else None
+    figures = standard_figures(ds, folder / "figures", table=table)
+    target = out or folder / f"report.{'html' if fmt == 'html' else 'md'}"
+    if fmt == "md":
+        text = report_markdown(ds, table, figures, folder, manifest, lambda f: f.relative_to(target.parent)
+                               if f.is_relative_to(target.parent) else f.resolve())
+        target.write_text(text, encoding="utf-8")
+        return target
+    from markdown_it import MarkdownIt
+
+    def inline(f: Path) -> str:
+        return "data:image/png;base64," + base64.b64encode(f.read_bytes()).decode()
+
+    body = MarkdownIt("commonmark").enable("table").render(report_markdown(ds, table, figures, folder, manifest,
+                                                                           inline))
+    title = ds.attrs.get("experiment_name", "experiment")
+    target.write_text(f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}: wfsim report"
+                      f"</title><style>{CSS}</style></head><body>{body}</body></html>\n", encoding="utf-8")
+    return target
