@@ -172,6 +172,32 @@ def trace_command(
     out_console.print(career_table(rows, agent))
 
 
+@app.command("plot")
+def plot_command(
+    results: Path = typer.Argument(..., help="a run's netCDF file (wfsim run) or an experiment's .zarr store"),
+    out: Optional[Path] = typer.Option(None, "--out", help="folder for the PNG files; default "
+                                       "results/figures/<name>/"),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="an experiment's scenario to draw (fan chart, "
+                                           "pipeline, roll-up); default: every scenario's fan chart, the baseline's rest"),
+    profession: Optional[str] = typer.Option(None, "--profession", help="only this profession; default: all"),
+) -> None:
+    """Write the standard figures as PNG: supply and demand fan charts, joiners and leavers, the gap by
+    place and ICS, and, for an experiment with a comparison.csv, gap reduction and cost by scenario."""
+    from .plots import PlotError, open_results, standard_figures
+
+    try:
+        ds, table = open_results(results)
+        name = ds.attrs.get("experiment_name") if results.is_dir() else None
+        target = out or Path("results") / "figures" / str(name or results.stem or "results")
+        if target.exists() and not target.is_dir():
+            _bad_input([f"--out: {target} is a file; give a folder"])
+        paths = standard_figures(ds, target, table=table, scenario=scenario, profession=profession)
+    except PlotError as e:
+        _bad_input([str(e)])
+    for path in paths:
+        out_console.print(f"wrote {path}", highlight=False)
+
+
 @app.command()
 def bench(quick: bool = typer.Option(False, "--quick", help="a reduced run for a smoke test")) -> None:
     """Run the benchmark suite (benchmarks/ of a source checkout) and print its table."""
