@@ -32,7 +32,7 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
     stochastic = "replicate" in one.dims
     how = f"median and bands of {replicate_note(one.effective_fte)}" if stochastic else "expected values"
     title = f"Supply and demand, FTE — {label} ({how})"
-    fig = new_figure(4.4 * cols, 2.9 * rows + 1.1, None, provenance(ds.attrs, f"scenario {label}"))
+    fig = new_figure(max(4.4 * cols, 9.0), 2.9 * rows + 1.1 + (0.3 if cols < 3 else 0), None, provenance(ds.attrs, f"scenario {label}"))
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     totals = {var: load(one[var].sel(profession=professions).sum("place")) for var, _, _ in SERIES}
     if stochastic:
@@ -65,6 +65,6 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
     if stochastic:
         handles += [Patch(color="0.5", alpha=a + 0.1) for _, _, a, _ in BANDS]
         names += [b for _, _, _, b in BANDS]
-    fig.legend(handles, names, loc="outside upper center", ncols=len(names), fontsize=8, frameon=False,
+    fig.legend(handles, names, loc="outside upper center", ncols=len(names) if cols >= 3 else 2, fontsize=8, frameon=False,
                title=title, title_fontproperties={"size": 12, "weight": "bold"})
     return fig

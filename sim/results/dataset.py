@@ -127,8 +127,9 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = "mo
     if replicates is not None:
         coords["replicate"] = np.asarray(replicates, np.int64)
     data = {}
-    for name, dims in DIMS.items():
-        data[name] = (lead + dims, values[name], {"units": UNITS[name], "description": DESCRIPTIONS[name]})
+    for name, dims in DIMS.items():     # flows are totals within each output period
+        units = UNITS[name].replace("per month", f"per {every}")
+        data[name] = (lead + dims, values[name], {"units": units, "description": DESCRIPTIONS[name]})
     population = aggregate({"population": plan.population}, every, time_axis=0)["population"]
     data["population"] = (("time", "age_band", "place"), population,
                           {"units": UNITS["population"], "description": DESCRIPTIONS["population"]})
