@@ -80,6 +80,22 @@ def test_grid_labels_and_overrides():
     assert len(blocks(exp)) == 6 * 3
 
 
+def test_lever_costs_keep_their_pence_when_the_first_run_has_no_levers(tmp_path):
+    """The store's lever variables are floats even if the baseline (the template's probe) has no levers."""
+    data = experiment_data(futures={}, replicates=4, variants={
+        "baseline": {"set": {"levers": []}},
+        "retain": {"set": {"levers": []}, "levers": [{"lever": "retention", "id": "keep",
+                                                      "profession": "registered_nurse", "leave_rate_multiplier": 0.9,
+                                                      "cost_per_head_per_year": 123.45}]}})
+    exp = load_experiment(data)
+    run_experiment(exp, tmp_path, workers=1)
+    ds = open_experiment(tmp_path).load()
+    one = sim.run(exp.runs[1].scenario, replicates=4, seed=5, every="year")
+    assert ds.lever_cost.dtype == np.float64 and ds.lever_scale.dtype == np.float32
+    np.testing.assert_array_equal(ds.lever_cost.sel(scenario="retain").values, one.lever_cost.values)
+    assert float(ds.lever_cost.sel(scenario="baseline").sum()) == 0.0
+
+
 def test_one_future_labels_runs_by_variant():
     exp = load_experiment(experiment_data(futures={}))
     assert [r.label for r in exp.runs] == ["baseline", "more_places", "slower_leaving"]

@@ -93,7 +93,7 @@ def _template(exp: Experiment, probe: xr.Dataset, levers: list[str]) -> xr.Datas
     from .. import api
 
     S, R, block = len(exp.runs), exp.spec.replicates, exp.spec.block
-    probe = probe.reindex(lever=levers, fill_value=0)
+    probe = _with_levers(probe, levers)
     data = {}
     for name, v in probe.data_vars.items():
         if "replicate" not in v.dims:
@@ -131,9 +131,16 @@ def _shown(path: Path | None) -> str:
     return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
 
 
+def _with_levers(ds: xr.Dataset, levers: list[str]) -> xr.Dataset:
+    """The dataset on the experiment's lever axis: levers a run lacks get zero cost and size, and the
+    lever variables keep their float type even when the run has no lever at all."""
+    out = ds.reindex(lever=levers, fill_value=0)
+    return out.assign({k: out[k].astype(ds[k].dtype) for k in ZERO_FILL})
+
+
 def _region_payload(ds: xr.Dataset, label: str, levers: list[str]) -> xr.Dataset:
     """A block's dataset shaped for its region of the store: scenario axis added, shared coords dropped."""
-    ds = ds.drop_vars("population").reindex(lever=levers, fill_value=0).expand_dims(scenario=[label])
+    ds = _with_levers(ds.drop_vars("population"), levers).expand_dims(scenario=[label])
     keep = {"scenario", "replicate"}
     drop = [k for k, c in ds.coords.items() if not keep & set(c.dims) or k in ("scenario", "replicate")]
     out = ds.drop_vars(drop)
