@@ -93,27 +93,31 @@ UNITS = {"gap": "FTE", "reduction": "FTE, baseline − run, paired", "extra_cost
 
 
 def comparison_table(df: pd.DataFrame, title: str = "") -> Table:
-    """The ranked comparison as a terminal table: medians with 5th to 95th percentiles."""
-    t = Table(title=title or "each run against its baseline, replicate by replicate (paired): median (5th to 95th "
-                             "percentile) over replicates", title_justify="left")
-    for col in ("profession", "at", "rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)",
-                "extra spend £m", "£ per FTE closed"):
-        t.add_column(col, justify="left" if col in ("run", "profession", "at") else "right")
+    """The ranked comparison as a terminal table: medians with 5th–95th percentiles, one section per
+    (profession, month, future)."""
+    t = Table(title=title or "each run against its baseline, replicate by replicate (paired): median [5th to 95th "
+                             "percentile] over replicates", title_justify="left")
+    width = max(len(s) for s in df.scenario) + 2
+    for col in ("rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)", "extra spend £m",
+                "£ per FTE closed"):
+        t.add_column(col, justify="left" if col == "run" else "right", no_wrap=col == "run",
+                     min_width=width if col == "run" else None)
 
     def rng(row, k, fmt="{:,.0f}"):
-        return f"{fmt.format(row[k + '_p50'])} ({fmt.format(row[k + '_p5'])} to {fmt.format(row[k + '_p95'])})"
+        return f"{fmt.format(row[k + '_p50'])} [{fmt.format(row[k + '_p5'])} to {fmt.format(row[k + '_p95'])}]"
 
     prev = None
     for _, row in df.iterrows():
         key = (row.profession, row.year, row.future)
-        if prev is not None and key != prev:
-            t.add_section()
-        first = key != prev
+        if key != prev:
+            if prev is not None:
+                t.add_section()
+            many = df.future.nunique() > 1
+            t.add_row("", f"[bold]{row.profession} at {row.year}" + (f", {row.future}" if many else "") + "[/]")
         prev = key
         is_base = row.scenario == row.baseline
-        t.add_row(row.profession if first else "", row.year if first else "", str(row["rank"]),
-                  row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""), rng(row, "gap"),
-                  f"{100 * row.gap_share_p50:.1f}%",
+        t.add_row(str(row["rank"]), row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""),
+                  rng(row, "gap"), f"{100 * row.gap_share_p50:.1f}%",
                   "—" if is_base else rng(row, "reduction"),
                   "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",
                   "—" if is_base else rng(row, "extra_cost", "{:,.1f}"),
