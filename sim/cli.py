@@ -60,7 +60,7 @@ def run(
     every: Every = typer.Option(Every.month, "--every", help="output step: month, quarter or year"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
-                                         "career event log (CSV) to this file"),
+                                         "career event log to this file, .csv or .parquet"),
     plan: Optional[list[Path]] = typer.Option(None, "--plan", help="action plan YAML (e.g. configs/levers/"
                                               "train.yaml) whose levers are added to the scenario's; repeatable"),
 ) -> None:
@@ -73,7 +73,14 @@ def run(
     if trace is not None and engine is not Engine.agents:
         _bad_input([f"--trace: only with --engine agents (the {engine.value} engine keeps no individual careers)"])
     if trace is not None and trace.is_dir():
-        _bad_input([f"--trace: {trace} is a folder; give a file path ending in .csv"])
+        _bad_input([f"--trace: {trace} is a folder; give a file path ending in .csv or .parquet"])
+    if trace is not None:
+        from .engines.agents.trace import TraceError, trace_format
+
+        try:
+            trace_format(trace)
+        except TraceError as e:
+            _bad_input([str(e)])
     _set_threads(threads)
     path = scenario or DEFAULT_SCENARIO
     try:
@@ -159,7 +166,8 @@ def levers() -> None:
 
 @app.command("trace")
 def trace_command(
-    path: Path = typer.Argument(..., help="trace CSV written by: wfsim run --engine agents --trace PATH"),
+    path: Path = typer.Argument(..., help="trace (.csv or .parquet) written by: wfsim run --engine agents "
+                                "--trace PATH"),
     agent: int = typer.Option(..., "--agent", help="the agent (person) id, column agent_id of the trace"),
 ) -> None:
     """Print one agent's career (every event, in time order) from an agents-engine trace."""

@@ -292,3 +292,162 @@ def test_cli_trace_only_with_the_agents_engine(tmp_path):
                                  "--out", str(tmp_path / "x.nc"), "--trace", str(tmp_path / "t.csv"), "-q"])
     assert r.exit_code == 2 and "--trace" in r.stderr and "--engine agents" in r.stderr
     assert not (tmp_path / "x.nc").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# recruitment capacity: hires queue for the recruiting team's places (a SimPy Container)
+EXPERIENCED = slice(1, 4)           # international, return_to_practice, domestic in SOURCES
+
+
+def capacity_dict() -> dict:
+    """configs/analytic/recruitment_capacity.yaml made to queue at random: nurses hire only into vacancies
+    (which fill within the horizon, so queued offers lapse) with 5 places a month for 8 hires a month;
+    doctors' capacity is at their demand in the first year (the queue comes and goes) and 5 a month after."""
+    d = yaml.safe_load((CONFIGS / "analytic" / "recruitment_capacity.yaml").read_text(encoding="utf-8"))
+    d["years"] = 2
+    nurse, doctor = d["professions"]["nurse"], d["professions"]["doctor"]
+    nurse.update(headcount=200, vacancy_rate=0.1)
+    nurse["recruitment"].update(international=48, return_to_practice=12, domestic=36, capacity_per_month=5)
+    doctor.update(headcount=100, vacancy_rate=0.5)
+    doctor["recruitment"].update(international=24, domestic=24, capacity_per_month={2026: 4, 2027: 5})
+    d["finance"]["hire_only_into_vacancies"] = True
+    return d
+
+
+@functools.lru_cache(maxsize=None)
+def capacity_runs():
+    plan = compile_plan(sim.load_scenario(capacity_dict()))
+    return plan, agents_simulate(plan, range(AGENT_REPS), AGENT_SEED), kernel_simulate(plan, range(KERNEL_REPS),
+                                                                                        KERNEL_SEED)
+
+
+def test_recruitment_capacity_queues_agree_with_kernel():
+    plan, a, k = capacity_runs()
+    for var in VARIABLES:
+        assert_engines_agree(a[var], k[var], what=f"recruitment capacity, monthly: {var}")
+    ya, yk = _annual(a), _annual(k)
+    for var in VARIABLES:
+        assert_engines_agree(ya[var], yk[var], what=f"recruitment capacity: {var}")
+    for p, name in enumerate(plan.professions):
+        result = stats.ks_2samp(a["headcount"][:, -1, p].sum(-1), k["headcount"][:, -1, p].sum(-1))
+        assert result.pvalue > 1e-3, f"{name}: end headcount distributions differ (p={result.pvalue:.2g})"
+
+
+def test_recruitment_capacity_is_never_exceeded_and_staff_stay_within_posts():
+    plan, a, k = capacity_runs()
+    np.testing.assert_array_equal(plan.recruit_capacity[:13, 0], 5)
+    np.testing.assert_array_equal(plan.recruit_capacity[12:, 1], 5)
+    posts = np.floor(plan.funded_posts / plan.fte_per_head + 1e-9)
+    for raw in (a, k):
+        starts = raw["joiners"][..., EXPERIENCED].sum(axis=(-1, -2))                 # [R, M, P]
+        assert np.all(starts <= plan.recruit_capacity[None])
+        assert np.all(raw["headcount"] <= posts[None])
+        assert (starts == plan.recruit_capacity[None]).mean() > 0.3                 # it binds, often
+
+
+def test_recruitment_capacity_same_seed_same_results_with_one_and_two_workers():
+    plan = capacity_runs()[0]
+    one = agents_simulate(plan, range(4), 5, workers=1)
+    two = agents_simulate(plan, range(4), 5, workers=2)
+    for var in VARIABLES:
+        np.testing.assert_array_equal(one[var], two[var])
+
+
+def test_binding_recruitment_capacity_in_the_agents_engine():
+    """The analytic config: exactly the capacity starts every month, the rest wait in the Container's
+    queue as SimPy processes; an ample capacity gives bit-identical results to none."""
+    scenario = sim.load_scenario(CONFIGS / "analytic" / "recruitment_capacity.yaml").model_copy(update={"years": 2})
+    plan = compile_plan(scenario)
+    nurse, doctor = plan.professions.index("nurse"), plan.professions.index("doctor")
+    model = WorkforceModel(plan, seed=3, replicate=0)
+    out = model.run()
+    np.testing.assert_array_equal(out["joiners"][:, nurse, :, EXPERIENCED].sum(axis=(-1, -2)), 30)
+    slots = model.hiring_slots[nurse]
+    assert slots.level == 0 and len(slots.get_queue) > 24 * (100 - 30) * 0.8    # hires still waiting
+    model.close()
+    free = copy.deepcopy(plan)
+    free.recruit_capacity[:, doctor] = np.inf
+    assert np.isfinite(plan.recruit_capacity[:, doctor]).all()
+    a, b = agents_simulate(plan, range(3), 4), agents_simulate(free, range(3), 4)
+    for var in ("headcount", "joiners", "leavers"):
+        np.testing.assert_array_equal(a[var][:, :, doctor], b[var][:, :, doctor])
+
+
+# --------------------------------------------------------------------------------------------------
+# the trace as Parquet
+def test_trace_as_parquet_holds_the_same_rows_as_csv(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.engines.agents import run_replicate
+    from sim.engines.agents.trace import COLUMNS, career, read_trace, write_trace
+
+    plan = compile_plan(small(BASELINE, 0.03, 4))
+    _, events = run_replicate(plan, 0, 7, trace=True)
+    csv_path, pq_path = write_trace(tmp_path / "t.csv", plan, events), write_trace(tmp_path / "t.parquet", plan, events)
+    rows_csv, rows_pq = read_trace(csv_path), read_trace(pq_path)
+    assert len(rows_csv) == len(events) > 100
+    assert rows_pq == rows_csv                                      # identical rows, as text
+    schema = pq.read_schema(pq_path)
+    assert schema.names == list(COLUMNS)
+    assert schema.field("agent_id").type == pa.int64() and schema.field("time").type == pa.int32()
+    assert schema.field("date").type == pa.date32() and schema.field("age").type == pa.int16()
+    assert schema.field("event").type == pa.string()
+    assert schema.metadata[b"scenario_name"] == plan.scenario_name.encode()
+    # one career, round trip: a nursing student from intake to a post
+    student = next(r["agent_id"] for r in rows_csv if r["programme"] == "nursing_degree" and r["event"] == "completion"
+                   and r["to"] == "local post")
+    one = career(pq_path, int(student))
+    assert one == career(csv_path, int(student))
+    assert [r["event"] for r in one][:3] == ["start", "completion", "hired"]
+    table = pq.read_table(pq_path).to_pandas()
+    assert str(table["agent_id"].dtype) == "int64" and (table["agent_id"] == int(student)).sum() == len(one)
+
+
+def test_cli_run_with_a_parquet_trace_and_print_a_career(tmp_path):
+    runner = CliRunner()
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump(small_dict(BASELINE, 0.03), sort_keys=False), encoding="utf-8")
+    trace = tmp_path / "careers.parquet"
+    r = runner.invoke(app, ["run", str(scenario), "--engine", "agents", "-n", "1", "--years", "4",
+                            "--out", str(tmp_path / "x.nc"), "--trace", str(trace), "-q"])
+    assert r.exit_code == 0, r.output
+    from sim.engines.agents.trace import read_trace
+
+    rows = read_trace(trace)
+    student = next(x["agent_id"] for x in rows if x["programme"] == "nursing_degree" and x["to"] == "local post")
+    r = runner.invoke(app, ["trace", str(trace), "--agent", student])
+    assert r.exit_code == 0, r.output
+    assert "nursing_degree" in r.stdout and "newly_qualified" in r.stdout and "registered_nurse" in r.stdout
+    r = runner.invoke(app, ["trace", str(trace), "--agent", "987654321"])
+    assert r.exit_code == 2 and "no agent 987654321" in r.stderr
+    (tmp_path / "fake.parquet").write_text("agent_id,time,event\n", encoding="utf-8")
+    r = runner.invoke(app, ["trace", str(tmp_path / "fake.parquet"), "--agent", "1"])
+    assert r.exit_code == 2 and "not a readable Parquet file" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["t.txt", "t.json", "trace"])
+def test_cli_trace_suffix_must_be_csv_or_parquet(tmp_path, name):
+    r = CliRunner().invoke(app, ["run", str(CONFIGS / "examples" / "spec_example.yaml"), "--engine", "agents",
+                                 "-n", "1", "--years", "1", "--out", str(tmp_path / "x.nc"), "--trace",
+                                 str(tmp_path / name), "-q"])
+    assert r.exit_code == 2, r.output
+    assert "--trace" in r.stderr and ".csv" in r.stderr and ".parquet" in r.stderr
+    assert not (tmp_path / "x.nc").exists()
+    r = CliRunner().invoke(app, ["trace", str(tmp_path / name), "--agent", "1"])
+    assert r.exit_code == 2 and ".csv" in r.stderr and ".parquet" in r.stderr
+
+
+def test_parquet_trace_without_pyarrow_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    for mod in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, mod, None)                # import pyarrow now fails
+    r = CliRunner().invoke(app, ["run", str(CONFIGS / "examples" / "spec_example.yaml"), "--engine", "agents",
+                                 "-n", "1", "--years", "1", "--out", str(tmp_path / "x.nc"), "--trace",
+                                 str(tmp_path / "t.parquet"), "-q"])
+    assert r.exit_code == 2, r.output
+    assert "--trace" in r.stderr and "pip install wfsim[parquet]" in r.stderr
+    assert not (tmp_path / "x.nc").exists()
+    r = CliRunner().invoke(app, ["trace", str(tmp_path / "t.parquet"), "--agent", "1"])
+    assert r.exit_code == 2 and "pip install wfsim[parquet]" in r.stderr

@@ -128,3 +128,56 @@ def test_transfers_between_staff_groups_and_places():
     # rotation keeps the two places level (equal populations) and is counted in and out
     assert int(ds.leavers.sel(reason="rotation_out").sum()) == int(ds.joiners.sel(source="rotation_in").sum()) > 0
     assert_mean_within(ds.headcount.sel(profession="nhs_nurse", place="East").values, formula / 2, what="East")
+
+
+# --------------------------------------------------------------------------------------------------
+# recruitment capacity: hires queue for a limited number of starts a month
+@pytest.fixture(scope="module")
+def capacity():
+    scn = sim.load_scenario(ANALYTIC / "recruitment_capacity.yaml")
+    return scn, sim.run(scn, replicates=200), sim.expected(scn)
+
+
+EXPERIENCED = ["international", "return_to_practice", "domestic"]
+
+
+def test_binding_recruitment_capacity_starts_exactly_capacity_every_month(capacity):
+    scn, ds, ex = capacity
+    nurse = scn.professions["nurse"]
+    c = nurse.recruitment.capacity_per_month
+    starts = ds.joiners.sel(profession="nurse", source=EXPERIENCED).sum(["place", "source"])
+    assert np.all(starts.values == c)                       # every month of every replicate
+    q = 1 - (1 - nurse.leave_rate) ** (1 / 12)
+    m = np.arange(scn.years * 12)
+    formula = c / q * (1 - (1 - q) ** (m + 1))
+    headcount = ds.headcount.sel(profession="nurse").sum("place")
+    np.testing.assert_allclose(ex.headcount.sel(profession="nurse").sum("place").values, formula, rtol=1e-9)
+    np.testing.assert_allclose(ex.joiners.sel(profession="nurse", source=EXPERIENCED).sum(["place", "source"]),
+                               c, rtol=1e-12)
+    assert_mean_within(headcount.values, formula, what="nurses under a binding recruitment capacity")
+    # the demand for hires is far above it (without the limit, starts would be over three times as many)
+    rec = nurse.recruitment
+    assert (rec.international + rec.return_to_practice + rec.domestic) / 12 > 3 * c
+
+
+def test_ample_recruitment_capacity_is_bit_identical_to_no_limit(capacity):
+    scn, ds, ex = capacity
+    unlimited = scn.model_copy(update={"professions": {
+        k: p.model_copy(update={"recruitment": p.recruitment.model_copy(update={"capacity_per_month": None})})
+        if k == "doctor" else p for k, p in scn.professions.items()}})
+    free = sim.run(unlimited, replicates=200)
+    for var in ("headcount", "joiners", "leavers"):
+        np.testing.assert_array_equal(ds[var].sel(profession="doctor").values,
+                                      free[var].sel(profession="doctor").values)
+        np.testing.assert_array_equal(ex[var].sel(profession="doctor").values,
+                                      sim.expected(unlimited)[var].sel(profession="doctor").values)
+    starts = ds.joiners.sel(profession="doctor", source=EXPERIENCED).sum(["place", "source"])
+    assert starts.max() < scn.professions["doctor"].recruitment.capacity_per_month
+
+
+def test_fractional_recruitment_capacity_spreads_over_months():
+    from sim.model.compile import whole_per_month
+
+    np.testing.assert_array_equal(whole_per_month(np.full(6, 2.5)), [2, 3, 2, 3, 2, 3])
+    np.testing.assert_array_equal(whole_per_month(np.full(4, 30.0)), [30, 30, 30, 30])
+    np.testing.assert_array_equal(whole_per_month(np.full(6, 1 / 3)), [0, 0, 1, 0, 0, 1])

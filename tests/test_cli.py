@@ -352,3 +352,28 @@ def test_levers_lists_the_plugins():
 def test_no_arguments_shows_help():
     r = invoke()
     assert "validate" in r.output and "run" in r.output and "levers" in r.output
+
+
+# --------------------------------------------------------------------------------------------------
+# recruitment capacity: bad input names the field
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_negative_recruitment_capacity_exits_2_naming_the_field(tmp_path, example_data, command):
+    example_data["professions"]["registered_nurse"]["recruitment"]["capacity_per_month"] = -5
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(example_data, sort_keys=False), encoding="utf-8")
+    extra = ["--out", tmp_path / "x.nc", "-q"] if command == "run" else []
+    r = invoke(command, path, *extra)
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "professions.registered_nurse.recruitment.capacity_per_month" in lines[0]
+    assert "≥ 0" in lines[0] and "-5" in lines[0]
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_run_with_a_recruitment_capacity(tmp_path):
+    r = invoke("run", ROOT / "configs" / "analytic" / "recruitment_capacity.yaml", "-n", "4", "--years", "1",
+               "--out", tmp_path / "x.nc", "-q")
+    assert r.exit_code == 0, r.output
+    ds = xr.open_dataset(tmp_path / "x.nc")
+    starts = ds.joiners.sel(profession="nurse", source=["international", "return_to_practice", "domestic"])
+    assert (starts.sum(["place", "source"]) == 30).all()

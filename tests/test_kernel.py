@@ -25,7 +25,7 @@ def _stock_flow_residual(ds):
 
 
 @pytest.mark.parametrize("config", ["examples/spec_example.yaml", "analytic/pipeline.yaml",
-                                    "analytic/demand_growth.yaml"])
+                                    "analytic/demand_growth.yaml", "analytic/recruitment_capacity.yaml"])
 def test_stock_conservation_in_every_replicate(config):
     ds = sim.run(CONFIGS / config, replicates=30, years=6)
     assert np.all(_stock_flow_residual(ds) == 0)
@@ -58,8 +58,9 @@ def test_same_seed_same_results_and_different_seed_differs():
     assert not np.array_equal(a.headcount.values, c.headcount.values)
 
 
-def test_identical_with_one_and_two_threads():
-    plan = compile_plan(sim.load_scenario(EXAMPLE))
+@pytest.mark.parametrize("config", ["examples/spec_example.yaml", "analytic/recruitment_capacity.yaml"])
+def test_identical_with_one_and_two_threads(config):
+    plan = compile_plan(sim.load_scenario(CONFIGS / config))
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)

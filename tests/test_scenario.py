@@ -717,3 +717,31 @@ def test_property_valid_variations_still_load(leave_rate, headcount, intake, pla
     assert s.programmes["nursing_degree"].intake == intake
     nurse["headcount"] = dict(zip(["North", "South", "City"], places))
     assert load_scenario(d).professions["registered_nurse"].headcount == nurse["headcount"]
+
+
+# --------------------------------------------------------------------------------------------------
+# recruitment capacity
+CAPACITY = "professions.registered_nurse.recruitment.capacity_per_month"
+
+
+@pytest.mark.parametrize("value", [25, 2.5, 0, {2026: 20, 2028: 30}])
+def test_recruitment_capacity_is_accepted(value):
+    d = base()
+    d["professions"]["registered_nurse"]["recruitment"]["capacity_per_month"] = value
+    assert load_scenario(d).professions["registered_nurse"].recruitment.capacity_per_month == value
+    assert load_scenario(base()).professions["registered_nurse"].recruitment.capacity_per_month is None
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, "ten", True, float("inf"), [5], {2026: -3}])
+def test_bad_recruitment_capacity(value):
+    d = base()
+    d["professions"]["registered_nurse"]["recruitment"]["capacity_per_month"] = value
+    msg = message_at(problems_of(d), CAPACITY)
+    assert "≥ 0" in msg and "hires started per month" in msg
+
+
+def test_recruitment_capacity_year_beyond_the_horizon():
+    d = base()
+    d["professions"]["registered_nurse"]["recruitment"]["capacity_per_month"] = {2026: 20, 2040: 30}
+    msg = message_at(problems_of(d), CAPACITY)
+    assert "2040" in msg and "horizon" in msg

@@ -46,6 +46,13 @@ def split(total: float, weights: np.ndarray) -> np.ndarray:
     return out
 
 
+def whole_per_month(rate: np.ndarray) -> np.ndarray:
+    """Whole numbers per month whose running total keeps up with a (possibly fractional) monthly rate:
+    month m gets floor(R(m+1)) - floor(R(m)) with R the cumulative rate, so 2.5 a month gives 2, 3, 2, 3…"""
+    total = np.floor(np.concatenate([[0.0], np.cumsum(rate)]) + 1e-9)
+    return np.diff(total)
+
+
 def retirement_cdf(mean: float, sd: float) -> np.ndarray:
     """P(retirement age in months <= a) for a = 0..MAX_AGE_MONTHS; everyone retired by 80."""
     a = np.arange(MAX_AGE_MONTHS + 1)
@@ -98,6 +105,7 @@ def compile_base(scenario) -> Plan:
     joiner_age = np.zeros((P, 4))
     init_hc = np.zeros((P, L), np.int64)
     hire_lag = np.array([p.recruitment.time_to_hire_months for p in s.professions.values()], np.int64)
+    hire_capacity = np.full((M, P), np.inf)
     growth = np.zeros((M, P))
 
     ics_of = [i for _, i, _ in table]
@@ -119,6 +127,8 @@ def compile_base(scenario) -> Plan:
             lag = p.recruitment.time_to_hire_months
             arrivals = np.concatenate([np.full(lag, decided[0]), decided])[:M]
             recruit[:, i, :, k] = arrivals[:, None] * share[None, :]
+        if p.recruitment.capacity_per_month is not None:
+            hire_capacity[:, i] = whole_per_month(ser(p.recruitment.capacity_per_month))
         fte[:, i, :] = p.fte_per_head
         sick[:, i, :] = ser(p.sickness_absence)[:, None]
         cost[:, i, :] = ser(p.cost_per_fte)[:, None]
@@ -202,7 +212,7 @@ def compile_base(scenario) -> Plan:
         scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
         place_region=[s.geography.region] * L, programmes=progs,
         leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit,
-        time_to_hire=hire_lag, fte_per_head=fte, sickness=sick,
+        time_to_hire=hire_lag, recruit_capacity=hire_capacity, fte_per_head=fte, sickness=sick,
         cost_per_fte=cost, demand_fte=demand, funded_posts=None, demand0=demand[0].copy(), funded0=funded0,
         budget=budget,
         hire_only_into_vacancies=s.finance.hire_only_into_vacancies,

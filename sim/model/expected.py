@@ -4,6 +4,12 @@ Same plan tensors, same order of events within a month (retirement, then leaving
 place or of staff group;
 then hires and starters), tracked on a grid of ages in months, so the Monte Carlo mean must match it
 within sampling error. It is also the instant preview behind ``sim.expected``.
+
+Caps are applied to expected values (the mean of a minimum is not the minimum of means), so where
+a cap binds only sometimes the projection is an approximation: hiring only into vacancies, and a
+recruitment capacity (``recruit_capacity``), whose queue of waiting hires is followed as expected
+numbers, first come first served. Where the capacity always binds (expected hires well above it)
+or never does, the projection is exact.
 """
 from __future__ import annotations
 
@@ -20,6 +26,31 @@ def retirement_hazard(cdf: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         h = np.where(prev >= 1.0, 1.0, (g - prev) / (1.0 - prev))
     return h
+
+
+def within_capacity(hires: np.ndarray, capacity: np.ndarray, waiting: list[list[np.ndarray]]) -> np.ndarray:
+    """Expected starts [P, L, 3] of the month under each profession's capacity (inf: none): hires waiting
+    from earlier months first, then the month's, each in place-then-source order; the rest wait (``waiting``
+    is updated in place)."""
+    out = np.array(hires, dtype=float)
+    for p in range(out.shape[0]):
+        if capacity[p] == np.inf and not waiting[p]:
+            continue
+        room = float(capacity[p])
+        started = np.zeros(out.shape[1:])
+        left = []
+        for batch in waiting[p] + [out[p]]:
+            flat = batch.ravel()
+            take = np.minimum(flat, np.maximum(room - np.concatenate([[0.0], np.cumsum(flat)[:-1]]), 0.0)) \
+                if room != np.inf else flat
+            room -= take.sum()
+            started += take.reshape(batch.shape)
+            rest = (flat - take).reshape(batch.shape)
+            if rest.sum() > 1e-12:
+                left.append(rest)
+        waiting[p] = left
+        out[p] = started
+    return out
 
 
 def project(plan: Plan) -> dict[str, np.ndarray]:
@@ -44,6 +75,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     cap_heads = plan.funded_posts / plan.fte_per_head if plan.hire_only_into_vacancies else np.full(plan.shape, np.inf)
     stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]            # [P, L, AGES] at end of month -1
     cohorts = {(int(g), int(l), int(s)): float(n) for g, l, s, n in plan.init_cohorts}
+    waiting: list[list[np.ndarray]] = [[] for _ in range(P)]     # per profession, FIFO of [L, 3] expected hires
 
     for m in range(M):
         stock = np.concatenate([np.zeros((P, L, 1)), stock[:, :, :-1]], axis=2)   # a month older
@@ -99,7 +131,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
             out["joiners"][m, p, :, _S["newly_qualified"]] += graduates[g].sum(-1) * placed[p]
             out["unplaced"][m, g] += graduates[g].sum(-1) * (1 - placed[p])
         room = np.maximum(room - np.minimum(wanted, room), 0.0)
-        hires = plan.recruit_rate[m]                                              # [P, L, 3]
+        hires = within_capacity(plan.recruit_rate[m], plan.recruit_capacity[m], waiting)  # [P, L, 3]
         with np.errstate(invalid="ignore", divide="ignore"):
             taken = np.where(hires.sum(-1) > 0, np.minimum(1.0, room / hires.sum(-1)), 1.0)
         hires = hires * taken[:, :, None]

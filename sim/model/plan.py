@@ -56,6 +56,8 @@ class Plan:
     transfer_hazard: np.ndarray     # [M, P, L, P] monthly hazard of moving to another staff group or sector
     recruit_rate: np.ndarray        # [M, P, L, 3] expected arrivals per month by source (after time to hire)
     time_to_hire: np.ndarray        # [P] months from a hiring decision to the start date
+    recruit_capacity: np.ndarray    # [M, P] most experienced hires (whole people) that may start in the month,
+                                    # all places and sources together; inf: no limit. Hires over it queue
     fte_per_head: np.ndarray
     sickness: np.ndarray
     cost_per_fte: np.ndarray        # £ per FTE per year
@@ -101,7 +103,8 @@ class Plan:
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
 
     # arrays whose first axis is the month (what ``head`` cuts)
-    TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "fte_per_head", "sickness",
+    TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
+                 "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "capacity", "local_employment",
                  "cost_per_trainee")
@@ -140,7 +143,8 @@ class Plan:
         age_flat = np.all(self.leave_age_mult == 1.0, axis=2)
         return (c(self.leave_hazard, dtype=np.float64), c(cum_leave, dtype=np.float64),
                 c(cum_rot, dtype=np.float64), c(age_flat, dtype=np.bool_),
-                c(self.recruit_rate, dtype=np.float64), c(self.leave_age_mult, dtype=np.float64),
+                c(self.recruit_rate, dtype=np.float64), c(self.recruit_capacity, dtype=np.float64),
+                c(self.leave_age_mult, dtype=np.float64),
                 c(self.retire_cdf, dtype=np.float64), age_cdf(self.staff_age), age_cdf(self.joiner_age),
                 c(self.init_headcount, dtype=np.int64),
                 c(self.rotation_cdf, dtype=np.float64), c(self.rotation_hazard, dtype=np.float64),

@@ -37,7 +37,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
             years_ok(f"{base}.transfers.{k}", v)
         for f in ("leave_rate", "rotation_rate", "sickness_absence", "cost_per_fte"):
             years_ok(f"{base}.{f}", getattr(p, f))
-        for f in ("international", "return_to_practice", "domestic"):
+        for f in ("international", "return_to_practice", "domestic", "capacity_per_month"):
             years_ok(f"{base}.recruitment.{f}", getattr(p.recruitment, f))
         years_ok(f"{base}.demand.growth", p.demand.growth)
 

@@ -55,12 +55,24 @@ class RetirementAge(Model):
 
 
 class Recruitment(Model):
-    """Experienced hires per year by source, arriving ``time_to_hire_months`` after the decision."""
+    """Experienced hires per year by source, arriving ``time_to_hire_months`` after the decision.
+
+    With ``capacity_per_month`` the recruiting teams start at most that many experienced hires a month
+    (all sources and places together); the rest wait, first come first served, for a later month.
+    """
 
     international: FlowSeries = 0.0
     return_to_practice: FlowSeries = 0.0
     domestic: FlowSeries = 0.0
     time_to_hire_months: Annotated[int, Field(ge=0, le=24, strict=True)] = 0
+    capacity_per_month: Series(0, None, "experienced hires started per month") | None = Field(
+        None, description="most experienced hires (international, return to practice and domestic, all places "
+        "together) the recruiting teams can bring into post in a month; default: no limit. Each month the hires "
+        "waiting from earlier months start first, in the order they queued, then the month's new hires, until "
+        "the month's capacity is used; the rest wait for the next month (unused capacity is not carried over). "
+        "A fraction spreads over months (2.5 = 2 and 3 alternately). Where hiring is only into vacancies, a "
+        "hire whose turn comes when no post is vacant at their place is lost (the offer lapses), as without a "
+        "limit, and uses no capacity")
 
 
 class SimpleDemand(Model):

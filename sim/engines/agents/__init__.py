@@ -4,8 +4,10 @@ It samples the same stochastic process as the kernel, from the same plan tensors
 works here too), but the readable way: each person is an agent, each month each staff member is
 checked for leaving and moving at that month's hazards, retirements and programme completions are
 events at their dates, and recruitment runs from an advertised vacancy to a start ``time_to_hire``
-months later. It is slow, records careers (``trace``), and is the reference the kernel is tested
-against. See :mod:`sim.engines.agents.model` for the order of events within a month.
+months later (where a profession's recruitment capacity is limited, hires queue for the places of its
+recruiting team, a ``simpy.Container``, and start in a later month). It is slow, records careers
+(``trace``), and is the reference the kernel is tested against. See :mod:`sim.engines.agents.model`
+for the order of events within a month.
 
 ``simulate(plan, replicates, seed, funded_posts=None, workers=None, trace=None)`` returns the same
 raw counts as the kernel. Replicates run in separate processes (``workers``, default
@@ -28,7 +30,7 @@ import numpy as np
 from ...model.plan import REASONS, SOURCES, Plan
 from .agents import Role, StaffMember, Trainee
 from .model import WorkforceModel, run_replicate
-from .trace import write_trace
+from .trace import trace_format, write_trace
 
 __all__ = ["simulate", "options", "WorkforceModel", "Trainee", "StaffMember", "Role", "run_replicate"]
 
@@ -88,14 +90,16 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
 
     ``funded_posts``: funded FTE, [R, M, P, L] one per replicate (as ``sim.demand.demand_draws``
     gives) or [M, P, L] for all; default the plan's central path. ``workers``: processes (default
-    ``min(2, cpu count)``). ``trace``: a CSV path for the event log of replicate 0 (written only if
-    0 is among ``replicates``).
+    ``min(2, cpu count)``). ``trace``: a .csv or .parquet path for the event log of replicate 0
+    (written only if 0 is among ``replicates``; the suffix is checked before the run).
     """
     reps = [int(r) for r in replicates]
     if not reps:
         return _empty(plan)
     workers = workers or _DEFAULTS["workers"] or default_workers()
     trace = trace if trace is not None else _DEFAULTS["trace"]
+    if trace is not None:
+        trace_format(trace)
     if funded_posts is not None and funded_posts.ndim == 4:
         if funded_posts.shape[0] != len(reps):
             raise ValueError(f"funded_posts has {funded_posts.shape[0]} replicates; expected {len(reps)}")

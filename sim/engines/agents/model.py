@@ -12,8 +12,12 @@ train       attrition: each trainee past their first month may drop out
 complete    programme-completion events, one per cohort, at the end of its programme
 decide      recruitment: the hiring decisions (vacancies advertised) for starts ``time_to_hire``
             months later
+slots       where a profession's recruitment capacity is limited, its recruiting team's places for
+            the month are set (a ``simpy.Container``): hires queuing from earlier months take them
+            first, in the order they queued
 hire        the experienced hires decided ``time_to_hire`` months ago start (where the scenario
-            hires only into vacancies, only while a post is vacant)
+            hires only into vacancies, only while a post is vacant; where capacity is limited,
+            only while the month has places left, the rest queue for a place in a later month)
 start       the month's intake of trainees starts
 record      monthly accounting: headcount and trainees counted from the agent registry
 ==========  =====================================================================================
@@ -45,8 +49,9 @@ from ...model.plan import REASONS, RECRUIT_SOURCES, SOURCES, Plan, age_cdf
 from .agents import Person, Role, StaffMember, Trainee
 
 TICKS = 100                                          # SimPy time units per month
-PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "decide": 35, "hire": 40, "start": 50,
-          "record": 90}
+PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "decide": 35, "slots": 38, "hire": 40,
+          "start": 50, "record": 90}
+UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession limited in other months
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
            "mesa")
 STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
@@ -117,6 +122,12 @@ class WorkforceModel(mesa.Model):
         self.env.process(self.monthly_tick())
         for p in range(self.P):
             self.env.process(self.recruitment(p))
+        # recruiting teams of limited capacity: a Container of the month's places to start, one per profession
+        self.hiring_slots: dict[int, simpy.Container] = {}
+        for p in range(self.P):
+            if np.isfinite(plan.recruit_capacity[:, p]).any():
+                self.hiring_slots[p] = simpy.Container(self.env)
+                self.env.process(self.recruiting_team(p))
 
     # --- running -----------------------------------------------------------------------------------
     def run(self) -> dict[str, np.ndarray]:
@@ -410,16 +421,59 @@ class WorkforceModel(mesa.Model):
                         self._on(m, "hire", lambda l=l, k=k, posts=posts, m=m: self.hire(p, l, k, posts, m))
 
     def hire(self, p: int, l: int, k: int, posts: list, m: int) -> None:
-        """The hires decided ``time_to_hire`` months ago start (only into vacancies, where so configured)."""
-        for post in posts:
+        """The hires decided ``time_to_hire`` months ago start (only into vacancies, where so configured).
+
+        Where the profession's recruitment capacity is limited, each start takes one of the month's
+        places from its recruiting team; once they are used, the rest queue for one (:meth:`queue_for_start`).
+        """
+        slots = self.hiring_slots.get(p)
+        for i, post in enumerate(posts):
+            if slots is not None and (slots.level < 1 or slots.get_queue):
+                for waiting in posts[i:]:                  # capacity used: they wait, first come first served
+                    self.env.process(self.queue_for_start(p, l, k, waiting))
+                return
             if self.only_into_vacancies and not self.has_vacancy(p, l):
                 for left in posts:                         # the rest fall through: no vacancy for them
                     if left is not None and left.holder is None:
                         left.advertised = False
                 break
-            a = int(self._ages(self.joiner_age_cdf[p], 1)[0])
-            self._new_staff(p, l, birth=m - a, month=m, origin=RECRUIT_SOURCES[k], post=post)
-            self.out["joiners"][m, p, l, 1 + k] += 1
+            if slots is not None:
+                slots.get(1)                               # a place is free: granted at once
+            self._start_hire(p, l, k, post, m)
+
+    def _start_hire(self, p: int, l: int, k: int, post: Role | None, m: int) -> None:
+        a = int(self._ages(self.joiner_age_cdf[p], 1)[0])
+        self._new_staff(p, l, birth=m - a, month=m, origin=RECRUIT_SOURCES[k], post=post)
+        self.out["joiners"][m, p, l, 1 + k] += 1
+
+    def queue_for_start(self, p: int, l: int, k: int, post: Role | None):
+        """A hire waiting for one of the recruiting team's places (a SimPy Container get, served in order).
+
+        They start in the month a place comes to them; if their place then has no vacancy (hiring only
+        into vacancies) the offer lapses and the place goes back to the next in the queue.
+        """
+        slots = self.hiring_slots[p]
+        yield slots.get(1)
+        m = int(self.env.now // TICKS)
+        if self.only_into_vacancies and not self.has_vacancy(p, l):
+            if post is not None and post.holder is None:
+                post.advertised = False
+            slots.put(1)
+            return
+        self._start_hire(p, l, k, post, m)
+
+    def recruiting_team(self, p: int):
+        """Each month, profession p's recruiting team can start ``recruit_capacity[m, p]`` hires: the
+        Container holds that many places (unused places of the month before lapse). Putting them in
+        serves the hires queuing from earlier months first, in order."""
+        slots, capacity = self.hiring_slots[p], self.plan.recruit_capacity[:, p]
+        for m in range(self.M):
+            yield self._wait(m, "slots")
+            if slots.level > 0:
+                slots.get(slots.level)
+            places = int(capacity[m]) if np.isfinite(capacity[m]) else UNLIMITED
+            if places > 0:
+                slots.put(places)
 
     # --- accounting -----------------------------------------------------------------------------------------
     def record(self, m: int) -> None:

@@ -133,15 +133,20 @@ def retirement_month(s, cdf, birth, age_now):
 
 
 @njit(cache=True)
-def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf,
-                  joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
-                  entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out,
-                  unp_out):
+def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult, retire_cdf,
+                  staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months,
+                  prog_q, entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out,
+                  comp_out, unp_out):
     """One replicate: the population at the start, then month by month its events, hires and starters.
 
     ``vac_cap`` [M, P, L] is the staff (excluding in-service trainees) a place may employ: funded posts
     in heads where hiring is only into vacancies, else infinite. Newly qualified staff are placed
     first, then experienced hires; a graduate with no vacancy is lost and counted in ``unp_out``.
+
+    ``recruit_cap`` [M, P]: the most experienced hires of a profession that may start in the month (inf:
+    no limit). Hires over it wait in a first-come-first-served queue per profession (runs of place,
+    source, count), served before the next month's new hires; a hire whose turn comes when their place
+    has no vacancy is lost and uses no capacity.
     """
     M, P, L = leave_h.shape
     G = prog_prod.shape[0]
@@ -160,6 +165,17 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
     tin = np.zeros((P, L), np.int64)             # in-service trainees counted in hc
     pend = np.empty(cap, np.int32)               # this month's completers who want a local post
     n = 0
+    S = recruit.shape[3]
+    limited = False
+    for m in range(M):
+        for p in range(P):
+            if recruit_cap[m, p] != np.inf:
+                limited = True
+    # hires waiting for a start (recruitment capacity): per profession, runs (place, source, count), FIFO;
+    # each month adds at most L * S runs
+    queue = np.zeros((P, M * L * S + 1 if limited else 1, 3), np.int64)
+    q_first = np.zeros(P, np.int64)
+    q_end = np.zeros(P, np.int64)
 
     # --- the population at the end of month -1 ---------------------------------------------
     for p in range(P):
@@ -271,8 +287,14 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
             join_out[m, p, l, NEWLY_QUALIFIED] += 1
 
         for p in range(P):                          # experienced hires, by source
+            if recruit_cap[m, p] != np.inf or q_first[p] < q_end[p]:
+                n = _limited_hires(m, p, n, cap, recruit, recruit_cap, queue, q_first, q_end, vac_cap, hc, tin,
+                                   st, joiner_age_cdf, retire_cdf, hazards, agents, prog, join_out)
+                if n < 0:
+                    return OVERFLOW
+                continue
             for l in range(L):
-                for src in range(recruit.shape[3]):
+                for src in range(S):
                     arrivals = poisson(st[RECRUIT], recruit[m, p, l, src])
                     for _ in range(arrivals):
                         if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
@@ -308,6 +330,68 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, 
         hc_out[m] = hc
         trn_out[m] = trn
     return 0
+
+
+@njit(cache=True)
+def _limited_hires(m, p, n, cap, recruit, recruit_cap, queue, q_first, q_end, vac_cap, hc, tin, st, joiner_age_cdf,
+                   retire_cdf, hazards, agents, prog, join_out):
+    """Month m's experienced hires of profession p under its recruitment capacity; returns the new agent
+    count (-1: out of slots). The queue is served first, in order, then the month's new hires in the
+    usual order (place, then source); once the month's capacity is used the rest join the queue."""
+    L = recruit.shape[2]
+    room = recruit_cap[m, p]                        # float: inf where only the queue is left to serve
+    while q_first[p] < q_end[p] and room > 0:
+        j = q_first[p]
+        l = queue[p, j, 0]
+        while queue[p, j, 2] > 0 and room > 0:
+            if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
+                queue[p, j, 2] = 0                  # no vacancy when their turn comes: the offers lapse
+                break
+            n = _start_hire(n, cap, m, p, l, queue[p, j, 1], st, joiner_age_cdf, retire_cdf, hazards, agents, prog,
+                            hc, join_out)
+            if n < 0:
+                return n
+            queue[p, j, 2] -= 1
+            room -= 1
+        if queue[p, j, 2] == 0:
+            q_first[p] += 1
+    for l in range(L):
+        for src in range(recruit.shape[3]):
+            arrivals = poisson(st[RECRUIT], recruit[m, p, l, src])
+            for k in range(arrivals):
+                if room <= 0:                       # capacity used: the rest wait for a later month
+                    e = q_end[p]
+                    queue[p, e, 0] = l
+                    queue[p, e, 1] = src
+                    queue[p, e, 2] = arrivals - k
+                    q_end[p] = e + 1
+                    break
+                if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
+                    break                           # no vacancy for this hire
+                n = _start_hire(n, cap, m, p, l, src, st, joiner_age_cdf, retire_cdf, hazards, agents, prog, hc,
+                                join_out)
+                if n < 0:
+                    return n
+                room -= 1
+    return n
+
+
+@njit(cache=True)
+def _start_hire(n, cap, m, p, l, src, st, joiner_age_cdf, retire_cdf, hazards, agents, prog, hc, join_out):
+    """An experienced hire from source ``src`` starts at place l in month m, as agent n; returns n + 1."""
+    if n >= cap:
+        return -1
+    prof, place, birth, retire = agents[0], agents[1], agents[2], agents[3]
+    a = age_months(st[AGE], joiner_age_cdf[p])
+    prof[n] = p
+    place[n] = l
+    birth[n] = m - a
+    prog[n] = NO_PROGRAMME
+    retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
+    _schedule_staff(n, m + 1, st, hazards, agents)
+    hc[p, l] += 1
+    join_out[m, p, l, 1 + src] += 1
+    return n + 1
 
 
 @njit(cache=True)
@@ -410,15 +494,15 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 
 
 @njit(parallel=True, cache=True)
-def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf, staff_age_cdf,
-                   joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
-                   entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out,
-                   unp_out, status):
+def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult, retire_cdf,
+                   staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months,
+                   prog_q, entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out,
+                   comp_out, unp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
         vc = vac_cap[0] if vac_cap.shape[0] == 1 else vac_cap[r]     # one cap for all replicates, or one each
-        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, age_mult, retire_cdf,
-                                  staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod,
-                                  prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
+        status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult,
+                                  retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h,
+                                  prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
                                   vc, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r],
                                   unp_out[r])
