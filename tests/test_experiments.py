@@ -272,7 +272,7 @@ def test_cli_writes_store_comparison_and_table(tmp_path):
     assert (out / STORE).is_dir() and (out / "comparison.csv").is_file()
     assert "reduction" in result.output and "slower_leaving" in result.output, result.output
     again = CliRunner().invoke(app, ["experiment", str(path), "--out", str(out), "--workers", "1", "-q"])
-    assert again.exit_code == 0 and "0 of 6 blocks computed" in again.output
+    assert again.exit_code == 0 and "all 6 blocks were already in the store" in again.output
 
 
 # --- report ---------------------------------------------------------------------------------------

@@ -63,9 +63,10 @@ def experiment_command(
         if goals is not None:
             out_console.print(goals)
     resumed = f", resumed with {info['resumed_from']} blocks already done" if info["resumed_from"] else ""
-    out_console.print(f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
-                      f"{info['workers']} {info['backend']}{resumed}; wrote {target / 'results.zarr'} and "
-                      f"{target / 'comparison.csv'}", highlight=False)
+    did = (f"all {info['blocks']} blocks were already in the store" if not info["computed"] else
+           f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
+           f"{info['workers']} {info['backend']}{resumed}")
+    out_console.print(f"{did}; wrote {target / 'results.zarr'} and {target / 'comparison.csv'}", highlight=False)
 
 
 def report_command(

@@ -11,6 +11,11 @@ LEVELS = (("place", "place"), ("ics", "integrated care system"), ("region", "reg
 PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
 
 
+NAMES = {"gap_fte": "FTE gap (demand − effective FTE)", "vacancies": "vacant funded FTE",
+         "headcount": "staff in post", "effective_fte": "effective FTE", "demand_fte": "required FTE",
+         "unmet_fte": "demand met by nobody, FTE"}
+
+
 def rollup_values(ds: xr.Dataset, variable: str = "gap_fte", scenario: str | None = None,
                   profession: str | None = None) -> dict[str, xr.DataArray]:
     """The variable at the last period, summed over every dimension but place (and replicate), then
@@ -50,7 +55,7 @@ def rollup(ds: xr.Dataset, variable: str = "gap_fte", scenario: str | None = Non
     levels = [(k, name) for k, name in LEVELS if k in values]
     heights = [values[k].sizes[k] for k, _ in levels]
     fig = new_figure(8.0, 1.6 + 0.32 * sum(heights) + 0.5 * len(levels),
-                     f"{variable} by place, ICS and region — {label}" + (f", {what}" if what else "")
+                     f"{NAMES.get(variable, variable)} by place, ICS and region — {label}" + (f", {what}" if what else "")
                      + (f", at {when}" if when else ""), provenance(ds.attrs, f"scenario {label}"))
     axes = fig.subplots(len(levels), 1, squeeze=False, gridspec_kw={"height_ratios": [h + 1 for h in heights]})
     ics_of = dict(zip(map(str, one["place"].values), map(str, one["ics"].values))) if "ics" in one.coords else {}
@@ -75,5 +80,5 @@ def rollup(ds: xr.Dataset, variable: str = "gap_fte", scenario: str | None = Non
         ax.set_title(f"by {name}", fontsize=10, loc="left")
         ax.xaxis.set_major_formatter("{x:,.0f}")
         ax.grid(axis="x", alpha=0.3)
-    axes[-1, 0].set_xlabel(f"{variable} ({units}; {stat})")
+    axes[-1, 0].set_xlabel(f"{NAMES.get(variable, variable)} ({units}; {stat})")
     return fig
