@@ -238,7 +238,13 @@ def test_changed_experiment_is_not_mixed_into_old_results(reference, tmp_path):
 def test_paired_differences_equal_hand_computation(reference):
     exp, _, ds = reference
     table = comparison(ds)
-    assert set(table.year) == {"2028-03", "2029-03"} and set(table.profession) == {"registered_nurse"}
+    assert set(table.year) == {"2028-03", "2029-03"}
+    assert set(table.profession) == {"registered_nurse", "all professions"}
+    # one profession in this scenario: the whole workforce's rows are the nurses' rows
+    rn, total = (table[table.profession == p].set_index(["scenario", "year"]).sort_index()
+                 for p in ("registered_nurse", "all professions"))
+    np.testing.assert_allclose(total[["gap_p50", "reduction_p5", "extra_cost_p95"]].values,
+                               rn[["gap_p50", "reduction_p5", "extra_cost_p95"]].values, rtol=1e-5)
     row = table[(table.scenario == "more_places@high_growth") & (table.year == "2029-03")].iloc[0]
     assert row.baseline == "baseline@high_growth"
     t = 2                                          # yearly output: the third plan year ends 2029-03

@@ -17,6 +17,13 @@ from ..results.metrics import BeyondHorizon, _period_index, goal_met
 from ..scenario.schema import Goal
 
 Q = (5, 50, 95)
+ALL = "all professions"      # the net gap of the whole workforce, which pairs with the run's whole spend
+
+
+def _with_total(var: xr.DataArray, professions: list[str]) -> xr.DataArray:
+    """By profession (summed over places), plus the total over every profession of the scenario."""
+    total = var.sum(["place", "profession"]).expand_dims(profession=[ALL])
+    return xr.concat([var.sel(profession=professions).sum("place"), total], dim="profession")
 
 
 def compare_settings(ds: xr.Dataset) -> tuple[list[str], list[str]]:
@@ -40,7 +47,9 @@ def _goals(ds: xr.Dataset, label: str) -> list[Goal]:
 
 def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[str] | None = None) -> pd.DataFrame:
     """One row per (run, profession, month): gap percentiles, paired gap reduction and extra cost against
-    the baseline of the same future, £ per FTE of gap closed, and each goal's probability."""
+    the baseline of the same future, £ per FTE of gap closed, and each goal's probability. The
+    profession "all professions" is the net gap of the whole workforce: extra spend is the run's whole
+    spend, so its £ per FTE closed is the one to compare plans that act on several professions."""
     default_prof, default_at = compare_settings(ds)
     professions, at = professions or default_prof, at or default_at
     baseline = ds.attrs["baseline"]
@@ -49,8 +58,8 @@ def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[st
     futures = dict(zip(labels, map(str, ds.future.values)))
     base_of = {s: next(b for b in labels if variants[b] == baseline and futures[b] == futures[s]) for s in labels}
     months = [(m, _period_index(ds, m)) for m in at]
-    gap = ds.gap_fte.sel(profession=professions).sum("place")
-    demand = ds.demand_fte.sel(profession=professions).sum("place")
+    gap, demand = (_with_total(ds[v], professions) for v in ("gap_fte", "demand_fte"))
+    professions = list(professions) + [ALL]
     spend = ds.cost.sum("kind")
     rows = []
     for s in labels:

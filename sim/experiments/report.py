@@ -153,7 +153,9 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
            "by replicate (common random numbers); extra spend is all spend (staff, bank and agency, training, "
            "levers) from the start to that month. Cells: median (5th to 95th percentile) over replicates. "
            "£ per FTE closed = median extra spend ÷ median gap reduction, shown only where the gap reduction is "
-           "positive in at least 95% of replicates (a negative value: the run closes the gap and saves money).",
+           "positive in at least 95% of replicates (a negative value: the run closes the gap and saves money). "
+           "Extra spend is the whole workforce's, so for plans acting on several professions compare the "
+           "*all professions* rows (the net gap of the whole workforce).",
            _comparison_md(table)]
     goals = goals_frame(table)
     if len(goals.columns):
