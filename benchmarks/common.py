@@ -99,7 +99,7 @@ def scaled_scenario(scenario, factor: float = 1.0, name: str | None = None):
 # Plan fields that are not indexed by month first (everything else of shape [months, ...] is).
 _NOT_MONTHLY = {"leave_age_mult", "retire_cdf", "staff_age", "joiner_age", "init_headcount", "rotation_cdf",
                 "prog_produces", "prog_trainee_prof", "prog_months", "prog_dropout", "prog_entry_age",
-                "init_cohorts"}
+                "init_cohorts", "prog_rotation_cdf"}
 
 
 def truncated_plan(plan, months: int):

@@ -157,6 +157,8 @@ def compile_base(scenario) -> Plan:
     local = np.zeros((M, G, L))
     trainee_cost = np.zeros((M, G))
     cohorts = []
+    rotate = np.zeros((M, G), bool)
+    rotation_cdf = np.zeros((G, L, L))
     m0 = int(s.start.split("-")[1])
     calendar_month = (m0 - 1 + np.arange(M)) % 12 + 1
     for j, g in enumerate(s.programmes.values()):
@@ -169,6 +171,10 @@ def compile_base(scenario) -> Plan:
             capacity[:, j] = np.where(calendar_month == g.intake_month, ser(g.placement_capacity), np.inf)
         local[:, j, :] = ser(g.local_employment)[:, None]
         trainee_cost[:, j] = ser(g.cost_per_trainee_year)
+        if g.rotation is not None:
+            rotate[:, j] = np.isin(calendar_month, g.rotation.months)
+            rshare = gshare if g.rotation.places is None else np.array([g.rotation.places.get(x, 0.0) for x in places])
+            rotation_cdf[j] = rotation_destinations(rshare, ics_of)
         if g.pipeline_at_start == "steady":
             first_intake = (g.intake_month - m0) % 12 - 12     # the last intake before the start
             # cohorts that started at months s < 0 and are still training at the end of month -1
@@ -226,8 +232,23 @@ def compile_base(scenario) -> Plan:
         prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake, fill_rate=fill,
         capacity=capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
+        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf,
     )
     return plan
+
+
+def rotation_destinations(shares: np.ndarray, ics_of: list[str]) -> np.ndarray:
+    """[L, L] cumulative weights of a rotating trainee's new place, by their current place: the rotation's
+    place shares restricted to the current place's ICS and renormalised (the current place included: a
+    draw of it means staying). A row is all zero (nobody moves) where the ICS has no share at all."""
+    L = len(ics_of)
+    out = np.zeros((L, L))
+    for l in range(L):
+        w = np.array([shares[k] if ics_of[k] == ics_of[l] else 0.0 for k in range(L)])
+        if w.sum() > 0:
+            out[l] = np.cumsum(w) / w.sum()
+            out[l, np.flatnonzero(w)[-1]:] = 1.0          # exactly 1 from the last place with a share
+    return out
 
 
 def apply(plan: Plan, scenario, levers) -> None:

@@ -10,6 +10,11 @@ a cap binds only sometimes the projection is an approximation: hiring only into 
 recruitment capacity (``recruit_capacity``), whose queue of waiting hires is followed as expected
 numbers, first come first served. Where the capacity always binds (expected hires well above it)
 or never does, the projection is exact.
+
+Cohorts of trainees are followed by the place they started at (which sets their dropout rate) and, as
+a vector over places, where they are now: in a rotation month of their programme each vector is
+multiplied by the programme's rotation matrix (``Plan.rotation_matrix``), so right after it the
+cohort's trainees in each ICS are split across its places by the programme's shares.
 """
 from __future__ import annotations
 
@@ -66,6 +71,9 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     for g in range(G):
         entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
     dest = np.diff(np.concatenate([np.zeros((L, 1)), plan.rotation_cdf], axis=1), axis=1)  # [L, L2]
+    rotation = plan.rotation_matrix()                                            # [G, L, L2] scheduled rotations
+    stuck = rotation.sum(axis=2) <= 0                                            # no share in the ICS: nobody moves
+    rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
 
     out = {
         "headcount": np.zeros((M, P, L)), "joiners": np.zeros((M, P, L, len(SOURCES))),
@@ -74,7 +82,9 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     }
     cap_heads = plan.funded_posts / plan.fte_per_head if plan.hire_only_into_vacancies else np.full(plan.shape, np.inf)
     stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]            # [P, L, AGES] at end of month -1
-    cohorts = {(int(g), int(l), int(s)): float(n) for g, l, s, n in plan.init_cohorts}
+    cohorts = {}                              # (programme, start place, start month) -> [L] trainees by place now
+    for g, l, s, n in plan.init_cohorts:
+        cohorts[int(g), int(l), int(s)] = np.where(np.arange(L) == l, float(n), 0.0)
     waiting: list[list[np.ndarray]] = [[] for _ in range(P)]     # per profession, FIFO of [L, 3] expected hires
 
     for m in range(M):
@@ -105,17 +115,25 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         for key in list(cohorts):
             g, l, s = key
             tp, finish = plan.prog_trainee_prof[g], s + plan.prog_months[g]
-            dropped = cohorts[key] * plan.prog_dropout[max(s, 0), g, l]
+            dropped = cohorts[key] * plan.prog_dropout[max(s, 0), g, l]         # [L], at the start place's rate
             cohorts[key] -= dropped
             if tp >= 0:
-                out["leavers"][m, tp, l, _R["leaver"]] += dropped
+                out["leavers"][m, tp, :, _R["leaver"]] += dropped
             if m == finish:
                 done = cohorts.pop(key)
-                out["completions"][m, g, l] += done
+                out["completions"][m, g] += done
                 if tp >= 0:
-                    out["leavers"][m, tp, l, _R["completed_training"]] += done
+                    out["leavers"][m, tp, :, _R["completed_training"]] += done
                 ages = np.concatenate([np.zeros(plan.prog_months[g]), entry_pmf[g, :AGES - plan.prog_months[g]]])
-                graduates[g, l] += done * plan.local_employment[m, g, l] * ages
+                graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
+            elif plan.prog_rotate[m, g]:                                          # scheduled rotation
+                now = cohorts[key]
+                moved = now[:, None] * rotation[g]                                 # [from, to]
+                cohorts[key] = moved.sum(axis=0)
+                stay = np.diagonal(moved)
+                if tp >= 0:
+                    out["leavers"][m, tp, :, _R["rotation_out"]] += now - stay
+                    out["joiners"][m, tp, :, _S["rotation_in"]] += cohorts[key] - stay
 
         # hiring into vacancies: graduates first, then experienced hires (expected values: exact when
         # the cap does not bind, an approximation, min of means, where it does)
@@ -139,14 +157,14 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         out["joiners"][m, :, :, 1:4] += hires
 
         for g, l in zip(*np.nonzero(plan.intake[m])):
-            cohorts[(int(g), int(l), m)] = float(plan.intake[m, g, l])
+            cohorts[(int(g), int(l), m)] = np.where(np.arange(L) == l, float(plan.intake[m, g, l]), 0.0)
             tp = plan.prog_trainee_prof[g]
             if tp >= 0:
                 out["joiners"][m, tp, l, _S["training_start"]] += plan.intake[m, g, l]
 
         out["headcount"][m] = stock.sum(-1)
-        for (g, l, _), n in cohorts.items():
-            out["trainees"][m, g, l] += n
+        for (g, _, _), n in cohorts.items():
+            out["trainees"][m, g] += n
             if plan.prog_trainee_prof[g] >= 0:
-                out["headcount"][m, plan.prog_trainee_prof[g], l] += n
+                out["headcount"][m, plan.prog_trainee_prof[g]] += n
     return out

@@ -98,6 +98,10 @@ class Plan:
     local_employment: np.ndarray    # [M, G, L] probability a completer takes a local post
     cost_per_trainee: np.ndarray    # [M, G] £ per trainee per year
     init_cohorts: np.ndarray        # [K, 4] int rows (programme, place, start month (<0), count)
+    # rotation schedules of in-service programmes (doctors in training)
+    prog_rotate: np.ndarray         # [M, G] bool: the programme's trainees in post change placement in the month
+    prog_rotation_cdf: np.ndarray   # [G, L, L] cumulative weights of the new place of a trainee at place l: the
+                                    # programme's place shares within l's ICS (l itself included: staying)
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
@@ -107,7 +111,7 @@ class Plan:
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "capacity", "local_employment",
-                 "cost_per_trainee")
+                 "cost_per_trainee", "prog_rotate")
 
     def head(self, months: int) -> "Plan":
         """The plan over its first ``months`` months only (engines give the same first months either way)."""
@@ -152,4 +156,10 @@ class Plan:
                 c(self.prog_trainee_prof, dtype=np.int64), c(self.prog_months, dtype=np.int64),
                 c(self.prog_dropout, dtype=np.float64), age_cdf(self.prog_entry_age),
                 c(self.intake, dtype=np.int64), c(self.local_employment, dtype=np.float64),
-                c(self.init_cohorts, dtype=np.int64))
+                c(self.init_cohorts, dtype=np.int64), c(self.prog_rotate, dtype=np.bool_),
+                c(self.prog_rotation_cdf, dtype=np.float64))
+
+    def rotation_matrix(self) -> np.ndarray:
+        """[G, L, L2] probability that a rotating trainee of programme g at place l is next at place l2."""
+        cdf = self.prog_rotation_cdf
+        return np.diff(np.concatenate([np.zeros(cdf.shape[:2] + (1,)), cdf], axis=2), axis=2)

@@ -56,6 +56,15 @@ def reference_problems(s) -> list[tuple[str, str]]:
                 out.append((f"{base}.places", "shares must not all be zero"))
         for f in ("intake", "local_employment", "cost_per_trainee_year"):
             years_ok(f"{base}.{f}", getattr(g, f))
+        if g.rotation is not None and not g.in_service:
+            out.append((f"{base}.rotation", "a rotation schedule is only for in-service programmes (trainees "
+                                            "employed as staff, in_service: true); remove it or set in_service"))
+        if g.rotation is not None and g.rotation.places is not None:
+            for k in g.rotation.places:
+                if k not in places:
+                    out.append((f"{base}.rotation.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+            if sum(g.rotation.places.values()) <= 0:
+                out.append((f"{base}.rotation.places", "shares must not all be zero"))
 
     out += _demand_problems(s, places, professions, years_ok)
     months = s.years * 12

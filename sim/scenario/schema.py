@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth
@@ -26,6 +26,16 @@ Headcount = Annotated[int | dict[str, int], PlainValidator(_headcount), WithJson
     "description": "people: a whole number, or {place: number}",
     "anyOf": [{"type": "integer", "minimum": 0},
               {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "minProperties": 1}]})]
+
+def _calendar_month(v):
+    if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 12:
+        return v
+    raise PydanticCustomError("calendar_month", "expected a calendar month, a whole number from 1 (January) to 12 "
+                              "(December); got {v}", {"v": repr(v)})
+
+
+CalendarMonth = Annotated[int, PlainValidator(_calendar_month), WithJsonSchema({
+    "type": "integer", "minimum": 1, "maximum": 12, "description": "calendar month, 1 = January"})]
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case identifier")]
 
@@ -120,6 +130,36 @@ class Profession(Model):
     bank_agency: BankAgency = BankAgency()
 
 
+class Rotation(Model):
+    """The rotation schedule of an in-service training programme (doctors in training).
+
+    On each of ``months`` (calendar months) every trainee of the programme in post (who started before
+    that month and has not dropped out or completed in it) changes placement: their new place is drawn
+    from the rotation's place shares (``places``; default the programme's ``places``, else population
+    shares) restricted to the places of their own ICS and renormalised; drawing their current place
+    means staying. Right after a rotation the trainees of each ICS are therefore split across its places
+    by those shares (in expectation), whatever the split before; nobody leaves their ICS. Only real moves
+    are counted: ``leavers`` reason ``rotation_out`` at the old place, ``joiners`` source ``rotation_in``
+    at the new one. A trainee keeps the dropout rate of the place they started at.
+    """
+
+    months: list[CalendarMonth] = Field(
+        min_length=1, max_length=12,
+        description="calendar months (1-12, each at most once) on which every trainee in post changes placement, "
+        "e.g. [8, 12, 4] for foundation doctors' four-month rotations")
+    places: dict[str, Number(0, None, "share")] | None = Field(
+        None, description="share of placements by place, {place: share} (places left out get none; shares are "
+        "renormalised within each ICS); default: the programme's places, else population shares")
+
+    @field_validator("months")
+    @classmethod
+    def _unique(cls, v):
+        repeated = sorted({x for x in v if v.count(x) > 1})
+        if repeated:
+            raise ValueError(f"each calendar month at most once; repeated: {', '.join(map(str, repeated))}")
+        return v
+
+
 class Programme(Model):
     """An education or training pipeline into a profession."""
 
@@ -145,6 +185,10 @@ class Programme(Model):
     pipeline_at_start: Literal["steady", "empty"] = Field(
         "steady", description="steady: cohorts already in training as if the first intake had run for years; "
         "empty: no trainees at the start")
+    rotation: Rotation | None = Field(
+        None, description="in-service programmes only: calendar months on which every trainee in post changes "
+        "placement to a place of their own ICS drawn by the programme's place shares; default: trainees stay "
+        "where they started")
 
     @model_validator(mode="after")
     def _in_service(self):

@@ -29,7 +29,8 @@ class Trainee(Person):
     """A learner on a programme at a place, who started in month ``started``.
 
     Trainees of in-service programmes count in the headcount of their staff group but hold no
-    funded post (the establishment counts staff in post).
+    funded post (the establishment counts staff in post). Where the programme has a rotation schedule
+    their ``place`` changes on its dates; ``cohort`` keeps the place they started at.
     """
 
     def __init__(self, model, programme: int, place: int, started: int, birth: int):
@@ -37,6 +38,9 @@ class Trainee(Person):
         self.programme = programme
         self.started = started
         self.cohort = (programme, place, started)
+
+    def move_to(self, place: int) -> None:
+        self.place = place
 
     @property
     def year(self) -> int:

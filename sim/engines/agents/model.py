@@ -10,6 +10,9 @@ staff       monthly turnover: each staff member may leave, or move place (rotati
             (transfer), at the month's hazards
 train       attrition: each trainee past their first month may drop out
 complete    programme-completion events, one per cohort, at the end of its programme
+rotate      rotation dates of programmes with a rotation schedule (a SimPy process per programme): every
+            trainee of the programme still in training draws a new place in their ICS by the programme's
+            place shares (:meth:`WorkforceModel.rotate`)
 decide      recruitment: the hiring decisions (vacancies advertised) for starts ``time_to_hire``
             months later
 slots       where a profession's recruitment capacity is limited, its recruiting team's places for
@@ -34,7 +37,7 @@ are bookkeeping and change no count. The Mesa model is never stepped: it is the
 registry (``agents_by_type``, ``AgentSet.select`` / ``groupby`` for cohort actions).
 
 Random numbers: one ``numpy.random.Generator`` per decision (ages, retirement, leaving, moving,
-destination, attrition, employment; recruitment per profession), keyed by (seed, replicate,
+destination, attrition, employment, placement at scheduled rotations; recruitment per profession), keyed by (seed, replicate,
 decision), so replicates are independent of each other and of how they are spread over processes.
 """
 from __future__ import annotations
@@ -49,11 +52,11 @@ from ...model.plan import REASONS, RECRUIT_SOURCES, SOURCES, Plan, age_cdf
 from .agents import Person, Role, StaffMember, Trainee
 
 TICKS = 100                                          # SimPy time units per month
-PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "decide": 35, "slots": 38, "hire": 40,
-          "start": 50, "record": 90}
+PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "rotate": 33, "decide": 35,
+          "slots": 38, "hire": 40, "start": 50, "record": 90}
 UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession limited in other months
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
-           "mesa")
+           "mesa", "placement")    # (new names go last: a stream's key is its position)
 STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
 SRC = {s: i for i, s in enumerate(SOURCES)}
 RSN = {r: i for i, r in enumerate(REASONS)}
@@ -122,6 +125,9 @@ class WorkforceModel(mesa.Model):
         self.env.process(self.monthly_tick())
         for p in range(self.P):
             self.env.process(self.recruitment(p))
+        for g in range(self.G):                   # rotation schedules of in-service programmes
+            if plan.prog_rotate[:, g].any():
+                self.env.process(self.rotation_schedule(g))
         # recruiting teams of limited capacity: a Container of the month's places to start, one per profession
         self.hiring_slots: dict[int, simpy.Container] = {}
         for p in range(self.P):
@@ -348,7 +354,7 @@ class WorkforceModel(mesa.Model):
             if not dropout[:, g].any():
                 continue
             people = groups[g]
-            q = np.array([dropout[max(t.started, 0), g, t.place] for t in people])   # by the cohort's start month
+            q = np.array([dropout[max(t.started, 0), g, t.cohort[1]] for t in people])  # the cohort's start month, place
             for i in np.flatnonzero(self.rng_for["attrition"].random(len(people)) < q):
                 self.drop_out(people[i], m)
 
@@ -358,6 +364,37 @@ class WorkforceModel(mesa.Model):
             self.out["leavers"][m, tp, t.place, RSN["leaver"]] += 1
         self.log(t, m, "dropout", self.plan.programmes[t.programme], "dropped out")
         self._gone(t)
+
+    def rotation_schedule(self, g: int):
+        """Programme g's rotation dates, as a SimPy process: it fires on each scheduled month (after the month's
+        dropouts and completions, before its starters) and rotates the programme's trainees."""
+        for m in np.flatnonzero(self.plan.prog_rotate[:, g]):
+            yield self._wait(int(m), "rotate")
+            self.rotate(g, int(m))
+
+    def rotate(self, g: int, m: int) -> None:
+        """Every trainee of programme g in post (started before month m) changes placement: the new place is
+        drawn from the programme's place shares within their ICS (``prog_rotation_cdf``); drawing the current
+        place means staying. A move counts as rotation_out at the old place and rotation_in at the new one."""
+        trainees = self.agents_by_type.get(Trainee)
+        if not trainees:
+            return
+        plan = self.plan
+        rotating = trainees.select(lambda t: t.programme == g and t.started < m)
+        cdf = plan.prog_rotation_cdf[g]
+        tp = plan.prog_trainee_prof[g]
+        for t, x in zip(rotating, self.rng_for["placement"].random(len(rotating))):
+            l = t.place
+            if cdf[l, -1] <= 0:                   # no place of the ICS has a share: nobody moves
+                continue
+            l2 = _pick(cdf[l], x)
+            if l2 == l:
+                continue
+            t.move_to(l2)
+            if tp >= 0:
+                self.out["leavers"][m, tp, l, RSN["rotation_out"]] += 1
+                self.out["joiners"][m, tp, l2, SRC["rotation_in"]] += 1
+            self.log(t, m, "rotation", plan.places[l], plan.places[l2])
 
     def programme_completion(self, g: int, l: int, started: int, m: int) -> None:
         """The completion event of the cohort that started programme g at place l in month ``started``: its

@@ -41,7 +41,8 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
     }
     status = np.zeros(R, np.int64)
     cap_heads = hiring_cap(plan, plan.funded_posts if funded_posts is None else funded_posts)
-    run_replicates(stream_states(seed, reps), *plan.kernel_arrays(), capacity(plan), cap_heads, out["headcount"],
+    states = stream_states(seed, reps, schedule=bool(plan.prog_rotate.any()))
+    run_replicates(states, *plan.kernel_arrays(), capacity(plan), cap_heads, out["headcount"],
                    out["joiners"], out["leavers"], out["trainees"], out["completions"], out["unplaced"], status)
     if (status == OVERFLOW).any():
         raise RuntimeError("kernel ran out of agent slots; this is a bug in capacity(), please report it")

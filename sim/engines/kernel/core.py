@@ -6,9 +6,9 @@ bucket of a calendar; a month then costs only its events, not a draw per agent. 
 exponential and walking the cumulative hazard is exact for piecewise-constant monthly hazards.
 
 Random numbers: one xoshiro256** state per replicate *and* per decision (ages, retirement, leaving,
-rotation, recruitment, training, employment), seeded from ``numpy.random.SeedSequence``. Results do
-not depend on thread count or batching, and two scenarios share each replicate's numbers decision by
-decision (common random numbers). Numba's own ``np.random`` keeps one state per thread, so it is not
+rotation, recruitment, training, employment, the new places of scheduled rotations), seeded from
+``numpy.random.SeedSequence``. Results do not depend on thread count or batching, and two scenarios
+share each replicate's numbers decision by decision (common random numbers). Numba's own ``np.random`` keeps one state per thread, so it is not
 used. The RNG lives in this module on purpose: numba's on-disk cache does not notice changes to
 functions imported from other modules.
 """
@@ -20,22 +20,28 @@ import numpy as np
 from numba import njit, prange
 
 # random streams (decisions)
-AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY = range(7)
-N_STREAMS = 7
+AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY, SCHEDULE = range(8)
+N_STREAMS = 8
 # indices into plan.SOURCES and plan.REASONS
 NEWLY_QUALIFIED, ROTATION_IN, TRAINING_START, TRANSFER_IN = 0, 4, 5, 6
 RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT = 0, 1, 2, 3, 4
 # event kinds
 EV_RETIRE, EV_LEAVE, EV_ROTATE, EV_DROP, EV_COMPLETE = range(5)
 NO_PROGRAMME = -1
+GONE = -2               # ``prog`` of a trainee who dropped out or completed without taking a local post
 OVERFLOW = 1
 
 
-def stream_states(seed: int, replicates: range | np.ndarray) -> np.ndarray:
-    """[R, N_STREAMS, 4] uint64 xoshiro states, replicate r stream d keyed by (seed, r, d)."""
-    out = np.empty((len(replicates), N_STREAMS, 4), np.uint64)
+def stream_states(seed: int, replicates: range | np.ndarray, schedule: bool = True) -> np.ndarray:
+    """[R, N_STREAMS, 4] uint64 xoshiro states, replicate r stream d keyed by (seed, r, d).
+
+    ``schedule=False`` leaves the SCHEDULE stream (destinations of scheduled rotations) unseeded, all
+    zero, for plans without rotation schedules, which never draw from it: seeding is Python-side work.
+    """
+    out = np.zeros((len(replicates), N_STREAMS, 4), np.uint64)
+    streams = N_STREAMS if schedule else SCHEDULE
     for i, r in enumerate(replicates):
-        for d in range(N_STREAMS):
+        for d in range(streams):
             out[i, d] = np.random.SeedSequence(seed, spawn_key=(int(r), d)).generate_state(4, np.uint64)
     return out
 
@@ -135,8 +141,8 @@ def retirement_month(s, cdf, birth, age_now):
 @njit(cache=True)
 def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult, retire_cdf,
                   staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months,
-                  prog_q, entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out,
-                  comp_out, unp_out):
+                  prog_q, entry_age_cdf, intake, local, cohorts, prog_rot, prog_rot_cdf, cap, vac_cap, hc_out, join_out,
+                  leave_out, trn_out, comp_out, unp_out):
     """One replicate: the population at the start, then month by month its events, hires and starters.
 
     ``vac_cap`` [M, P, L] is the staff (excluding in-service trainees) a place may employ: funded posts
@@ -147,6 +153,11 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
     no limit). Hires over it wait in a first-come-first-served queue per profession (runs of place,
     source, count), served before the next month's new hires; a hire whose turn comes when their place
     has no vacancy is lost and uses no capacity.
+
+    ``prog_rot`` [M, G]: in those months every trainee of the programme still in training after the
+    month's dropouts and completions (this month's starters come later) draws a new place from
+    ``prog_rot_cdf[g, place]`` (the SCHEDULE stream, one draw each, in agent order); a move is counted as
+    rotation_out / rotation_in of their staff group. A trainee's dropout rate stays their cohort's.
     """
     M, P, L = leave_h.shape
     G = prog_prod.shape[0]
@@ -176,6 +187,14 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
     queue = np.zeros((P, M * L * S + 1 if limited else 1, 3), np.int64)
     q_first = np.zeros(P, np.int64)
     q_end = np.zeros(P, np.int64)
+    # trainees of programmes with a rotation schedule, in agent order (compacted at each rotation)
+    scheduled = np.zeros(G, np.bool_)
+    for g in range(G):
+        for m in range(M):
+            if prog_rot[m, g]:
+                scheduled[g] = True
+    rota = np.empty(cap if scheduled.any() else 1, np.int32)
+    nrota = 0
 
     # --- the population at the end of month -1 ---------------------------------------------
     for p in range(P):
@@ -200,6 +219,9 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
             a = age_months(st[AGE], entry_age_cdf[g])
             _new_trainee(n, g, l, s, s - a, -1, st, prog_prod, prog_months, prog_q, prof, place, birth, prog, kind,
                          link, head, M)
+            if scheduled[g]:
+                rota[nrota] = n
+                nrota += 1
             trn[g, l] += 1
             if prog_tp[g] >= 0:
                 hc[prog_tp[g], l] += 1
@@ -255,6 +277,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                     hc[tp, l] -= 1
                     tin[tp, l] -= 1
                 if k == EV_DROP:
+                    prog[i] = GONE
                     if tp >= 0:
                         leave_out[m, tp, l, LEAVER] += 1
                 else:
@@ -264,6 +287,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                     if uniform(st[EMPLOY]) < local[m, g, l]:
                         pend[npend] = i
                         npend += 1
+                    else:
+                        prog[i] = GONE
             i = nxt
 
         for j in range(npend - 1, 0, -1):           # graduates compete for posts in random order
@@ -278,6 +303,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
             p = prog_prod[g]
             if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
                 unp_out[m, g, l] += 1
+                prog[i] = GONE
                 continue
             prof[i] = p
             prog[i] = NO_PROGRAMME
@@ -285,6 +311,14 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
             _schedule_staff(i, m + 1, st, hazards, agents)
             hc[p, l] += 1
             join_out[m, p, l, NEWLY_QUALIFIED] += 1
+
+        rotating = False                            # scheduled rotations of trainees (doctors in training)
+        for g in range(G):
+            if prog_rot[m, g]:
+                rotating = True
+        if rotating:
+            nrota = _rotate_trainees(m, rota, nrota, st, prog_rot, prog_rot_cdf, prog_tp, prog, place, hc, tin, trn,
+                                     join_out, leave_out)
 
         for p in range(P):                          # experienced hires, by source
             if recruit_cap[m, p] != np.inf or q_first[p] < q_end[p]:
@@ -320,6 +354,9 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                     a = age_months(st[AGE], entry_age_cdf[g])
                     _new_trainee(n, g, l, m, m - a, m, st, prog_prod, prog_months, prog_q, prof, place, birth, prog,
                                  kind, link, head, M)
+                    if scheduled[g]:
+                        rota[nrota] = n
+                        nrota += 1
                     n += 1
                 trn[g, l] += intake[m, g, l]
                 if prog_tp[g] >= 0:
@@ -330,6 +367,47 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
         hc_out[m] = hc
         trn_out[m] = trn
     return 0
+
+
+@njit(cache=True)
+def _rotate_trainees(m, rota, nrota, st, prog_rot, prog_rot_cdf, prog_tp, prog, place, hc, tin, trn, join_out,
+                     leave_out):
+    """Month m's scheduled rotations: each trainee still in training among ``rota[:nrota]`` (the trainees of
+    programmes with a schedule, in agent order) whose programme rotates this month draws a new place.
+    Returns the new length of ``rota``, compacted to the trainees still in training."""
+    L = prog_rot_cdf.shape[2]
+    kept = 0
+    for k in range(nrota):
+        i = rota[k]
+        g = prog[i]
+        if g < 0:                                   # gone, or now staff
+            continue
+        rota[kept] = i
+        kept += 1
+        if not prog_rot[m, g]:
+            continue
+        l = place[i]
+        cdf = prog_rot_cdf[g, l]
+        if cdf[L - 1] <= 0.0:                       # no place of the ICS has a share: nobody moves
+            continue
+        x = uniform(st[SCHEDULE])
+        l2 = 0
+        while l2 < L - 1 and cdf[l2] <= x:
+            l2 += 1
+        if l2 == l:                                 # drew the current place: stays
+            continue
+        place[i] = l2
+        trn[g, l] -= 1
+        trn[g, l2] += 1
+        tp = prog_tp[g]
+        if tp >= 0:
+            hc[tp, l] -= 1
+            hc[tp, l2] += 1
+            tin[tp, l] -= 1
+            tin[tp, l2] += 1
+            leave_out[m, tp, l, ROTATION_OUT] += 1
+            join_out[m, tp, l2, ROTATION_IN] += 1
+    return kept
 
 
 @njit(cache=True)
@@ -496,13 +574,13 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 @njit(parallel=True, cache=True)
 def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult, retire_cdf,
                    staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months,
-                   prog_q, entry_age_cdf, intake, local, cohorts, cap, vac_cap, hc_out, join_out, leave_out, trn_out,
-                   comp_out, unp_out, status):
+                   prog_q, entry_age_cdf, intake, local, cohorts, prog_rot, prog_rot_cdf, cap, vac_cap, hc_out, join_out,
+                   leave_out, trn_out, comp_out, unp_out, status):
     for r in prange(states.shape[0]):
         st = states[r].copy()
         vc = vac_cap[0] if vac_cap.shape[0] == 1 else vac_cap[r]     # one cap for all replicates, or one each
         status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult,
                                   retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h,
-                                  prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts, cap,
-                                  vc, hc_out[r], join_out[r], leave_out[r], trn_out[r], comp_out[r],
-                                  unp_out[r])
+                                  prog_prod, prog_tp, prog_months, prog_q, entry_age_cdf, intake, local, cohorts,
+                                  prog_rot, prog_rot_cdf, cap, vc, hc_out[r], join_out[r], leave_out[r], trn_out[r],
+                                  comp_out[r], unp_out[r])
