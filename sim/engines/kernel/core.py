@@ -5,11 +5,14 @@ drawn when it joins, from its hazards over the months ahead, and the agent is fi
 bucket of a calendar; a month then costs only its events, not a draw per agent. Drawing a unit
 exponential and walking the cumulative hazard is exact for piecewise-constant monthly hazards.
 
-Random numbers: one xoshiro256** state per replicate *and* per decision (ages, retirement, leaving,
-rotation, recruitment, training, employment, the new places of scheduled rotations), seeded from
-``numpy.random.SeedSequence``. Results do not depend on thread count or batching, and two scenarios
-share each replicate's numbers decision by decision (common random numbers). Numba's own ``np.random`` keeps one state per thread, so it is not
-used. The RNG lives in this module on purpose: numba's on-disk cache does not notice changes to
+Random numbers: one xoshiro256** state per replicate, per decision (ages, retirement, leaving,
+rotation, recruitment, training, employment, the new places of scheduled rotations) *and* per owner
+(each profession, each programme), seeded from ``numpy.random.SeedSequence`` per (seed, replicate,
+decision) and split into owners by xoshiro's jump (2^128 draws apart). Results do not depend on
+thread count or batching, and two scenarios share each replicate's numbers decision by decision and
+owner by owner (common random numbers): a lever on one profession leaves the random numbers, and so
+the replicates, of professions it does not reach unchanged. Numba's own ``np.random`` keeps one state
+per thread, so it is not used. The RNG lives in this module on purpose: numba's on-disk cache does not notice changes to
 functions imported from other modules.
 """
 from __future__ import annotations
@@ -62,6 +65,36 @@ def next_u64(s):
     s[2] ^= t
     s[3] = _rotl(s[3], 45)
     return result
+
+
+JUMP = np.array([0x180EC6D33CFD0ABA, 0xD5A61266F0C9392C, 0xA9582618E03FC9AA, 0x39ABDC4529B1661C], np.uint64)
+
+
+@njit(cache=True)
+def _jump(s, jump):
+    """Advance state ``s`` by 2^128 draws (xoshiro256**'s jump): non-overlapping sub-streams."""
+    t = np.zeros(4, np.uint64)
+    for w in range(4):
+        for b in range(64):
+            if (jump[w] >> np.uint64(b)) & np.uint64(1):
+                t[0] ^= s[0]
+                t[1] ^= s[1]
+                t[2] ^= s[2]
+                t[3] ^= s[3]
+            next_u64(s)
+    s[:] = t
+
+
+@njit(cache=True)
+def owner_streams(base, owners, jump):
+    """[owners, N_STREAMS, 4]: owner k's stream of each decision is the replicate's stream jumped k times."""
+    out = np.empty((owners,) + base.shape, np.uint64)
+    s = base.copy()
+    for k in range(owners):
+        out[k] = s
+        for d in range(s.shape[0]):
+            _jump(s[d], jump)
+    return out
 
 
 @njit(cache=True)
@@ -175,6 +208,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
     trn = np.zeros((G, L), np.int64)
     tin = np.zeros((P, L), np.int64)             # in-service trainees counted in hc
     pend = np.empty(cap, np.int32)               # this month's completers who want a local post
+    order = np.empty(cap, np.int32)              # ... grouped by staff group, in random order within it
     n = 0
     S = recruit.shape[3]
     limited = False
@@ -202,13 +236,13 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
             for _ in range(init_hc[p, l]):
                 if n >= cap:
                     return OVERFLOW
-                a = age_months(st[AGE], staff_age_cdf[p])
+                a = age_months(st[p, AGE], staff_age_cdf[p])
                 prof[n] = p
                 place[n] = l
                 birth[n] = -1 - a
                 prog[n] = NO_PROGRAMME
-                retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                _schedule_staff(n, 0, st, hazards, agents)
+                retire[n] = retirement_month(st[p, RETIRE], retire_cdf[p], birth[n], a)
+                _schedule_staff(n, 0, st[p], hazards, agents)
                 hc[p, l] += 1
                 n += 1
     for c in range(cohorts.shape[0]):
@@ -216,9 +250,9 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
         for _ in range(count):
             if n >= cap:
                 return OVERFLOW
-            a = age_months(st[AGE], entry_age_cdf[g])
-            _new_trainee(n, g, l, s, s - a, -1, st, prog_prod, prog_months, prog_q, prof, place, birth, prog, kind,
-                         link, head, M)
+            a = age_months(st[P + g, AGE], entry_age_cdf[g])
+            _new_trainee(n, g, l, s, s - a, -1, st[P + g], prog_prod, prog_months, prog_q, prof, place, birth, prog,
+                         kind, link, head, M)
             if scheduled[g]:
                 rota[nrota] = n
                 nrota += 1
@@ -241,7 +275,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                 hc[p, l] -= 1
                 leave_out[m, p, l, RETIREMENT if k == EV_RETIRE else LEAVER] += 1
             elif k == EV_ROTATE:                    # a move: to another place, or staff group / sector
-                u = uniform(st[ROTATE])
+                u = uniform(st[p, ROTATE])
                 rot = rot_h[m, p, l]
                 total = rot
                 for p2 in range(P):
@@ -267,8 +301,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                     join_out[m, p2, l, TRANSFER_IN] += 1
                     prof[i] = p2
                     hc[p2, l] += 1
-                    retire[i] = retirement_month(st[RETIRE], retire_cdf[p2], birth[i], m - birth[i])
-                _schedule_staff(i, m + 1, st, hazards, agents)
+                    retire[i] = retirement_month(st[p, RETIRE], retire_cdf[p2], birth[i], m - birth[i])
+                _schedule_staff(i, m + 1, st[p], hazards, agents)
             else:                                   # a trainee drops out or completes
                 g = prog[i]
                 tp = prog_tp[g]
@@ -284,20 +318,29 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                     comp_out[m, g, l] += 1
                     if tp >= 0:
                         leave_out[m, tp, l, COMPLETED] += 1
-                    if uniform(st[EMPLOY]) < local[m, g, l]:
+                    if uniform(st[P + g, EMPLOY]) < local[m, g, l]:
                         pend[npend] = i
                         npend += 1
                     else:
                         prog[i] = GONE
             i = nxt
 
-        for j in range(npend - 1, 0, -1):           # graduates compete for posts in random order
-            k = int(uniform(st[EMPLOY]) * (j + 1))
-            i = pend[j]
-            pend[j] = pend[k]
-            pend[k] = i
+        # graduates compete for posts in random order within their staff group, on its own stream: gathered
+        # group by group (keeping their order), then shuffled group by group
+        top = 0
+        for p in range(P):
+            lo = top
+            for j in range(npend):
+                if prog_prod[prog[pend[j]]] == p:
+                    order[top] = pend[j]
+                    top += 1
+            for j in range(top - 1, lo, -1):
+                k = lo + int(uniform(st[p, EMPLOY]) * (j - lo + 1))
+                i = order[j]
+                order[j] = order[k]
+                order[k] = i
         for j in range(npend):                      # newly qualified staff take vacant posts first
-            i = pend[j]
+            i = order[j]
             g = prog[i]
             l = place[i]
             p = prog_prod[g]
@@ -307,8 +350,8 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                 continue
             prof[i] = p
             prog[i] = NO_PROGRAMME
-            retire[i] = retirement_month(st[RETIRE], retire_cdf[p], birth[i], m - birth[i])
-            _schedule_staff(i, m + 1, st, hazards, agents)
+            retire[i] = retirement_month(st[p, RETIRE], retire_cdf[p], birth[i], m - birth[i])
+            _schedule_staff(i, m + 1, st[p], hazards, agents)
             hc[p, l] += 1
             join_out[m, p, l, NEWLY_QUALIFIED] += 1
 
@@ -317,31 +360,31 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
             if prog_rot[m, g]:
                 rotating = True
         if rotating:
-            nrota = _rotate_trainees(m, rota, nrota, st, prog_rot, prog_rot_cdf, prog_tp, prog, place, hc, tin, trn,
+            nrota = _rotate_trainees(m, rota, nrota, st[P:], prog_rot, prog_rot_cdf, prog_tp, prog, place, hc, tin, trn,
                                      join_out, leave_out)
 
         for p in range(P):                          # experienced hires, by source
             if recruit_cap[m, p] != np.inf or q_first[p] < q_end[p]:
                 n = _limited_hires(m, p, n, cap, recruit, recruit_cap, queue, q_first, q_end, vac_cap, hc, tin,
-                                   st, joiner_age_cdf, retire_cdf, hazards, agents, prog, join_out)
+                                   st[p], joiner_age_cdf, retire_cdf, hazards, agents, prog, join_out)
                 if n < 0:
                     return OVERFLOW
                 continue
             for l in range(L):
                 for src in range(S):
-                    arrivals = poisson(st[RECRUIT], recruit[m, p, l, src])
+                    arrivals = poisson(st[p, RECRUIT], recruit[m, p, l, src])
                     for _ in range(arrivals):
                         if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
                             break                   # no vacancy for this hire
                         if n >= cap:
                             return OVERFLOW
-                        a = age_months(st[AGE], joiner_age_cdf[p])
+                        a = age_months(st[p, AGE], joiner_age_cdf[p])
                         prof[n] = p
                         place[n] = l
                         birth[n] = m - a
                         prog[n] = NO_PROGRAMME
-                        retire[n] = retirement_month(st[RETIRE], retire_cdf[p], birth[n], a)
-                        _schedule_staff(n, m + 1, st, hazards, agents)
+                        retire[n] = retirement_month(st[p, RETIRE], retire_cdf[p], birth[n], a)
+                        _schedule_staff(n, m + 1, st[p], hazards, agents)
                         n += 1
                         hc[p, l] += 1
                         join_out[m, p, l, 1 + src] += 1
@@ -351,9 +394,9 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
                 for _ in range(intake[m, g, l]):
                     if n >= cap:
                         return OVERFLOW
-                    a = age_months(st[AGE], entry_age_cdf[g])
-                    _new_trainee(n, g, l, m, m - a, m, st, prog_prod, prog_months, prog_q, prof, place, birth, prog,
-                                 kind, link, head, M)
+                    a = age_months(st[P + g, AGE], entry_age_cdf[g])
+                    _new_trainee(n, g, l, m, m - a, m, st[P + g], prog_prod, prog_months, prog_q, prof, place, birth,
+                                 prog, kind, link, head, M)
                     if scheduled[g]:
                         rota[nrota] = n
                         nrota += 1
@@ -390,7 +433,7 @@ def _rotate_trainees(m, rota, nrota, st, prog_rot, prog_rot_cdf, prog_tp, prog, 
         cdf = prog_rot_cdf[g, l]
         if cdf[L - 1] <= 0.0:                       # no place of the ICS has a share: nobody moves
             continue
-        x = uniform(st[SCHEDULE])
+        x = uniform(st[g, SCHEDULE])
         l2 = 0
         while l2 < L - 1 and cdf[l2] <= x:
             l2 += 1
@@ -577,7 +620,8 @@ def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, recru
                    prog_q, entry_age_cdf, intake, local, cohorts, prog_rot, prog_rot_cdf, cap, vac_cap, hc_out, join_out,
                    leave_out, trn_out, comp_out, unp_out, status):
     for r in prange(states.shape[0]):
-        st = states[r].copy()
+        # the replicate's streams, one set per profession and then per programme
+        st = owner_streams(states[r], leave_h.shape[1] + prog_prod.shape[0], JUMP)
         vc = vac_cap[0] if vac_cap.shape[0] == 1 else vac_cap[r]     # one cap for all replicates, or one each
         status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult,
                                   retire_cdf, staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h,
