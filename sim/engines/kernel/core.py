@@ -373,7 +373,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
             for l in range(L):
                 for src in range(S):
                     arrivals = poisson(st[p, RECRUIT], recruit[m, p, l, src])
-                    for _ in range(arrivals):
+                    for _ in range(arrivals):  # _start_hire written out: calling it here costs ~30% of the run
                         if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
                             break                   # no vacancy for this hire
                         if n >= cap:
