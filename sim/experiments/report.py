@@ -124,12 +124,13 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
          "over replicates; lever effects as paired differences under common random numbers (replicate r of "
          "every run shares its random numbers)."),
         ("5.1 Software", f"wfsim {version} (Python; numpy, numba, xarray, Mesa, SimPy)."),
-        ("5.2 Random sampling", f"Counter-based xoshiro streams keyed by (seed {spec['seed']}, replicate, "
-         "decision); no global random state."),
+        ("5.2 Random sampling", f"xoshiro256** streams keyed by (seed {spec['seed']}, replicate, decision, "
+         "profession or programme) in the kernel; no global random state."),
         ("5.3 Model execution", f"Engine `{spec['engine']}`; blocks of {spec['block']} replicates run in worker "
          "processes (or Dask) into one zarr store; results are identical whatever the backend, thread count "
          "or interruptions."),
-        ("5.4 System specification", f"Total compute time of the blocks: {seconds:,.0f} s."),
+        ("5.4 System specification", f"{(manifest or {}).get('machine') or 'machine not recorded'}; total compute "
+         f"time of the blocks {seconds:,.0f} s (worker processes in parallel)."),
         ("6.1 Computer model sharing", "Open source; rerun with `wfsim experiment "
          f"{ds.attrs.get('experiment_file') or 'EXPERIMENT.yaml'}` (the experiment file and the scenarios it "
          "names reproduce every number here)."),

@@ -123,6 +123,22 @@ def _template(exp: Experiment, probe: xr.Dataset, levers: list[str]) -> xr.Datas
     return ds
 
 
+def _machine() -> str:
+    import platform
+
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, numba {_version('numba')}, zarr {_version('zarr')}")
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
 def _shown(path: Path | None) -> str:
     """The experiment file as the user would type it (relative to the working folder when inside it)."""
     if path is None:
@@ -191,6 +207,7 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
     if old is not None and not restart and store.exists():
         manifest.data["done"] = old.get("done", {})
         manifest.data["started"] = old.get("started")
+        manifest.data["machine"] = old.get("machine") or f"{_machine()} (recorded when resumed)"
         return manifest, levers
     if out.exists() and restart:
         for p in (store, mpath, out / "comparison.csv"):
@@ -200,6 +217,7 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
     probe = api.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
     _template(exp, probe, levers).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
     manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest.data["machine"] = _machine()
     manifest.save()
     return manifest, levers
 
