@@ -307,7 +307,9 @@ def _local(todo, args, finished, workers: int) -> None:
                     nxt = next(pending, None)
                     if nxt is not None:
                         running[pool.submit(_timed, *args(nxt))] = nxt
-        except BaseException:
+        except BaseException:       # Ctrl-C or an error: stop the workers now; their blocks are redone on resume
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
