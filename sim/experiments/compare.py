@@ -98,9 +98,23 @@ def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[st
     return df.sort_values(["profession", "year", "future", "rank", "scenario"]).reset_index(drop=True)
 
 
-UNITS = {"gap": "FTE", "reduction": "FTE, baseline − run, paired", "extra_cost": "£ million from the start, paired",
-         "cost_per_fte_closed": "£ per FTE (median extra cost ÷ median reduction), where the 5th percentile of the "
-                                "reduction is above 0; negative = closes the gap and saves money"}
+COLUMNS = ("rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)", "extra spend £m",
+           "£ per FTE closed")
+
+
+def row_cells(row, brackets: str = "[]") -> list[str]:
+    """One comparison row as the cells of COLUMNS: medians with 5th to 95th percentiles in ``brackets``."""
+    def rng(k, fmt="{:,.0f}"):
+        return (f"{fmt.format(row[k + '_p50'])} {brackets[0]}{fmt.format(row[k + '_p5'])} to "
+                f"{fmt.format(row[k + '_p95'])}{brackets[1]}")
+
+    is_base = row.scenario == row.baseline
+    return [str(row["rank"]), row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""),
+            rng("gap"), f"{100 * row.gap_share_p50:.1f}%",
+            "—" if is_base else rng("reduction"),
+            "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",
+            "—" if is_base else rng("extra_cost", "{:,.1f}"),
+            "—" if np.isnan(row.cost_per_fte_closed) else f"{row.cost_per_fte_closed:,.0f}"]
 
 
 def comparison_table(df: pd.DataFrame, title: str = "") -> Table:
@@ -109,30 +123,16 @@ def comparison_table(df: pd.DataFrame, title: str = "") -> Table:
     t = Table(title=title or "each run against its baseline, replicate by replicate (paired): median [5th to 95th "
                              "percentile] over replicates", title_justify="left")
     width = max(len(s) for s in df.scenario) + 2
-    for col in ("rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)", "extra spend £m",
-                "£ per FTE closed"):
+    for col in COLUMNS:
         t.add_column(col, justify="left" if col == "run" else "right", no_wrap=col == "run",
                      min_width=width if col == "run" else None)
-
-    def rng(row, k, fmt="{:,.0f}"):
-        return f"{fmt.format(row[k + '_p50'])} [{fmt.format(row[k + '_p5'])} to {fmt.format(row[k + '_p95'])}]"
-
-    prev = None
-    for _, row in df.iterrows():
-        key = (row.profession, row.year, row.future)
-        if key != prev:
-            if prev is not None:
-                t.add_section()
-            many = df.future.nunique() > 1
-            t.add_row("", f"[bold]{row.profession} at {row.year}" + (f", {row.future}" if many else "") + "[/]")
-        prev = key
-        is_base = row.scenario == row.baseline
-        t.add_row(str(row["rank"]), row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""),
-                  rng(row, "gap"), f"{100 * row.gap_share_p50:.1f}%",
-                  "—" if is_base else rng(row, "reduction"),
-                  "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",
-                  "—" if is_base else rng(row, "extra_cost", "{:,.1f}"),
-                  "—" if np.isnan(row.cost_per_fte_closed) else f"{row.cost_per_fte_closed:,.0f}")
+    many = df.future.nunique() > 1
+    for i, ((prof, year, future), rows) in enumerate(df.groupby(["profession", "year", "future"], sort=False)):
+        if i:
+            t.add_section()
+        t.add_row("", f"[bold]{prof} at {year}" + (f", {future}" if many else "") + "[/]")
+        for _, row in rows.iterrows():
+            t.add_row(*row_cells(row))
     return t
 
 
@@ -151,5 +151,9 @@ def goals_table(df: pd.DataFrame) -> Table | None:
     for c in frame.columns:
         t.add_column(c[2:-1], justify="right")
     for s, row in frame.iterrows():
-        t.add_row(s, *["—" if np.isnan(v) else f"{100 * v:.0f}%" for v in row.values])
+        t.add_row(s, *percent_cells(row.values))
     return t
+
+
+def percent_cells(values) -> list[str]:
+    return ["—" if np.isnan(v) else f"{100 * v:.0f}%" for v in values]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
-from .compare import goals_frame
+from .compare import COLUMNS, goals_frame, percent_cells, row_cells
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
 color:#222}table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1.2rem}th,td{border:1px solid #ccc;
@@ -37,32 +36,15 @@ def md_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def _name(label: str, base: bool) -> str:
-    return label + (" (baseline)" if base and label.split("@")[0] != "baseline" else "")
-
-
-def _rng(row, stem: str, fmt: str = "{:,.0f}") -> str:
-    return f"{fmt.format(row[stem + '_p50'])} ({fmt.format(row[stem + '_p5'])} to {fmt.format(row[stem + '_p95'])})"
-
-
 def _comparison_md(table: pd.DataFrame) -> str:
     parts = []
     for (prof, year, future), rows in table.groupby(["profession", "year", "future"], sort=False):
         parts.append(f"**{prof}, {year}**" + (f", future *{future}*" if table.future.nunique() > 1 else ""))
-        body = []
-        for _, r in rows.iterrows():
-            base = r.scenario == r.baseline
-            body.append([int(r["rank"]), _name(r.scenario, base), _rng(r, "gap"),
-                         f"{100 * r.gap_share_p50:.1f}%", "—" if base else _rng(r, "reduction"),
-                         "—" if base else f"{100 * r.p_smaller_gap:.0f}%",
-                         "—" if base else _rng(r, "extra_cost", "{:,.1f}"),
-                         "—" if math.isnan(r.cost_per_fte_closed) else f"{r.cost_per_fte_closed:,.0f}"])
-        parts.append(md_table(["rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smaller gap)",
-                               "extra spend £m", "£ per FTE closed"], body))
+        parts.append(md_table(list(COLUMNS), [row_cells(r, "()") for _, r in rows.iterrows()]))
     return "\n\n".join(parts)
 
 
-def _runs_md(spec: dict, runs: dict) -> str:
+def _runs_md(spec: dict) -> str:
     def change(c: dict) -> str:
         bits = []
         if c.get("plans"):
@@ -147,7 +129,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
            f"*{ds.attrs.get('created', '')} · wfsim {version} · {ds.sizes['scenario']} runs × "
            f"{ds.sizes['replicate']:,} replicates · seed {spec['seed']} · engine {spec['engine']}*",
            "## The question", spec["question"].strip(), spec.get("description", "").strip(),
-           "## The runs", _runs_md(spec, runs),
+           "## The runs", _runs_md(spec),
            "## Results: each run against its baseline",
            "Gap = demand FTE − effective FTE (positive = shortfall), summed over places, at the month given. "
            "Reduction and extra spend are paired differences from the baseline of the same future, replicate "
@@ -162,8 +144,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
     if len(goals.columns):
         out += ["## Goals", "Share of replicates meeting each system goal of the scenario:",
                 md_table(["run"] + [c[2:-1] for c in goals.columns],
-                         [[s] + ["—" if math.isnan(v) else f"{100 * v:.0f}%" for v in row.values]
-                          for s, row in goals.iterrows()])]
+                         [[s] + percent_cells(row.values) for s, row in goals.iterrows()])]
     out.append("## Figures")
     for f in figures:
         out.append(f"![{f.stem.replace('_', ' ')}]({image(f)})")

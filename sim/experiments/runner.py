@@ -66,32 +66,25 @@ def compute_block(scenario: dict, years: int, lo: int, hi: int, seed: int, engin
     return api.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every)
 
 
-def _lever_union(exp: Experiment) -> list[str]:
+def _plans(exp: Experiment) -> list:
+    """Each run's compiled plan (levers applied): its lever labels and population go into the store."""
     from ..model.compile import compile_base, with_levers
 
-    labels: list[str] = []
-    for r in exp.runs:
-        s = r.scenario
-        for label in with_levers(compile_base(s), s, s.levers).lever_labels:
-            if label not in labels:
-                labels.append(label)
-    return labels
+    return [with_levers(compile_base(r.scenario), r.scenario, r.scenario.levers) for r in exp.runs]
 
 
-def _populations(exp: Experiment, every: str) -> np.ndarray:
-    from ..model.compile import compile_base
-    from ..results.dataset import aggregate
-
-    return np.stack([aggregate({"population": compile_base(r.scenario).population}, every, time_axis=0)["population"]
-                     for r in exp.runs])
+def _lever_union(plans: list) -> list[str]:
+    return list(dict.fromkeys(label for plan in plans for label in plan.lever_labels))
 
 
-def _template(exp: Experiment, probe: xr.Dataset, levers: list[str]) -> xr.Dataset:
+def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
     """The whole store as lazy zeros (dask), chunked one block per chunk; only metadata gets written."""
     import dask.array as da
 
     from .. import api
+    from ..results.dataset import aggregate
 
+    levers = _lever_union(plans)
     S, R, block = len(exp.runs), exp.spec.replicates, exp.spec.block
     probe = _with_levers(probe, levers)
     data = {}
@@ -102,7 +95,9 @@ def _template(exp: Experiment, probe: xr.Dataset, levers: list[str]) -> xr.Datas
         arr = da.zeros((S, R) + rest, dtype=v.dtype, chunks=(1, block) + rest)
         data[name] = (("scenario",) + v.dims, arr, v.attrs)
     pop = probe.population
-    data["population"] = (("scenario",) + pop.dims, _populations(exp, exp.spec.every), pop.attrs)
+    population = [aggregate({"population": plan.population}, exp.spec.every, time_axis=0)["population"]
+                  for plan in plans]
+    data["population"] = (("scenario",) + pop.dims, np.stack(population), pop.attrs)
     coords = {k: c for k, c in probe.coords.items() if k != "replicate"}
     coords.update(replicate=np.arange(R, dtype=np.int64), scenario=[r.label for r in exp.runs],
                   variant=("scenario", [r.variant for r in exp.runs]),
@@ -197,7 +192,8 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
     from .. import api
 
     store, mpath = out / STORE, out / MANIFEST
-    levers = _lever_union(exp)
+    plans = _plans(exp)
+    levers = _lever_union(plans)
     old = Manifest.read(mpath)
     if old is not None and not restart and old.get("fingerprint") != exp.fingerprint():
         raise ScenarioError([("--out", f"{out} holds results of a different experiment definition (the experiment or "
@@ -215,7 +211,7 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
     out.mkdir(parents=True, exist_ok=True)
     spec = exp.spec
     probe = api.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
-    _template(exp, probe, levers).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
+    _template(exp, probe, plans).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
     manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest.data["machine"] = _machine()
     manifest.save()

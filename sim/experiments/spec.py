@@ -200,7 +200,7 @@ def load_experiment(source) -> Experiment:
     if problems:
         raise ScenarioError(problems, label)
     exp = Experiment(spec, Path(source) if isinstance(source, (str, Path)) else None, tuple(runs))
-    _check_compare(exp, label)
+    _check_runs(exp, label)
     return exp
 
 
@@ -210,7 +210,8 @@ def _absolute_includes(data: dict, folder: Path) -> dict:
     return {**data, "levers": levers}
 
 
-def _check_compare(exp: Experiment, label: str) -> None:
+def _check_runs(exp: Experiment, label: str) -> None:
+    """Compared professions exist, and every run keeps the layout of the one store they share."""
     first = exp.runs[0].scenario
     problems = [(f"compare.professions.{i}", f"{p!r} is not a profession of the scenario "
                                              f"({', '.join(first.professions)})")

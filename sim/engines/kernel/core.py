@@ -12,8 +12,8 @@ decision) and split into owners by xoshiro's jump (2^128 draws apart). Results d
 thread count or batching, and two scenarios share each replicate's numbers decision by decision and
 owner by owner (common random numbers): a lever on one profession leaves the random numbers, and so
 the replicates, of professions it does not reach unchanged. Numba's own ``np.random`` keeps one state
-per thread, so it is not used. The RNG lives in this module on purpose: numba's on-disk cache does not notice changes to
-functions imported from other modules.
+per thread, so it is not used. The RNG lives in this module on purpose: numba's on-disk cache does not
+notice changes to functions imported from other modules.
 """
 from __future__ import annotations
 
@@ -617,8 +617,8 @@ def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q
 @njit(parallel=True, cache=True)
 def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult, retire_cdf,
                    staff_age_cdf, joiner_age_cdf, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months,
-                   prog_q, entry_age_cdf, intake, local, cohorts, prog_rot, prog_rot_cdf, cap, vac_cap, hc_out, join_out,
-                   leave_out, trn_out, comp_out, unp_out, status):
+                   prog_q, entry_age_cdf, intake, local, cohorts, prog_rot, prog_rot_cdf, cap, vac_cap, hc_out,
+                   join_out, leave_out, trn_out, comp_out, unp_out, status):
     for r in prange(states.shape[0]):
         # the replicate's streams, one set per profession and then per programme
         st = owner_streams(states[r], leave_h.shape[1] + prog_prod.shape[0], JUMP)
