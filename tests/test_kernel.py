@@ -119,7 +119,7 @@ def test_poisson_mean_and_variance(lam):
 
 def test_truncated_age_distribution():
     dist = np.array([42.0, 11.0, 21.0, 68.0])
-    a = _draws(core.age_months, 20000, age_cdf(dist[None])[0]) / 12
+    a = _draws(core.age_months, 20000, (c := age_cdf(dist[None]), core.guide_table(c)), 0) / 12
     assert a.min() >= 21 and a.max() < 68
     ref = stats.truncnorm((21 - 42) / 11, (68 - 42) / 11, loc=42, scale=11)
     assert stats.kstest(a + 1 / 24, ref.cdf).pvalue > 1e-3     # floor to months, shift to the middle

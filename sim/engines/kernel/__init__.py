@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from ...model.plan import REASONS, SOURCES, Plan
@@ -43,7 +44,8 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
     cap_heads = hiring_cap(plan, plan.funded_posts if funded_posts is None else funded_posts)
     states = stream_states(seed, reps, schedule=bool(plan.prog_rotate.any()))
     run_replicates(states, *plan.kernel_arrays(), capacity(plan), cap_heads, out["headcount"],
-                   out["joiners"], out["leavers"], out["trainees"], out["completions"], out["unplaced"], status)
+                   out["joiners"], out["leavers"], out["trainees"], out["completions"], out["unplaced"], status,
+                   numba.get_num_threads())
     if (status == OVERFLOW).any():
         raise RuntimeError("kernel ran out of agent slots; this is a bug in capacity(), please report it")
     return out
