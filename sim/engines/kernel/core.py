@@ -117,7 +117,7 @@ GUIDE = 1024            # buckets of a guide table; a power of two, so ``target 
 
 @njit(cache=True)
 def guide_table(cdf):
-    """[rows, GUIDE] table (table, guide) for fast inverse-transform draws from each row of ``cdf``.
+    """[rows, GUIDE] guide table for fast inverse-transform draws from each row of ``cdf``.
 
     ``guide[r, k]`` is the first index whose ``cdf * GUIDE`` reaches k: no answer for a target in
     [k / GUIDE, (k + 1) / GUIDE) lies below it, so a search may start there (Chen & Asau's guide table).
@@ -199,10 +199,9 @@ def retirement_month(s, table, row, birth, age_now):
 
 
 @njit(cache=True)
-def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult, retire_t,
-                  staff_age_t, joiner_age_t, init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months,
-                  prog_q, entry_age_t, intake, local, cohorts, prog_rot, prog_rot_cdf, work, vac_cap, hc_out, join_out,
-                  leave_out, trn_out, comp_out, unp_out):
+def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t, joiner_age_t, init_hc, rot_cdf,
+                  rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_t, intake, local, cohorts,
+                  prog_rot, prog_rot_cdf, work, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out, unp_out):
     """One replicate: the population at the start, then month by month its events, hires and starters.
 
     ``vac_cap`` [M, P, L] is the staff (excluding in-service trainees) a place may employ: funded posts
@@ -219,6 +218,7 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
     ``prog_rot_cdf[g, place]`` (the SCHEDULE stream, one draw each, in agent order); a move is counted as
     rotation_out / rotation_in of their staff group. A trainee's dropout rate stays their cohort's.
 
+    ``hazards``: (cum_leave, cum_rot, age_flat, age_mult, age_runs), built once by ``run_replicates``.
     ``retire_t``, ``staff_age_t``, ``joiner_age_t``, ``entry_age_t``: (cdf, guide table) pairs, see ``guide_table``.
     ``work`` [WORK_ROWS, cap]: scratch for the agents, reused from replicate to replicate (nothing in it is
     read before this replicate writes it).
@@ -229,7 +229,6 @@ def one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_ca
     prof, place, birth, retire, prog, kind, link = work[0], work[1], work[2], work[3], work[4], work[5], work[6]
     head = np.full(M, -1, np.int32)
     agents = (prof, place, birth, retire, kind, link, head)
-    hazards = (cum_leave, cum_rot, age_flat, age_mult, age_runs(age_mult, M))
     hc = np.zeros((P, L), np.int64)
     trn = np.zeros((G, L), np.int64)
     tin = np.zeros((P, L), np.int64)             # in-service trainees counted in hc
@@ -673,15 +672,16 @@ def run_replicates(states, leave_h, cum_leave, cum_rot, age_flat, recruit, recru
     staff_age_t = (staff_age_cdf, guide_table(staff_age_cdf))
     joiner_age_t = (joiner_age_cdf, guide_table(joiner_age_cdf))
     entry_age_t = (entry_age_cdf, guide_table(entry_age_cdf))
+    hazards = (cum_leave, cum_rot, age_flat, age_mult, age_runs(age_mult, leave_h.shape[0]))
     R = states.shape[0]
-    for c in prange(min(R, chunks)):                    # a chunk of replicates per thread, sharing scratch arrays
+    T = min(R, chunks)
+    for c in prange(T):                         # a chunk of replicates per thread, sharing scratch arrays
         work = np.empty((WORK_ROWS, cap), np.int32)
-        for r in range(c, R, min(R, chunks)):
+        for r in range(c, R, T):
             # the replicate's streams, one set per profession and then per programme
             st = owner_streams(states[r], leave_h.shape[1] + prog_prod.shape[0], JUMP)
             vc = vac_cap[0] if vac_cap.shape[0] == 1 else vac_cap[r]     # one cap for all replicates, or one each
-            status[r] = one_replicate(st, leave_h, cum_leave, cum_rot, age_flat, recruit, recruit_cap, age_mult,
-                                      retire_t, staff_age_t, joiner_age_t, init_hc, rot_cdf, rot_h, transfer_h,
-                                      prog_prod, prog_tp, prog_months, prog_q, entry_age_t, intake, local, cohorts,
-                                      prog_rot, prog_rot_cdf, work, vc, hc_out[r], join_out[r], leave_out[r],
-                                      trn_out[r], comp_out[r], unp_out[r])
+            status[r] = one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t, joiner_age_t,
+                                      init_hc, rot_cdf, rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q,
+                                      entry_age_t, intake, local, cohorts, prog_rot, prog_rot_cdf, work, vc, hc_out[r],
+                                      join_out[r], leave_out[r], trn_out[r], comp_out[r], unp_out[r])
