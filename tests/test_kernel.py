@@ -117,6 +117,22 @@ def test_poisson_mean_and_variance(lam):
     assert stats.chi2.sf(chi2, len(ks) - 1) > 1e-4
 
 
+def test_guide_table_search_equals_bisection():
+    """first_above starts from the guide table and steps forward; it must give the index a full search
+    gives (the first a >= lo with cdf[a] > target), including flat stretches and targets on a bucket edge."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        pmf = rng.random(1202) * (rng.random(1202) < 0.3)      # many zero-mass months: flat stretches
+        cdf = np.cumsum(pmf / pmf.sum())
+        cdf[-1] = 1.0
+        guide = core.guide_table(cdf[None])[0]
+        targets = np.concatenate([rng.random(300), np.arange(0, core.GUIDE) / core.GUIDE, cdf[::50]])
+        for lo in (0, 1, 600, 1201):
+            for t in targets[targets < 1.0]:
+                expected = max(lo, min(int(np.searchsorted(cdf, t, side="right")), len(cdf) - 1))
+                assert core.first_above(cdf, guide, lo, t) == expected, (lo, t)
+
+
 def test_truncated_age_distribution():
     dist = np.array([42.0, 11.0, 21.0, 68.0])
     a = _draws(core.age_months, 20000, (c := age_cdf(dist[None]), core.guide_table(c)), 0) / 12
