@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # random streams (decisions)
 AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY, SCHEDULE = range(8)
@@ -33,6 +36,9 @@ EV_RETIRE, EV_LEAVE, EV_ROTATE, EV_DROP, EV_COMPLETE = range(5)
 NO_PROGRAMME = -1
 GONE = -2               # ``prog`` of a trainee who dropped out or completed without taking a local post
 OVERFLOW = 1
+# The per-agent code is compiled without reference counting (numba's ``_nrt`` option): it allocates
+# nothing, and the atomic counts numba keeps on every array view and array argument cost ~17% of a run.
+NO_RC = dict(cache=True, _nrt=False)
 WORK_ROWS = 10          # per agent slot: profession, place, birth, retirement, programme, event, link; pending,
                         # order, rotating trainees
 
@@ -56,7 +62,7 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def next_u64(s):
     result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
     t = s[1] << np.uint64(17)
@@ -99,13 +105,26 @@ def owner_streams(base, owners, jump):
     return out
 
 
-@njit(cache=True)
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Ask the CPU to load ``arr[idx]`` into cache ahead of its use (LLVM's prefetch; no effect on results)."""
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1]], wraparound=False)
+        i32, i8p = ir.IntType(32), ir.IntType(8).as_pointer()
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])   # read, keep in all caches, data
+        return context.get_dummy_value()
+    return types.void(arr, idx), codegen
+
+
+@njit(**NO_RC)
 def uniform(s):
     """Uniform on [0, 1) with 53 random bits."""
     return (next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def exponential(s):
     """Unit exponential, strictly positive (the uniform is taken on the open interval)."""
     u = ((next_u64(s) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
@@ -134,7 +153,7 @@ def guide_table(cdf):
     return guide
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def first_above(cdf, guide, lo, target):
     """First index a >= lo with cdf[a] > target (cdf non-decreasing, cdf[-1] > target; else the last
     index, or lo if beyond it), starting from ``guide`` (a row of ``guide_table``)."""
@@ -148,13 +167,13 @@ def first_above(cdf, guide, lo, target):
     return i
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def age_months(s, table, row):
     """Age in whole months drawn from row ``row`` of a (cdf over months, guide) table (inverse transform)."""
     return first_above(table[0][row], table[1][row], 0, uniform(s))
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def poisson(s, lam):
     if lam <= 0.0:
         return 0
@@ -186,7 +205,7 @@ def poisson(s, lam):
             return int(k)
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def retirement_month(s, table, row, birth, age_now):
     """Absolute month of retirement, given the agent has not retired by ``age_now`` (months); ``table`` is
     (cdf of retirement age in months, guide) and ``row`` the profession."""
@@ -202,6 +221,37 @@ def retirement_month(s, table, row, birth, age_now):
 def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t, joiner_age_t, init_hc, rot_cdf,
                   rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_t, intake, local, cohorts,
                   prog_rot, prog_rot_cdf, work, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out, unp_out):
+    """One replicate (see ``_replicate``): allocates its small arrays, so the work itself runs without
+    reference counting."""
+    M, P, L = leave_h.shape
+    G = prog_prod.shape[0]
+    S = recruit.shape[3]
+    limited = False
+    for m in range(M):
+        for p in range(P):
+            if recruit_cap[m, p] != np.inf:
+                limited = True
+    # hires waiting for a start (recruitment capacity): per profession, runs (place, source, count), FIFO;
+    # each month adds at most L * S runs
+    queue = np.zeros((P, M * L * S + 1 if limited else 1, 3), np.int64)
+    # trainees of programmes with a rotation schedule, in agent order (compacted at each rotation)
+    scheduled = np.zeros(G, np.bool_)
+    for g in range(G):
+        for m in range(M):
+            if prog_rot[m, g]:
+                scheduled[g] = True
+    scratch = (np.full(M, -1, np.int32), np.zeros((P, L), np.int64), np.zeros((G, L), np.int64),
+               np.zeros((P, L), np.int64), queue, np.zeros(P, np.int64), np.zeros(P, np.int64), scheduled)
+    return _replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t, joiner_age_t, init_hc, rot_cdf,
+                      rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_t, intake, local, cohorts,
+                      prog_rot, prog_rot_cdf, work, scratch, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out,
+                      unp_out)
+
+
+@njit(**NO_RC)
+def _replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t, joiner_age_t, init_hc, rot_cdf,
+               rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_t, intake, local, cohorts,
+               prog_rot, prog_rot_cdf, work, scratch, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out, unp_out):
     """One replicate: the population at the start, then month by month its events, hires and starters.
 
     ``vac_cap`` [M, P, L] is the staff (excluding in-service trainees) a place may employ: funded posts
@@ -227,31 +277,12 @@ def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_ag
     G = prog_prod.shape[0]
     cap = work.shape[1]
     prof, place, birth, retire, prog, kind, link = work[0], work[1], work[2], work[3], work[4], work[5], work[6]
-    head = np.full(M, -1, np.int32)
+    head, hc, trn, tin, queue, q_first, q_end, scheduled = scratch     # tin: in-service trainees counted in hc
     agents = (prof, place, birth, retire, kind, link, head)
-    hc = np.zeros((P, L), np.int64)
-    trn = np.zeros((G, L), np.int64)
-    tin = np.zeros((P, L), np.int64)             # in-service trainees counted in hc
     pend = work[7]                               # this month's completers who want a local post
     order = work[8]                              # ... grouped by staff group, in random order within it
     n = 0
     S = recruit.shape[3]
-    limited = False
-    for m in range(M):
-        for p in range(P):
-            if recruit_cap[m, p] != np.inf:
-                limited = True
-    # hires waiting for a start (recruitment capacity): per profession, runs (place, source, count), FIFO;
-    # each month adds at most L * S runs
-    queue = np.zeros((P, M * L * S + 1 if limited else 1, 3), np.int64)
-    q_first = np.zeros(P, np.int64)
-    q_end = np.zeros(P, np.int64)
-    # trainees of programmes with a rotation schedule, in agent order (compacted at each rotation)
-    scheduled = np.zeros(G, np.bool_)
-    for g in range(G):
-        for m in range(M):
-            if prog_rot[m, g]:
-                scheduled[g] = True
     rota = work[9]
     nrota = 0
 
@@ -293,6 +324,15 @@ def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_ag
         i = head[m]
         while i >= 0:
             nxt = link[i]
+            if nxt >= 0:                            # the next agent's fields load while this one is handled
+                n2 = link[nxt]                      # prefetched an agent ago
+                if n2 >= 0:
+                    prefetch(link, n2)
+                    prefetch(prof, n2)
+                    prefetch(place, n2)
+                    prefetch(kind, n2)
+                    prefetch(birth, n2)
+                    prefetch(retire, n2)
             p = prof[i]
             l = place[i]
             k = kind[i]
@@ -398,7 +438,8 @@ def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_ag
             for l in range(L):
                 for src in range(S):
                     arrivals = poisson(st[p, RECRUIT], recruit[m, p, l, src])
-                    for _ in range(arrivals):  # _start_hire written out: measured ~7% faster than calling it
+                    # _start_hire written out: as a call (a dozen arrays passed on the stack) the run took ~25% longer
+                    for _ in range(arrivals):
                         if hc[p, l] - tin[p, l] + 1 > vac_cap[m, p, l] + 1e-9:
                             break                   # no vacancy for this hire
                         if n >= cap:
@@ -432,12 +473,16 @@ def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_ag
                     tin[prog_tp[g], l] += intake[m, g, l]
                     join_out[m, prog_tp[g], l, TRAINING_START] += intake[m, g, l]
 
-        hc_out[m] = hc
-        trn_out[m] = trn
+        for p in range(P):                          # (a loop: array assignment needs reference counting)
+            for l in range(L):
+                hc_out[m, p, l] = hc[p, l]
+        for g in range(G):
+            for l in range(L):
+                trn_out[m, g, l] = trn[g, l]
     return 0
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def _rotate_trainees(m, rota, nrota, st, prog_rot, prog_rot_cdf, prog_tp, prog, place, hc, tin, trn, join_out,
                      leave_out):
     """Month m's scheduled rotations: each trainee still in training among ``rota[:nrota]`` (the trainees of
@@ -478,7 +523,7 @@ def _rotate_trainees(m, rota, nrota, st, prog_rot, prog_rot_cdf, prog_tp, prog, 
     return kept
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def _limited_hires(m, p, n, cap, recruit, recruit_cap, queue, q_first, q_end, vac_cap, hc, tin, st, joiner_age_t,
                    retire_t, hazards, agents, prog, join_out):
     """Month m's experienced hires of profession p under its recruitment capacity; returns the new agent
@@ -522,7 +567,7 @@ def _limited_hires(m, p, n, cap, recruit, recruit_cap, queue, q_first, q_end, va
     return n
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def _start_hire(n, cap, m, p, l, src, st, joiner_age_t, retire_t, hazards, agents, prog, hc, join_out):
     """An experienced hire from source ``src`` starts at place l in month m, as agent n; returns n + 1."""
     if n >= cap:
@@ -540,14 +585,14 @@ def _start_hire(n, cap, m, p, l, src, st, joiner_age_t, retire_t, hazards, agent
     return n + 1
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def _push(i, t, ev, kind, link, head):
     kind[i] = ev
     link[i] = head[t]
     head[t] = i
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def _first_crossing(cum, lo, hi, e):
     """First month t in [lo, hi) with cum[t+1] - cum[lo] >= e, else hi (cum is non-decreasing).
 
@@ -637,7 +682,7 @@ def age_runs(age_mult, months):
     return out
 
 
-@njit(cache=True)
+@njit(**NO_RC)
 def _new_trainee(i, g, l, started, b, m_from, st, prog_prod, prog_months, prog_q, prof, place, birth, prog, kind,
                  link, head, M):
     """A trainee who started at month ``started``; checks for dropout run from ``m_from``+1 on."""
