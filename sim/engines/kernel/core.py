@@ -4,6 +4,8 @@ Each agent's next event month (retirement, leaving, rotation; dropout or complet
 drawn when it joins, from its hazards over the months ahead, and the agent is filed in that month's
 bucket of a calendar; a month then costs only its events, not a draw per agent. Drawing a unit
 exponential and walking the cumulative hazard is exact for piecewise-constant monthly hazards.
+Leaving and retiring are not filed: nothing moves a staff member before their next event, so the
+month's counts are added when it is drawn (a third of all events, never visited again).
 
 Random numbers: one xoshiro256** state per replicate, per decision (ages, retirement, leaving,
 rotation, recruitment, training, employment, the new places of scheduled rotations) *and* per owner
@@ -32,7 +34,7 @@ N_STREAMS = 8
 NEWLY_QUALIFIED, ROTATION_IN, TRAINING_START, TRANSFER_IN = 0, 4, 5, 6
 RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT = 0, 1, 2, 3, 4
 # event kinds
-EV_RETIRE, EV_LEAVE, EV_ROTATE, EV_DROP, EV_COMPLETE = range(5)
+EV_ROTATE, EV_DROP, EV_COMPLETE = range(3)
 NO_PROGRAMME = -1
 GONE = -2               # ``prog`` of a trainee who dropped out or completed without taking a local post
 OVERFLOW = 1
@@ -241,7 +243,8 @@ def one_replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_ag
             if prog_rot[m, g]:
                 scheduled[g] = True
     scratch = (np.full(M, -1, np.int32), np.zeros((P, L), np.int64), np.zeros((G, L), np.int64),
-               np.zeros((P, L), np.int64), queue, np.zeros(P, np.int64), np.zeros(P, np.int64), scheduled)
+               np.zeros((P, L), np.int64), queue, np.zeros(P, np.int64), np.zeros(P, np.int64), scheduled,
+               np.zeros((M, P, L), np.int64))
     return _replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t, joiner_age_t, init_hc, rot_cdf,
                       rot_h, transfer_h, prog_prod, prog_tp, prog_months, prog_q, entry_age_t, intake, local, cohorts,
                       prog_rot, prog_rot_cdf, work, scratch, vac_cap, hc_out, join_out, leave_out, trn_out, comp_out,
@@ -277,8 +280,9 @@ def _replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t
     G = prog_prod.shape[0]
     cap = work.shape[1]
     prof, place, birth, retire, prog, kind, link = work[0], work[1], work[2], work[3], work[4], work[5], work[6]
-    head, hc, trn, tin, queue, q_first, q_end, scheduled = scratch     # tin: in-service trainees counted in hc
-    agents = (prof, place, birth, retire, kind, link, head)
+    # tin: in-service trainees counted in hc; gone: staff who leave or retire, by month, as drawn
+    head, hc, trn, tin, queue, q_first, q_end, scheduled, gone = scratch
+    agents = (prof, place, birth, retire, kind, link, head, gone, leave_out)
     pend = work[7]                               # this month's completers who want a local post
     order = work[8]                              # ... grouped by staff group, in random order within it
     n = 0
@@ -321,6 +325,9 @@ def _replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t
     # --- months ----------------------------------------------------------------------------
     for m in range(M):
         npend = 0
+        for p in range(P):
+            for l in range(L):
+                hc[p, l] -= gone[m, p, l]
         i = head[m]
         while i >= 0:
             nxt = link[i]
@@ -336,10 +343,7 @@ def _replicate(st, leave_h, hazards, recruit, recruit_cap, retire_t, staff_age_t
             p = prof[i]
             l = place[i]
             k = kind[i]
-            if k == EV_RETIRE or k == EV_LEAVE:
-                hc[p, l] -= 1
-                leave_out[m, p, l, RETIREMENT if k == EV_RETIRE else LEAVER] += 1
-            elif k == EV_ROTATE:                    # a move: to another place, or staff group / sector
+            if k == EV_ROTATE:                      # a move: to another place, or staff group / sector
                 u = uniform(st[p, ROTATE])
                 rot = rot_h[m, p, l]
                 total = rot
@@ -615,14 +619,15 @@ def _first_crossing(cum, lo, hi, e):
 
 @njit(cache=True, inline="always")
 def _schedule_staff(i, m_from, st, hazards, agents):
-    """File staff member i under its next event month at or after ``m_from`` (none if past the horizon).
+    """Draw staff member i's next event at or after ``m_from`` (none if past the horizon): a move is filed
+    under its month; leaving or retiring is counted in its month's leavers and ``gone`` at once.
 
     Priority within a month: retirement, then leaving, then a move. Months are found by bisection on
     the cumulative hazard (run by run of years of age with one multiplier, where leaving varies with age).
     Inlined into its callers: as a call, passing the tuples of arrays cost ~20% of the whole run.
     """
     cum_leave, cum_rot, age_flat, age_mult, age_next = hazards
-    prof, place, birth, retire, kind, link, head = agents
+    prof, place, birth, retire, kind, link, head, gone, leave_out = agents
     M = head.shape[0]
     p = prof[i]
     l = place[i]
@@ -658,10 +663,12 @@ def _schedule_staff(i, m_from, st, hazards, agents):
     rot_at = _first_crossing(cum_rot[p, l], m_from, leave_at, e)
     if rot_at < leave_at:
         _push(i, rot_at, EV_ROTATE, kind, link, head)
-    elif leave_at < limit:
-        _push(i, leave_at, EV_LEAVE, kind, link, head)
+    elif leave_at < limit:                      # counted now: nothing moves them before then
+        gone[leave_at, p, l] += 1
+        leave_out[leave_at, p, l, LEAVER] += 1
     elif r < M:
-        _push(i, r, EV_RETIRE, kind, link, head)
+        gone[r, p, l] += 1
+        leave_out[r, p, l, RETIREMENT] += 1
 
 
 @njit(cache=True)
