@@ -7,6 +7,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as hst
 from scipy import stats
 
 import sim
@@ -131,6 +132,26 @@ def test_guide_table_search_equals_bisection():
             for t in targets[targets < 1.0]:
                 expected = max(lo, min(int(np.searchsorted(cdf, t, side="right")), len(cdf) - 1))
                 assert core.first_above(cdf, guide, lo, t) == expected, (lo, t)
+
+
+@settings(max_examples=400, deadline=None)
+@given(shape=hst.sampled_from(["constant", "steps", "sparse"]), n=hst.integers(2, 130),
+       seed=hst.integers(0, 2**32 - 1), scale=hst.sampled_from([1e-4, 0.01, 0.3, 3.0]))
+def test_hazard_crossing_equals_a_linear_scan(shape, n, seed, scale):
+    """_first_crossing guesses from the average hazard, then steps or bisects; it must give the month a
+    scan gives (the first t in [lo, hi) with cum[t+1] - cum[lo] >= e and a positive hazard, else hi),
+    for constant hazards (where the guess lands), piecewise ones, and ones with zero-hazard months."""
+    rng = np.random.default_rng(seed)
+    h = {"constant": np.full(n, rng.random() * 0.05),
+         "steps": np.repeat(rng.random(4) * 0.05 * (rng.random(4) < 0.8), -(-n // 4))[:n],
+         "sparse": rng.random(n) * (rng.random(n) < 0.5) * 0.1}[shape]
+    cum = np.concatenate([[0.0], np.cumsum(h)])
+    for _ in range(20):
+        lo = int(rng.integers(0, n))
+        hi = int(rng.integers(lo, n + 1))
+        e = float(rng.exponential() * scale)
+        expected = next((t for t in range(lo, hi) if cum[t + 1] >= cum[lo] + e and cum[t + 1] > cum[lo]), hi)
+        assert core._first_crossing(cum, lo, hi, e) == expected, (lo, hi, e)
 
 
 def test_truncated_age_distribution():
