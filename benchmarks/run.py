@@ -71,7 +71,7 @@ class Sizes:
 
 FULL = Sizes(repeats=5, scaling_repeats=3, cold_repeats=2, cached_repeats=3, kernel_reps=40, headline_reps=1000,
              headline_repeats=(3, 2), rep_scaling=(8, 32, 128), staff_factors=(0.25, 1.0, 4.0), staff_reps=8,
-             thread_reps=32, horizon_years=(1, 5, 0), horizon_reps=8, agents_reps=1, agents_repeats=3,
+             thread_reps=32, horizon_years=(1, 5, 0), horizon_reps=8, agents_reps=1, agents_repeats=5,
              agents_years=None, agents_kernel_reps=8)
 QUICK = Sizes(repeats=2, scaling_repeats=1, cold_repeats=1, cached_repeats=1, kernel_reps=4, headline_reps=20,
               headline_repeats=(1, 1), rep_scaling=(2, 8), staff_factors=(0.25, 1.0, 4.0), staff_reps=2,
