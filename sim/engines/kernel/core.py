@@ -636,8 +636,9 @@ def _schedule_staff(i, m_from, st, hazards, agents):
     """Draw staff member i's next event at or after ``m_from`` (none if past the horizon): a move is filed
     under its month; leaving or retiring is counted in its month's leavers and ``gone`` at once.
 
-    Priority within a month: retirement, then leaving, then a move. Months are found by bisection on
-    the cumulative hazard (run by run of years of age with one multiplier, where leaving varies with age).
+    Priority within a month: retirement, then leaving, then a move. Months are searched for on the
+    cumulative hazard (``_first_crossing``; run by run of years of age with one multiplier, where leaving
+    varies with age).
     Inlined into its callers: as a call, passing the tuples of arrays cost ~20% of the whole run.
     """
     cum_leave, cum_rot, age_flat, age_mult, age_next = hazards
