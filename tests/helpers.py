@@ -1,6 +1,8 @@
-"""Shared test helpers: statistical comparison of Monte Carlo means with a reference."""
+"""Shared test helpers: statistical comparison of Monte Carlo means with a reference; the same kernel run on
+one thread and on two."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 
@@ -19,3 +21,19 @@ def assert_mean_within(samples: np.ndarray, reference: np.ndarray, n_se: float =
         detail = "; ".join(f"{tuple(i)}: mean {mean[tuple(i)]:.4g} vs {reference[tuple(i)]:.4g} "
                            f"(se {se[tuple(i)]:.3g})" for i in idx)
         raise AssertionError(f"{what}: {bad.sum()} of {bad.size} cells beyond {n_se} SE: {detail}")
+
+
+def assert_same_on_one_and_two_threads(simulate, plan, replicates, seed) -> dict:
+    """Run ``simulate(plan, replicates, seed)`` on one numba thread and on two; assert every output is
+    identical; return the one-thread outputs."""
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = simulate(plan, replicates, seed)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = simulate(plan, replicates, seed)
+    finally:
+        numba.set_num_threads(before)
+    for k in one:
+        np.testing.assert_array_equal(one[k], two[k])
+    return one

@@ -268,14 +268,20 @@ def test_trace_holds_a_nursing_students_career_from_intake_to_first_post(tmp_pat
     assert {"in_post", "start", "completion", "hired", "leaver", "retirement", "rotation", "dropout"} <= kinds
 
 
-def test_cli_run_with_trace_and_print_a_career(tmp_path):
+def _run_traced(tmp_path, name: str):
+    """``wfsim run --engine agents --trace`` on a small baseline for 4 years; the runner and trace path."""
     runner = CliRunner()
     scenario = tmp_path / "small.yaml"
     scenario.write_text(yaml.safe_dump(small_dict(BASELINE, 0.03), sort_keys=False), encoding="utf-8")
-    trace = tmp_path / "t.csv"
+    trace = tmp_path / name
     r = runner.invoke(app, ["run", str(scenario), "--engine", "agents", "-n", "1", "--years", "4",
                             "--out", str(tmp_path / "x.nc"), "--trace", str(trace), "-q"])
     assert r.exit_code == 0, r.output
+    return runner, trace
+
+
+def test_cli_run_with_trace_and_print_a_career(tmp_path):
+    runner, trace = _run_traced(tmp_path, "t.csv")
     student = next(c for c in _careers(trace).values() if c[0]["programme"] == "nursing_degree"
                    and any(x["event"] == "hired" for x in c))
     r = runner.invoke(app, ["trace", str(trace), "--agent", student[0]["agent_id"]])
@@ -405,13 +411,7 @@ def test_trace_as_parquet_holds_the_same_rows_as_csv(tmp_path):
 
 
 def test_cli_run_with_a_parquet_trace_and_print_a_career(tmp_path):
-    runner = CliRunner()
-    scenario = tmp_path / "small.yaml"
-    scenario.write_text(yaml.safe_dump(small_dict(BASELINE, 0.03), sort_keys=False), encoding="utf-8")
-    trace = tmp_path / "careers.parquet"
-    r = runner.invoke(app, ["run", str(scenario), "--engine", "agents", "-n", "1", "--years", "4",
-                            "--out", str(tmp_path / "x.nc"), "--trace", str(trace), "-q"])
-    assert r.exit_code == 0, r.output
+    runner, trace = _run_traced(tmp_path, "careers.parquet")
     from sim.engines.agents.trace import read_trace
 
     rows = read_trace(trace)

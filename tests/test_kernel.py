@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as hst
 from scipy import stats
 
 import sim
+from helpers import assert_same_on_one_and_two_threads
 from sim.engines.kernel import core, simulate
 from sim.model.compile import compile_plan
 from sim.model.plan import age_cdf
@@ -61,17 +61,7 @@ def test_same_seed_same_results_and_different_seed_differs():
 
 @pytest.mark.parametrize("config", ["examples/spec_example.yaml", "analytic/recruitment_capacity.yaml"])
 def test_identical_with_one_and_two_threads(config):
-    plan = compile_plan(sim.load_scenario(CONFIGS / config))
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = simulate(plan, range(12), 99)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = simulate(plan, range(12), 99)
-    finally:
-        numba.set_num_threads(before)
-    for k in one:
-        np.testing.assert_array_equal(one[k], two[k])
+    assert_same_on_one_and_two_threads(simulate, compile_plan(sim.load_scenario(CONFIGS / config)), range(12), 99)
 
 
 def test_replicate_results_do_not_depend_on_batching():

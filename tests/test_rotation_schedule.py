@@ -11,7 +11,6 @@ import csv
 import functools
 from pathlib import Path
 
-import numba
 import numpy as np
 import pytest
 import yaml
@@ -19,7 +18,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import sim
-from helpers import assert_mean_within
+from helpers import assert_mean_within, assert_same_on_one_and_two_threads
 from sim.cli import app
 from sim.engines.agents import simulate as agents_simulate
 from sim.engines.kernel import simulate as kernel_simulate
@@ -165,16 +164,7 @@ def test_moves_only_in_rotation_months_within_the_ics_and_conserved():
 
 def test_same_seed_same_results_with_one_and_two_threads():
     p = plan()
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = kernel_simulate(p, range(24), 5)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = kernel_simulate(p, range(24), 5)
-    finally:
-        numba.set_num_threads(before)
-    for k in one:
-        np.testing.assert_array_equal(one[k], two[k])
+    one = assert_same_on_one_and_two_threads(kernel_simulate, p, range(24), 5)
     np.testing.assert_array_equal(kernel_simulate(p, range(3, 5), 5)["trainees"], one["trainees"][3:5])
 
 
