@@ -23,7 +23,7 @@ from sim.engines.agents import simulate as agents_simulate
 from sim.engines.kernel import simulate as kernel_simulate
 from sim.model.compile import compile_plan
 from sim.model.expected import project
-from sim.model.plan import REASONS, SOURCES
+from sim.model.flows import REASONS, SOURCES
 from sim.results.dataset import aggregate
 from sim.scenario import scenario_dict
 

@@ -24,7 +24,7 @@ from sim.engines.agents import simulate as agents_simulate
 from sim.engines.kernel import simulate as kernel_simulate
 from sim.model.compile import compile_plan
 from sim.model.expected import project
-from sim.model.plan import REASONS, SOURCES
+from sim.model.flows import REASONS, SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "analytic" / "rotation_schedule.yaml"

@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 
 from ..model.compile import series
-from ..model.plan import RECRUIT_SOURCES, SOURCES
+from ..model.flows import RECRUIT_SOURCES, RECRUITED, SOURCES
 from ..scenario.types import Number, Series
 from .base import Lever
 from .registry import register
@@ -157,5 +157,5 @@ class StreamlinedRecruitment(Lever):
         if self.months_saved == 0:
             return np.zeros(raw["headcount"].shape[:-2])
         p = plan.professions.index(self.profession)
-        hires = raw["joiners"][..., p, :, 1:1 + len(RECRUIT_SOURCES)].sum(axis=-1)    # [..., M, L]
+        hires = raw["joiners"][..., p, :, RECRUITED[0]:RECRUITED[-1] + 1].sum(axis=-1)    # [..., M, L]
         return -(hires * self._share(plan)).sum(axis=-1) * self.saving_per_hire

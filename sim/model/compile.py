@@ -10,7 +10,8 @@ from scipy.special import ndtr
 from ..scenario.types import month_index
 from ..demand import establishment, need
 from ..demand.establishment import april_factor
-from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, RECRUIT_SOURCES, Plan
+from .flows import RECRUIT_SOURCES
+from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
 
 
 def series(value, start: str, months: int) -> np.ndarray:

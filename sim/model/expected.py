@@ -19,9 +19,8 @@ cohort's trainees in each ICS are split across its places by the programme's sha
 from __future__ import annotations
 
 import numpy as np
-from .plan import AGES, REASONS, SOURCES, Plan, age_pmf
-_R = {r: i for i, r in enumerate(REASONS)}
-_S = {s: i for i, s in enumerate(SOURCES)}
+from .flows import RECRUITED, REASON as _R, SOURCE as _S, count_shapes
+from .plan import AGES, Plan, age_pmf
 
 
 def retirement_hazard(cdf: np.ndarray) -> np.ndarray:
@@ -75,11 +74,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
     stuck = rotation.sum(axis=2) <= 0                                            # no share in the ICS: nobody moves
     rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
 
-    out = {
-        "headcount": np.zeros((M, P, L)), "joiners": np.zeros((M, P, L, len(SOURCES))),
-        "leavers": np.zeros((M, P, L, len(REASONS))), "trainees": np.zeros((M, G, L)),
-        "completions": np.zeros((M, G, L)), "unplaced": np.zeros((M, G, L)),
-    }
+    out = {name: np.zeros(shape) for name, shape in count_shapes(M, P, L, G).items()}
     cap_heads = plan.funded_posts / plan.fte_per_head if plan.hire_only_into_vacancies else np.full(plan.shape, np.inf)
     stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]            # [P, L, AGES] at end of month -1
     cohorts = {}                              # (programme, start place, start month) -> [L] trainees by place now
@@ -154,7 +149,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
             taken = np.where(hires.sum(-1) > 0, np.minimum(1.0, room / hires.sum(-1)), 1.0)
         hires = hires * taken[:, :, None]
         stock = stock + hires.sum(-1)[:, :, None] * joiner_pmf[:, None, :]
-        out["joiners"][m, :, :, 1:4] += hires
+        out["joiners"][m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
 
         for g, l in zip(*np.nonzero(plan.intake[m])):
             cohorts[(int(g), int(l), m)] = np.where(np.arange(L) == l, float(plan.intake[m, g, l]), 0.0)

@@ -12,11 +12,6 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ndtr
 
-SOURCES = ("newly_qualified", "international", "return_to_practice", "domestic", "rotation_in", "training_start",
-           "transfer_in")
-REASONS = ("retirement", "leaver", "rotation_out", "completed_training", "transfer_out")
-RECRUIT_SOURCES = ("international", "return_to_practice", "domestic")
-COST_KINDS = ("staff", "agency_bank", "training", "levers")
 MAX_AGE_MONTHS = 100 * 12  # age grid for retirement and the mean-field projection
 FORCED_RETIREMENT_YEARS = 80
 AGES = MAX_AGE_MONTHS + 2           # age grid (months) for age distributions and the mean field
@@ -65,7 +60,8 @@ class Plan:
     leave_hazard: np.ndarray        # monthly hazard of leaving
     rotation_hazard: np.ndarray     # monthly hazard of moving place
     transfer_hazard: np.ndarray     # [M, P, L, P] monthly hazard of moving to another staff group or sector
-    recruit_rate: np.ndarray        # [M, P, L, 3] expected arrivals per month by source (after time to hire)
+    recruit_rate: np.ndarray        # [M, P, L, len(RECRUIT_SOURCES)] expected arrivals per month by source
+                                    # (after time to hire)
     time_to_hire: np.ndarray        # [P] months from a hiring decision to the start date
     recruit_capacity: np.ndarray    # [M, P] most experienced hires (whole people) that may start in the month,
                                     # all places and sources together; inf: no limit. Hires over it queue

@@ -11,23 +11,21 @@ from datetime import datetime, timezone
 import numpy as np
 import xarray as xr
 
-from ..model.plan import COST_KINDS, REASONS, SOURCES, Plan
+from ..model.flows import COUNTS, REASONS, SOURCES
+from ..model.plan import Plan
 
-UNITS = {
-    "headcount": "people", "fte": "FTE", "effective_fte": "FTE", "joiners": "people per month",
-    "leavers": "people per month", "trainees": "people", "completions": "people per month",
+COST_KINDS = ("staff", "agency_bank", "training", "levers")
+
+# the raw counts (sim.model.flows.COUNTS), then what is derived from them here
+UNITS = {c.name: c.units for c in COUNTS} | {
+    "fte": "FTE", "effective_fte": "FTE",
     "demand_fte": "FTE", "funded_posts": "FTE", "gap_fte": "FTE", "vacancies": "FTE", "cost": "GBP per month",
-    "unmet_fte": "FTE", "unplaced": "people per month", "activity": "activity units per month (see service_unit)",
+    "unmet_fte": "FTE", "activity": "activity units per month (see service_unit)",
     "population": "people", "lever_cost": "GBP per month", "lever_scale": "multiple of the configured size",
 }
-DESCRIPTIONS = {
-    "headcount": "staff in post at the end of the month (in-service trainees included in their staff group)",
+DESCRIPTIONS = {c.name: c.meaning for c in COUNTS} | {
     "fte": "contracted FTE of staff in post",
     "effective_fte": "FTE after sickness absence",
-    "joiners": "joiners in the month, by source",
-    "leavers": "leavers in the month, by reason",
-    "trainees": "in training at the end of the month",
-    "completions": "trainees completing in the month",
     "demand_fte": "required FTE (box 1; definition in attribute demand_definition)",
     "funded_posts": "funded establishment",
     "gap_fte": "demand_fte - effective_fte (positive = shortfall)",
@@ -35,15 +33,14 @@ DESCRIPTIONS = {
     "cost": "spend in the month by kind: staff (FTE × £ per FTE), agency_bank (bank and agency cover of "
             "vacancies at its premium rate), training (trainees × £ per trainee-year), levers",
     "unmet_fte": "demand not met by staff in post or bank and agency cover: max(gap_fte - cover, 0)",
-    "unplaced": "newly qualified staff wanting a local post who found no vacancy (lost to the system)",
     "activity": "activity by service line (box 0)",
     "population": "residents by age band",
     "lever_scale": "size of each lever relative to its configuration, as set by adaptive plans at annual reviews",
     "lever_cost": "spend on each lever of the action plan in the month (their sum is cost of kind levers)",
 }
-STOCKS = ("headcount", "fte", "effective_fte", "trainees", "demand_fte", "funded_posts", "gap_fte", "vacancies",
-          "unmet_fte", "population", "lever_scale")
-FLOWS = ("joiners", "leavers", "completions", "cost", "unplaced", "activity", "lever_cost")
+STOCKS = tuple(c.name for c in COUNTS if c.stock) + (
+    "fte", "effective_fte", "demand_fte", "funded_posts", "gap_fte", "vacancies", "unmet_fte", "population",
+    "lever_scale")
 
 
 def central_demand(plan: Plan) -> dict[str, np.ndarray]:
@@ -98,14 +95,12 @@ def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int) -> dict
     return out
 
 
-DIMS = {
-    "headcount": ("time", "profession", "place"), "fte": ("time", "profession", "place"),
-    "effective_fte": ("time", "profession", "place"), "joiners": ("time", "profession", "place", "source"),
-    "leavers": ("time", "profession", "place", "reason"), "trainees": ("time", "programme", "place"),
-    "completions": ("time", "programme", "place"), "demand_fte": ("time", "profession", "place"),
+DIMS = {c.name: c.dims for c in COUNTS} | {
+    "fte": ("time", "profession", "place"),
+    "effective_fte": ("time", "profession", "place"), "demand_fte": ("time", "profession", "place"),
     "funded_posts": ("time", "profession", "place"), "gap_fte": ("time", "profession", "place"),
     "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
-    "unmet_fte": ("time", "profession", "place"), "unplaced": ("time", "programme", "place"),
+    "unmet_fte": ("time", "profession", "place"),
     "activity": ("time", "service_line", "place"), "lever_cost": ("time", "lever"),
     "lever_scale": ("time", "lever"),
 }

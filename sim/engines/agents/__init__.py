@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...model.plan import REASONS, SOURCES, Plan
+from ...model.flows import COUNTS, count_shapes
+from ...model.plan import Plan
 from .agents import Role, StaffMember, Trainee
 from .model import WorkforceModel, run_replicate
 from .trace import trace_format, write_trace
@@ -54,7 +55,7 @@ def default_workers() -> int:
 
 # worker processes get the plan once, at start-up
 _PLAN: Plan | None = None
-VARIABLES = ("headcount", "joiners", "leavers", "trainees", "completions", "unplaced")
+VARIABLES = tuple(c.name for c in COUNTS)
 
 
 def _init_worker(plan: Plan) -> None:
@@ -76,10 +77,7 @@ def _context():
 
 
 def _empty(plan: Plan) -> dict[str, np.ndarray]:
-    M, P, L = plan.shape
-    G = len(plan.programmes)
-    shapes = {"headcount": (M, P, L), "joiners": (M, P, L, len(SOURCES)), "leavers": (M, P, L, len(REASONS)),
-              "trainees": (M, G, L), "completions": (M, G, L), "unplaced": (M, G, L)}
+    shapes = count_shapes(*plan.shape, len(plan.programmes))
     return {k: np.zeros((0,) + shapes[k], np.int32) for k in VARIABLES}
 
 

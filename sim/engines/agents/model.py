@@ -49,7 +49,8 @@ import mesa
 import numpy as np
 import simpy
 
-from ...model.plan import REASONS, RECRUIT_SOURCES, SOURCES, Plan, age_cdf
+from ...model.flows import RECRUIT_SOURCES, RECRUITED, REASON as RSN, SOURCE as SRC, count_shapes
+from ...model.plan import Plan, age_cdf
 from .agents import Person, Role, StaffMember, Trainee
 
 TICKS = 100                                          # SimPy time units per month
@@ -59,8 +60,6 @@ UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
            "mesa", "placement")    # (new names go last: a stream's key is its position)
 STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
-SRC = {s: i for i, s in enumerate(SOURCES)}
-RSN = {r: i for i, r in enumerate(REASONS)}
 
 
 def at(month: int, phase: str) -> int:
@@ -95,14 +94,8 @@ class WorkforceModel(mesa.Model):
         self.month = -1
         self.graduating: list[Trainee] = []
         self.events: list[tuple] | None = [] if trace else None
-        self.out = {
-            "headcount": np.zeros((self.M, self.P, self.L), np.int32),
-            "joiners": np.zeros((self.M, self.P, self.L, len(SOURCES)), np.int32),
-            "leavers": np.zeros((self.M, self.P, self.L, len(REASONS)), np.int32),
-            "trainees": np.zeros((self.M, self.G, self.L), np.int32),
-            "completions": np.zeros((self.M, self.G, self.L), np.int32),
-            "unplaced": np.zeros((self.M, self.G, self.L), np.int32),
-        }
+        self.out = {name: np.zeros(shape, np.int32)
+                    for name, shape in count_shapes(self.M, self.P, self.L, self.G).items()}
         self.staff_age_cdf = age_cdf(plan.staff_age)
         self.joiner_age_cdf = age_cdf(plan.joiner_age)
         self.entry_age_cdf = age_cdf(plan.prog_entry_age)
@@ -482,7 +475,7 @@ class WorkforceModel(mesa.Model):
     def _start_hire(self, p: int, l: int, k: int, post: Role | None, m: int) -> None:
         a = int(self._ages(self.joiner_age_cdf[p], 1)[0])
         self._new_staff(p, l, birth=m - a, month=m, origin=RECRUIT_SOURCES[k], post=post)
-        self.out["joiners"][m, p, l, 1 + k] += 1
+        self.out["joiners"][m, p, l, RECRUITED[k]] += 1
 
     def queue_for_start(self, p: int, l: int, k: int, post: Role | None):
         """A hire waiting for one of the recruiting team's places (a SimPy Container get, served in order).

@@ -6,7 +6,8 @@ import math
 import numba
 import numpy as np
 
-from ...model.plan import REASONS, SOURCES, Plan
+from ...model.flows import count_shapes
+from ...model.plan import Plan
 from .core import OVERFLOW, run_replicates, stream_states
 
 
@@ -30,16 +31,8 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
     unplaced graduates. ``funded_posts`` [R, M, P, L] (default: the plan's central path) caps hiring."""
     reps = np.asarray(list(replicates), dtype=np.int64)
     R = len(reps)
-    M, P, L = plan.shape
-    G = len(plan.programmes)
-    out = {
-        "headcount": np.zeros((R, M, P, L), np.int32),
-        "joiners": np.zeros((R, M, P, L, len(SOURCES)), np.int32),
-        "leavers": np.zeros((R, M, P, L, len(REASONS)), np.int32),
-        "trainees": np.zeros((R, M, G, L), np.int32),
-        "completions": np.zeros((R, M, G, L), np.int32),
-        "unplaced": np.zeros((R, M, G, L), np.int32),
-    }
+    out = {name: np.zeros((R,) + shape, np.int32)
+           for name, shape in count_shapes(*plan.shape, len(plan.programmes)).items()}
     status = np.zeros(R, np.int64)
     cap_heads = hiring_cap(plan, plan.funded_posts if funded_posts is None else funded_posts)
     states = stream_states(seed, reps, schedule=bool(plan.prog_rotate.any()))

@@ -1,0 +1,128 @@
+"""The one declaration of the model's flows: joiner sources, leaver reasons, the raw counts the engines
+return, and the order of events within a month.
+
+Every engine (the ``kernel``, the ``agents`` engine and the mean field ``sim.expected``) and the results
+dataset read these tables: a source's or reason's index is its position here, a raw count's shape is
+its dimensions here, and each engine's month follows :data:`MONTH` (``tests/test_flows.py`` checks
+each engine against it). Adding a flow starts here; ``docs/CONTRIBUTING.md`` lists the other steps.
+
+The order of a month (stocks are as at its end, flows are totals within it):
+
+====  ==============  =============================================================================
+step  name            what happens
+====  ==============  =============================================================================
+1     retire          staff whose drawn retirement month it is retire (reason ``retirement``)
+2     leave           staff leave at the month's leaving hazard × their age multiplier (``leaver``)
+3     move            staff move place (``rotation_out`` → ``rotation_in``) or staff group or sector
+                      (``transfer_out`` → ``transfer_in``), at the month's hazards
+4     attrition       trainees who started before this month may drop out (in-service: ``leaver``)
+5     complete        cohorts at the end of their programme complete (in-service: ``completed_training``);
+                      each completer wants a local post with the month's local-employment probability
+6     place           the month's completers who want a local post take one, in random order within
+                      their staff group (``newly_qualified``); hiring only into vacancies, a completer
+                      who finds none is ``unplaced`` and lost
+7     rotate          programmes with a rotation schedule move their trainees in post on its dates
+                      (in-service: ``rotation_out`` → ``rotation_in``)
+8     hire            experienced hires start, by place then source (``international``,
+                      ``return_to_practice``, ``domestic``): first those queuing for a recruiting team's
+                      capacity, then the month's; hiring only into vacancies, while a post is vacant
+9     start           the month's intake starts training (in-service: ``training_start``)
+10    record          headcount and trainees are counted
+====  ==============  =============================================================================
+
+Competing risks: one staff member has at most one event a month; retirement comes before leaving,
+and leaving before a move. People who arrive in a month (steps 6, 8, 9) have no event in it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A joiner source or a leaver reason: one entry of the ``source`` or ``reason`` dimension."""
+    name: str
+    meaning: str
+    recruited: bool = False         # an experienced hire's source (recruitment rates are given per source)
+    pair: str | None = None         # the other side of a move within the system (its totals conserve)
+
+
+JOINERS = (
+    Flow("newly_qualified", "completers of a training programme taking a local post"),
+    Flow("international", "experienced hires recruited from abroad", recruited=True),
+    Flow("return_to_practice", "experienced hires returning to practice", recruited=True),
+    Flow("domestic", "experienced hires from elsewhere in the country", recruited=True),
+    Flow("rotation_in", "staff (or trainees in post) moving in from another place", pair="rotation_out"),
+    Flow("training_start", "in-service trainees starting their programme (counted in their staff group)"),
+    Flow("transfer_in", "staff moving in from another staff group or sector", pair="transfer_out"),
+)
+LEAVERS = (
+    Flow("retirement", "staff retiring"),
+    Flow("leaver", "staff leaving for reasons other than retirement (in-service trainees: dropping out)"),
+    Flow("rotation_out", "staff (or trainees in post) moving out to another place", pair="rotation_in"),
+    Flow("completed_training", "in-service trainees completing their programme"),
+    Flow("transfer_out", "staff moving out to another staff group or sector", pair="transfer_in"),
+)
+
+SOURCES = tuple(f.name for f in JOINERS)
+REASONS = tuple(f.name for f in LEAVERS)
+SOURCE = {name: i for i, name in enumerate(SOURCES)}            # index of a source in the ``source`` dimension
+REASON = {name: i for i, name in enumerate(REASONS)}
+RECRUIT_SOURCES = tuple(f.name for f in JOINERS if f.recruited)
+RECRUITED = tuple(SOURCE[s] for s in RECRUIT_SOURCES)           # their indices among SOURCES (contiguous)
+assert RECRUITED == tuple(range(RECRUITED[0], RECRUITED[0] + len(RECRUITED))), "recruited sources must be adjacent"
+
+
+@dataclass(frozen=True)
+class Count:
+    """A raw count an engine returns, per replicate: its dimensions (after ``replicate``) and unit."""
+    name: str
+    dims: tuple[str, ...]
+    units: str
+    meaning: str
+    stock: bool                     # a stock (as at the end of the month) or a flow (a total within it)
+
+
+COUNTS = (
+    Count("headcount", ("time", "profession", "place"), "people",
+          "staff in post at the end of the month (in-service trainees included in their staff group)", True),
+    Count("joiners", ("time", "profession", "place", "source"), "people per month", "joiners in the month, by source",
+          False),
+    Count("leavers", ("time", "profession", "place", "reason"), "people per month", "leavers in the month, by reason",
+          False),
+    Count("trainees", ("time", "programme", "place"), "people", "in training at the end of the month", True),
+    Count("completions", ("time", "programme", "place"), "people per month", "trainees completing in the month",
+          False),
+    Count("unplaced", ("time", "programme", "place"), "people per month",
+          "newly qualified staff wanting a local post who found no vacancy (lost to the system)", False),
+)
+COUNT = {c.name: c for c in COUNTS}
+
+
+def count_shapes(months: int, professions: int, places: int, programmes: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each raw count (without ``replicate``) for a plan of these sizes."""
+    size = {"time": months, "profession": professions, "place": places, "programme": programmes,
+            "source": len(SOURCES), "reason": len(REASONS)}
+    return {c.name: tuple(size[d] for d in c.dims) for c in COUNTS}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the month (see the table above)."""
+    name: str
+    what: str
+
+
+MONTH = (
+    Step("retire", "staff at their retirement month retire"),
+    Step("leave", "staff leave at the month's hazard"),
+    Step("move", "staff move place, or staff group or sector"),
+    Step("attrition", "trainees who started before the month may drop out"),
+    Step("complete", "cohorts at the end of their programme complete"),
+    Step("place", "completers wanting a local post take one (graduates before experienced hires)"),
+    Step("rotate", "scheduled rotations of trainees in post"),
+    Step("hire", "experienced hires start: the queue first, then the month's, by place then source"),
+    Step("start", "the month's intake starts"),
+    Step("record", "stocks are counted"),
+)
+STEPS = tuple(s.name for s in MONTH)
