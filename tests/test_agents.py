@@ -451,3 +451,32 @@ def test_parquet_trace_without_pyarrow_says_how_to_install_it(tmp_path, monkeypa
     assert not (tmp_path / "x.nc").exists()
     r = CliRunner().invoke(app, ["trace", str(tmp_path / "t.parquet"), "--agent", "1"])
     assert r.exit_code == 2 and "pip install wfsim[parquet]" in r.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# a finished model is freed (Mesa 3.3 would keep it alive: see sim/engines/agents/mesa_compat.py)
+def test_a_finished_replicate_leaves_no_model_behind():
+    import gc
+    import weakref
+
+    import mesa
+
+    from sim.engines.agents import model as agents_model
+
+    assert hasattr(mesa.Agent, "_ids"), "Mesa no longer counts ids per model: delete mesa_compat.py"
+    plan = compile_plan(sim.load_scenario(CONFIGS / "analytic" / "decay.yaml").model_copy(update={"years": 1}))
+    seen = []
+    real = agents_model.WorkforceModel
+
+    class Watched(real):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            seen.append(weakref.ref(self))
+
+    agents_model.WorkforceModel = Watched
+    try:
+        agents_model.run_replicate(plan, 0, 1)
+    finally:
+        agents_model.WorkforceModel = real
+    gc.collect()
+    assert len(seen) == 1 and seen[0]() is None

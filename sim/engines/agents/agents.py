@@ -42,27 +42,14 @@ class Trainee(Person):
     def move_to(self, place: int) -> None:
         self.place = place
 
-    @property
-    def year(self) -> int:
-        """Year of the programme the trainee is in (1 in their first twelve months)."""
-        return (self.model.month - self.started) // 12 + 1
-
-    @property
-    def in_service(self) -> bool:
-        return self.model.plan.prog_trainee_prof[self.programme] >= 0
-
 
 class StaffMember(Person):
     """A person in post in a profession (staff group) at a place."""
 
-    def __init__(self, model, profession: int, place: int, birth: int, joined: int, origin: str, fte: float,
-                 person: int | None = None):
+    def __init__(self, model, profession: int, place: int, birth: int, person: int | None = None):
         super().__init__(model, place, birth, person)
         self._profession = profession
         self.group = (profession, place)
-        self.joined = joined            # month they joined this ICS's workforce (-1: in post at the start)
-        self.origin = origin            # how they came: in_post, newly_qualified, international, ...
-        self.fte = fte                  # contracted FTE
         self.retire_month = 0           # absolute month of retirement, drawn at joining (redrawn on a transfer)
         self.role: Role | None = None   # the funded post held; None while over establishment
 
@@ -80,11 +67,6 @@ class StaffMember(Person):
         self.place = place
         self.group = (self._profession, place)
 
-    @property
-    def tenure(self) -> int:
-        """Months in this ICS's workforce."""
-        return self.model.month - self.joined
-
 
 class Role(mesa.Agent):
     """A funded post in a profession at a place: vacant, advertised (a hire is on the way) or filled.
@@ -94,11 +76,10 @@ class Role(mesa.Agent):
     hires only into vacancies does a missing vacancy stop a hire or a newly qualified completer.
     """
 
-    def __init__(self, model, profession: int, place: int, fte: float):
+    def __init__(self, model, profession: int, place: int):
         super().__init__(model)
         self.profession = profession
         self.place = place
-        self.fte = fte
         self.holder: int | None = None  # the person id in post
         self.holder_agent: StaffMember | None = None
         self.advertised = False

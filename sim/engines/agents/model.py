@@ -1,7 +1,8 @@
 """One replicate of the agent engine: a Mesa model (the registry of agents) on a SimPy clock.
 
 Time is owned by one ``simpy.Environment``; its unit is a hundredth of a month, so that the steps of
-a month happen in a fixed order (``PHASES``):
+a month happen in a fixed order (``PHASES``), the order of ``sim.model.flows.MONTH`` (``STEPS_OF_PHASE``
+says which step each phase carries out):
 
 ==========  =====================================================================================
 retire      retirement-date events, one per staff member, drawn when they join
@@ -10,6 +11,7 @@ staff       monthly turnover: each staff member may leave, or move place (rotati
             (transfer), at the month's hazards
 train       attrition: each trainee past their first month may drop out
 complete    programme-completion events, one per cohort, at the end of its programme
+place       the month's completers who want a local post take one, in random order (as in the kernel)
 rotate      rotation dates of programmes with a rotation schedule (a SimPy process per programme): every
             trainee of the programme still in training draws a new place in their ICS by the programme's
             place shares (:meth:`WorkforceModel.rotate`)
@@ -52,10 +54,15 @@ import simpy
 from ...model.flows import RECRUIT_SOURCES, RECRUITED, REASON as RSN, SOURCE as SRC, count_shapes
 from ...model.plan import Plan, age_cdf
 from .agents import Person, Role, StaffMember, Trainee
+from .mesa_compat import forget_model
 
 TICKS = 100                                          # SimPy time units per month
-PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "rotate": 33, "decide": 35,
-          "slots": 38, "hire": 40, "start": 50, "record": 90}
+PHASES = {"retire": 0, "establish": 5, "staff": 10, "train": 20, "complete": 30, "place": 31, "rotate": 33,
+          "decide": 35, "slots": 38, "hire": 40, "start": 50, "record": 90}
+# the steps of the month (sim.model.flows.MONTH) each phase carries out; the others are bookkeeping
+STEPS_OF_PHASE = {"retire": ("retire",), "establish": (), "staff": ("leave", "move"), "train": ("attrition",),
+                  "complete": ("complete",), "place": ("place",), "rotate": ("rotate",), "decide": (), "slots": (),
+                  "hire": ("hire",), "start": ("start",), "record": ("record",)}
 UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession limited in other months
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
            "mesa", "placement")    # (new names go last: a stream's key is its position)
@@ -191,8 +198,7 @@ class WorkforceModel(mesa.Model):
 
     def _new_staff(self, p: int, l: int, birth: int, month: int, origin: str, person: int | None = None,
                    post: Role | None = None) -> StaffMember:
-        fte = float(self.plan.fte_per_head[max(month, 0), p, l]) if self.M else 1.0
-        s = StaffMember(self, p, l, birth, joined=month, origin=origin, fte=fte, person=person)
+        s = StaffMember(self, p, l, birth, person=person)
         self._schedule_retirement(s, month)
         self.take_post(s, post)
         if origin != "in_post":                  # (the staff in post at the start are logged once posts exist)
@@ -213,7 +219,7 @@ class WorkforceModel(mesa.Model):
         for (p, l), roles in self.roles.items():
             target = int(self.establishment[m, p, l])
             while len(roles) < target:
-                role = Role(self, p, l, float(self.plan.fte_per_head[m, p, l]))
+                role = Role(self, p, l)
                 roles[role] = None
                 self._post_fell_vacant(role)
             while len(roles) > target:
@@ -395,7 +401,7 @@ class WorkforceModel(mesa.Model):
         completers join the month's graduates, who are placed together once every cohort has completed."""
         cohort = self.agents_by_type[Trainee].select(lambda t: t.cohort == (g, l, started))
         if not self.graduating:
-            self._on(m, "complete", lambda: self.place_graduates(m))      # runs after this month's cohorts
+            self._on(m, "place", lambda: self.place_graduates(m))
         self.graduating += list(cohort)
 
     def place_graduates(self, m: int) -> None:
@@ -550,8 +556,8 @@ class WorkforceModel(mesa.Model):
                             programme, (m - who.birth) // 12, post))
 
     def close(self) -> None:
-        """Forget this model in Mesa's class-level id counters (which would otherwise keep it alive)."""
-        mesa.Agent._ids.pop(self, None)
+        """Let a finished model be freed (see :mod:`.mesa_compat`)."""
+        forget_model(self)
 
 
 # Agents, their SimPy processes and the model refer to each other, so only Python's full cycle collection
@@ -569,8 +575,8 @@ def run_replicate(plan: Plan, replicate: int, seed: int, trace: bool = False,
         out = model.run()
         return out, model.events
     finally:
-        model.close()
         big = len(model.agents) > BIG_MODEL
+        model.close()
         del model
         if big:     # see BIG_MODEL
             gc.collect()
