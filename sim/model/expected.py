@@ -19,6 +19,10 @@ cohort's trainees in each ICS are split across its places by the programme's sha
 from __future__ import annotations
 
 import numpy as np
+import math
+
+from ..demand.establishment import funded_posts
+from . import capped
 from .flows import RECRUITED, REASON as _R, SOURCE as _S, STEPS, count_shapes
 from .plan import AGES, Plan, age_pmf
 
@@ -62,13 +66,17 @@ class MeanField:
     (``sim.model.flows.MONTH``), run in that table's order by :func:`project`.
 
     Staff are a stock by profession, place and age in months; cohorts of trainees are vectors over
-    places, keyed by (programme, start place, start month).
+    places, keyed by (programme, start place, start month). The staff side has a leading axis of demand
+    paths (``funded_posts`` [N, M, P, L]; one path, the plan's central one, by default): what joiners find
+    posts depends on the path, the cohorts of trainees do not, so they are followed once for all paths.
     """
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, funded_posts: np.ndarray | None = None):
         self.plan = plan
         M, P, L = plan.shape
         G = len(plan.programmes)
+        funded = plan.funded_posts[None] if funded_posts is None else funded_posts            # [N, M, P, L]
+        N = funded.shape[0]
         year_of_age = np.minimum(np.arange(AGES) // 12, plan.leave_age_mult.shape[2] - 1)
         self.mult = plan.leave_age_mult[:, :, year_of_age]                              # [P, L, AGES]
         self.ret_h = np.stack([retirement_hazard(plan.retire_cdf[p]) for p in range(P)])  # [P, AGES]
@@ -82,46 +90,72 @@ class MeanField:
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
         self.rotation = rotation
-        self.out = {name: np.zeros(shape) for name, shape in count_shapes(M, P, L, G).items()}
-        self.cap_heads = (plan.funded_posts / plan.fte_per_head if plan.hire_only_into_vacancies
-                          else np.full(plan.shape, np.inf))
-        self.stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]     # [P, L, AGES] at end of month -1
+        self.out = {name: np.zeros((N,) + shape) for name, shape in count_shapes(M, P, L, G).items()}
+        self.cap_heads = (np.moveaxis(funded, 0, 1) / plan.fte_per_head[:, None] if plan.hire_only_into_vacancies
+                          else np.full((M, N, P, L), np.inf))                  # [M, N, P, L]
+        stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]         # [P, L, AGES] at end of month -1
+        self.stock = np.repeat(stock[None], N, axis=0)                         # [N, P, L, AGES]
         self.cohorts = {}                     # (programme, start place, start month) -> [L] trainees by place now
+        self.started = {}                     # ... -> the cohort's starters (its completers are binomial)
         for g, l, s, n in plan.init_cohorts:
             self.cohorts[int(g), int(l), int(s)] = np.where(np.arange(L) == l, float(n), 0.0)
+            self.started[int(g), int(l), int(s)] = float(n)
         self.waiting: list[list[np.ndarray]] = [[] for _ in range(P)]  # per profession, FIFO of [L, 3] hires
         self.graduates = np.zeros((G, L, AGES))   # the month's completers wanting a local post, by age
-        self.room = np.zeros((P, L))              # the month's vacancies left for experienced hires (heads)
+        self.room = np.zeros((N, P, L))           # the month's vacancies left for experienced hires (heads)
+        # hiring only into vacancies: the variance of the staff count too (see sim.model.capped)
+        self.capped = bool(plan.hire_only_into_vacancies)
+        self.var = np.zeros((N, P, L))
+        self.cap = np.floor(self.cap_heads + 1e-9)                             # whole posts, as the engines
+        self.nodes = self.wanted = self.placed_first = None
+        self.wanted_var = np.zeros((P, L))        # variance of the month's completers wanting a post
 
     def retire(self, m: int) -> None:
-        P, L = self.stock.shape[:2]
-        self.stock = np.concatenate([np.zeros((P, L, 1)), self.stock[:, :, :-1]], axis=2)   # a month older
+        N, P, L = self.stock.shape[:3]
+        self.stock = np.concatenate([np.zeros((N, P, L, 1)), self.stock[..., :-1]], axis=-1)   # a month older
         retired = self.stock * self.ret_h[:, None, :]
         self.stock = self.stock - retired
-        self.out["leavers"][m, :, :, _R["retirement"]] = retired.sum(-1)
+        if self.capped:
+            after = self.stock.sum(-1)
+            self.var = capped.thinned_variance(self.var, after + retired.sum(-1), after,
+                                               (self.stock * self.ret_h[:, None, :]).sum(-1))
+        self.out["leavers"][:, m, :, :, _R["retirement"]] = retired.sum(-1)
 
     def leave(self, m: int) -> None:
-        left = self.stock * (1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult))
+        q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)          # [P, L, AGES]
+        left = self.stock * q
         self.stock = self.stock - left
-        self.out["leavers"][m, :, :, _R["leaver"]] = left.sum(-1)
+        if self.capped:
+            after = self.stock.sum(-1)
+            self.var = capped.thinned_variance(self.var, after + left.sum(-1), after, (self.stock * q).sum(-1))
+        self.out["leavers"][:, m, :, :, _R["leaver"]] = left.sum(-1)
 
     def move(self, m: int) -> None:
         plan, out = self.plan, self.out
         rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
         total = rot + moves.sum(-1)
-        leaving = self.stock * (1.0 - np.exp(-total))[:, :, None]
+        q = 1.0 - np.exp(-total)                                                     # [P, L]
+        leaving = self.stock * q[:, :, None]
         self.stock = self.stock - leaving
+        if self.capped:
+            after = self.stock.sum(-1)
+            self.var = capped.thinned_variance(self.var, after + leaving.sum(-1), after, after * q)
         with np.errstate(invalid="ignore", divide="ignore"):
             share_rot = np.where(total > 0, rot / total, 0.0)
             share_to = np.where(total[:, :, None] > 0, moves / total[:, :, None], 0.0)
         rotated = leaving * share_rot[:, :, None]
-        self.stock = self.stock + np.einsum("pla,lk->pka", rotated, self.dest)
-        transferred = np.einsum("pla,plq->qla", leaving, share_to)
-        self.stock = self.stock + transferred
-        out["leavers"][m, :, :, _R["rotation_out"]] = rotated.sum(-1)
-        out["leavers"][m, :, :, _R["transfer_out"]] = leaving.sum(-1) - rotated.sum(-1)
-        out["joiners"][m, :, :, _S["rotation_in"]] = np.einsum("pl,lk->pk", rotated.sum(-1), self.dest)
-        out["joiners"][m, :, :, _S["transfer_in"]] = transferred.sum(-1)
+        if rot.any():                       # (adding nothing is skipped: the sums are the same to the bit)
+            self.stock = self.stock + np.einsum("npla,lk->npka", rotated, self.dest)
+            out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,lk->npk", rotated.sum(-1), self.dest)
+        if moves.any():
+            transferred = np.einsum("npla,plq->nqla", leaving, share_to)
+            self.stock = self.stock + transferred
+            out["joiners"][:, m, :, :, _S["transfer_in"]] = transferred.sum(-1)
+        out["leavers"][:, m, :, :, _R["rotation_out"]] = rotated.sum(-1)
+        out["leavers"][:, m, :, :, _R["transfer_out"]] = leaving.sum(-1) - rotated.sum(-1)
+        if self.capped:                                                         # arrivals: Poisson-like
+            self.var = self.var + out["joiners"][:, m, :, :, _S["rotation_in"]] \
+                + out["joiners"][:, m, :, :, _S["transfer_in"]]
 
     def attrition(self, m: int) -> None:
         plan = self.plan
@@ -131,38 +165,50 @@ class MeanField:
             dropped = self.cohorts[key] * plan.prog_dropout[max(s, 0), g, l]    # [L], at the start place's rate
             self.cohorts[key] -= dropped
             if tp >= 0:
-                self.out["leavers"][m, tp, :, _R["leaver"]] += dropped
+                self.out["leavers"][:, m, tp, :, _R["leaver"]] += dropped
 
     def complete(self, m: int) -> None:
         plan, out = self.plan, self.out
         self.graduates = np.zeros(self.graduates.shape)
+        self.wanted_var = np.zeros(self.wanted_var.shape)
         for key in list(self.cohorts):
             g, l, s = key
             if m != s + plan.prog_months[g]:
                 continue
             tp = plan.prog_trainee_prof[g]
             done = self.cohorts.pop(key)
-            out["completions"][m, g] += done
+            n = self.started.pop(key)
+            local = plan.local_employment[m, g]
+            self.wanted_var[plan.prog_produces[g]] += local * local * done * (1.0 - done / n) \
+                + local * (1.0 - local) * done
+            out["completions"][:, m, g] += done
             if tp >= 0:
-                out["leavers"][m, tp, :, _R["completed_training"]] += done
+                out["leavers"][:, m, tp, :, _R["completed_training"]] += done
             ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]])
             self.graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
 
     def place(self, m: int) -> None:
-        """Hiring into vacancies: graduates first (expected values: exact when the cap does not bind, an
-        approximation, min of means, where it does); what is left is :meth:`hire`'s."""
+        """Completers take vacant posts before experienced hires (:meth:`hire`). Hiring only into vacancies,
+        the expected number placed is taken over the staff count's distribution (:mod:`sim.model.capped`)."""
         plan, out = self.plan, self.out
         room = np.maximum(self.cap_heads[m] - self.stock.sum(-1), 0.0)          # staff excluding trainees
-        wanted = np.zeros(room.shape)
+        wanted = np.zeros(room.shape[1:])
         for g in range(len(plan.programmes)):
             wanted[plan.prog_produces[g]] += self.graduates[g].sum(-1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            placed = np.where(wanted > 0, np.minimum(1.0, room / wanted), 1.0)     # share of graduates placed
+            if self.capped:
+                self.nodes, self.wanted = capped.staff_nodes(self.stock.sum(-1), self.var), wanted
+                self.placed_first = np.minimum(
+                    capped.expected_placed(self.nodes, self.cap[m], wanted, self.wanted_var), wanted) \
+                    if wanted.any() else np.zeros(room.shape)
+                placed = np.where(wanted > 0, self.placed_first / np.where(wanted > 0, wanted, 1.0), 1.0)
+            else:
+                placed = np.where(wanted > 0, np.minimum(1.0, room / wanted), 1.0)     # share of graduates placed
         for g in range(len(plan.programmes)):
             p = plan.prog_produces[g]
-            self.stock[p] += self.graduates[g] * placed[p][:, None]
-            out["joiners"][m, p, :, _S["newly_qualified"]] += self.graduates[g].sum(-1) * placed[p]
-            out["unplaced"][m, g] += self.graduates[g].sum(-1) * (1 - placed[p])
+            self.stock[:, p] += self.graduates[g] * placed[:, p][..., None]
+            out["joiners"][:, m, p, :, _S["newly_qualified"]] += self.graduates[g].sum(-1) * placed[:, p]
+            out["unplaced"][:, m, g] += self.graduates[g].sum(-1) * (1 - placed[:, p])
         self.room = np.maximum(room - np.minimum(wanted, room), 0.0)
 
     def rotate(self, m: int) -> None:
@@ -177,41 +223,65 @@ class MeanField:
             self.cohorts[key] = moved.sum(axis=0)
             stay = np.diagonal(moved)
             if tp >= 0:
-                out["leavers"][m, tp, :, _R["rotation_out"]] += now - stay
-                out["joiners"][m, tp, :, _S["rotation_in"]] += self.cohorts[key] - stay
+                out["leavers"][:, m, tp, :, _R["rotation_out"]] += now - stay
+                out["joiners"][:, m, tp, :, _S["rotation_in"]] += self.cohorts[key] - stay
 
     def hire(self, m: int) -> None:
         plan = self.plan
         hires = within_capacity(plan.recruit_rate[m], plan.recruit_capacity[m], self.waiting)  # [P, L, 3]
         with np.errstate(invalid="ignore", divide="ignore"):
-            taken = np.where(hires.sum(-1) > 0, np.minimum(1.0, self.room / hires.sum(-1)), 1.0)
-        hires = hires * taken[:, :, None]
-        self.stock = self.stock + hires.sum(-1)[:, :, None] * self.joiner_pmf[:, None, :]
-        self.out["joiners"][m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
+            if self.capped:     # completers and hires together fill posts; the hires get what completers leave
+                both, spread = self.wanted + hires.sum(-1), self.wanted_var + hires.sum(-1)   # hires: Poisson
+                placed, _, self.var = capped.filled(self.nodes, self.cap[m], both, spread)
+                room = np.maximum(placed - self.placed_first, 0.0)
+            else:
+                room = self.room
+            taken = np.where(hires.sum(-1) > 0, np.minimum(1.0, room / hires.sum(-1)), 1.0)       # [N, P, L]
+        hires = hires * taken[..., None]
+        self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
+        self.out["joiners"][:, m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
 
     def start(self, m: int) -> None:
-        plan, L = self.plan, self.stock.shape[1]
+        plan, L = self.plan, self.stock.shape[2]
         for g, l in zip(*np.nonzero(plan.intake[m])):
             self.cohorts[(int(g), int(l), m)] = np.where(np.arange(L) == l, float(plan.intake[m, g, l]), 0.0)
+            self.started[(int(g), int(l), m)] = float(plan.intake[m, g, l])
             tp = plan.prog_trainee_prof[g]
             if tp >= 0:
-                self.out["joiners"][m, tp, l, _S["training_start"]] += plan.intake[m, g, l]
+                self.out["joiners"][:, m, tp, l, _S["training_start"]] += plan.intake[m, g, l]
 
     def record(self, m: int) -> None:
         plan, out = self.plan, self.out
-        out["headcount"][m] = self.stock.sum(-1)
+        out["headcount"][:, m] = self.stock.sum(-1)
         for (g, _, _), n in self.cohorts.items():
-            out["trainees"][m, g] += n
+            out["trainees"][:, m, g] += n
             if plan.prog_trainee_prof[g] >= 0:
-                out["headcount"][m, plan.prog_trainee_prof[g]] += n
+                out["headcount"][:, m, plan.prog_trainee_prof[g]] += n
+
+
+DEMAND_NODES = 5        # Gauss-Hermite points over each replicate's demand trend (see project; 7 moved the
+                        # baseline's headcounts by at most 0.5 people)
 
 
 def project(plan: Plan) -> dict[str, np.ndarray]:
     """Expected raw counts (floats, no replicate dimension), as the engines return them: the steps of
-    each month in the order of ``sim.model.flows.MONTH``."""
-    state = MeanField(plan)
+    each month in the order of ``sim.model.flows.MONTH``.
+
+    Where hiring is only into vacancies and demand is uncertain, the engines draw each replicate's demand
+    trend (``sim.demand.draws``) and its funded posts follow it; the cap is not linear in the trend, so the
+    expectation is taken over the trend's normal distribution (Gauss-Hermite), not at its central value.
+    """
+    funded, weights = None, np.ones(1)
+    if plan.hire_only_into_vacancies and (plan.growth_sd > 0 or plan.productivity_sd > 0):
+        sd = math.hypot(plan.growth_sd, plan.productivity_sd)      # of (need growth - productivity growth)
+        x, w = np.polynomial.hermite_e.hermegauss(DEMAND_NODES)
+        trend = np.exp(sd * x[:, None] * (np.arange(plan.months) / 12.0)[None])    # [nodes, M]
+        demand = plan.demand_fte[None] * trend[:, :, None, None]
+        funded = funded_posts(plan.funded0, demand, plan.demand0, plan.cost_per_fte, plan.budget)
+        weights = w / w.sum()
+    state = MeanField(plan, funded)
     steps = [getattr(state, name) for name in STEPS]
     for m in range(plan.months):
         for step in steps:
             step(m)
-    return state.out
+    return {k: np.tensordot(weights, v, axes=1) for k, v in state.out.items()}
