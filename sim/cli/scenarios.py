@@ -43,8 +43,8 @@ def levers() -> None:
 
 
 def schema() -> None:
-    """Print the JSON schema of the scenario format, with the levers registered now (``make schema``
-    writes it to configs/schema.json)."""
+    """Print the JSON schema of the scenario format, with the levers registered now (make schema writes
+    it to configs/schema.json)."""
     import sys
 
     from ..runs import schema_text

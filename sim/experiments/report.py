@@ -73,7 +73,7 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
     items = [
         ("1.1 Purpose of the model", "Project the supply of and demand for health and care staff of "
          f"{first['name']} ({first.get('description', '').strip()}) and test workforce plans against it."),
-        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (SPEC §4: headcount, FTE, "
+        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (the results dataset: headcount, FTE, "
          "effective FTE, joiners by source, leavers by reason, trainees, demand FTE, gap FTE, vacancies, cost by "
          f"kind); stored every {spec['every']}. The gap is demand FTE − effective FTE (positive = shortfall)."),
         ("1.3 Experimentation aims", spec["question"].strip()),

@@ -2,7 +2,7 @@
 
 Layout of an experiment's output folder (default ``results/<experiment-name>/``)::
 
-    results.zarr/     the SPEC §4 schema with a leading ``scenario`` dimension (one entry per run)
+    results.zarr/     the results schema with a leading ``scenario`` dimension (one entry per run)
     manifest.json     the experiment's fingerprint and the blocks already in the store
     comparison.csv    every run against its baseline, replicate by replicate (written at the end)
 

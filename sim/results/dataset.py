@@ -15,7 +15,7 @@ import xarray as xr
 
 from ..model.flows import COUNTS, REASONS, SOURCES
 from ..model.plan import Plan
-from ..vocabulary import STEP_MONTHS
+from ..vocabulary import DEFAULT_STEP, STEP_MONTHS
 
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 
@@ -108,7 +108,7 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
 }
 
 
-def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = "month", replicates=None,
+def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_STEP, replicates=None,
                   attrs: dict | None = None) -> xr.Dataset:
     """The results Dataset from (aggregated) arrays; ``replicates`` None for the mean field."""
     lead = ("replicate",) if replicates is not None else ()
