@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-all bench schema clean
+.PHONY: run test test-all lint bench schema clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,16 +23,21 @@ run: $(STAMP)
 	$(BIN)/wfsim run
 
 test: $(TESTSTAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 test-all: $(TESTSTAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: $(TESTSTAMP)
+	$(BIN)/lint-imports
 
 bench: $(TESTSTAMP)
 	$(BIN)/python -m benchmarks.run
 
 schema: $(STAMP)
-	$(BIN)/python -m sim.scenario.jsonschema > configs/schema.json
+	$(BIN)/wfsim schema > configs/schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,4 +1,4 @@
-"""The `wfsim` command line (sim/cli.py): exit codes 0/2/1, validate, run, levers.
+"""The `wfsim` command line (sim/cli/): exit codes 0/2/1, validate, run, levers.
 
 Exit-code contract (SPEC §3): 0 success; 2 bad input (config, arguments, missing file) with one line
 per problem and no traceback; 1 an unexpected internal error.
@@ -18,10 +18,11 @@ import xarray as xr
 import yaml
 from typer.testing import CliRunner
 
-import sim.api
+import sim.runs
 import sim.cli
 from sim.cli import app
-from sim.scenario import load_scenario, scenario_sha256
+from sim import load_scenario
+from sim.scenario import scenario_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "configs" / "examples" / "spec_example.yaml"
@@ -119,7 +120,7 @@ def test_internal_error_exits_1_with_one_plain_message(monkeypatch, capsys, tmp_
         raise RuntimeError("kaboom")
 
     monkeypatch.delenv("WFSIM_DEBUG", raising=False)
-    monkeypatch.setattr(sim.api, "run", boom)
+    monkeypatch.setattr(sim.runs, "run", boom)
     code, out = _run_main(monkeypatch, capsys, ["run", EXAMPLE, "-n", "2", "--years", "2", "-q",
                                                 "--out", tmp_path / "x.nc"])
     assert code == 1
@@ -133,7 +134,7 @@ def test_internal_error_with_debug_reraises(monkeypatch, capsys, tmp_path):
         raise RuntimeError("kaboom")
 
     monkeypatch.setenv("WFSIM_DEBUG", "1")
-    monkeypatch.setattr(sim.api, "run", boom)
+    monkeypatch.setattr(sim.runs, "run", boom)
     monkeypatch.setattr(sys, "argv", ["wfsim", "run", str(EXAMPLE), "-n", "2", "-q", "--out", str(tmp_path / "x.nc")])
     with pytest.raises(RuntimeError, match="kaboom"):
         sim.cli.main()

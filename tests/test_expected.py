@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from helpers import assert_mean_within
-from sim.cli import DEFAULT_SCENARIO
+from sim.vocabulary import DEFAULT_SCENARIO
 from sim.model.compile import compile_plan
 from sim.model.expected import project
 
@@ -56,8 +56,9 @@ def test_the_comparison_detects_a_wrong_expectation(baseline):
     plan = compile_plan(scn)
     plan.leave_hazard *= 1.03
     wrong = {k: v for k, v in project(plan).items()}
-    from sim.results.dataset import build_dataset, central_demand, derived
-    ex = build_dataset(plan, derived(plan, wrong, central_demand(plan)))
+    from sim.results.dataset import build_dataset, central_demand
+    from sim.runs.lever_costs import outcomes
+    ex = build_dataset(plan, outcomes(plan, wrong, central_demand(plan)))
     with pytest.raises(AssertionError):
         _compare(ds, ex)
 

@@ -210,7 +210,7 @@ WINDOWED = [
     ({"lever": "training_places", "programme": "degree", "change": 0.2, "where": "North", "from": "2027-04",
       "until": "2027-12"}, {}, "intake", {(17, G_DEG, NTH)}),
     ({"lever": "placement_capacity", "programme": "degree", "extra_per_year": 50, "from": "2027-04",
-      "until": "2027-12"}, {"degree": {"placement_capacity": 900}}, "capacity", {(17, G_DEG)}),
+      "until": "2027-12"}, {"degree": {"placement_capacity": 900}}, "placement_capacity", {(17, G_DEG)}),
     ({"lever": "attrition_reduction", "programme": "degree", "reduction": 0.3, "where": "South",
       "from": "2027-04", "until": "2027-12"}, {}, "prog_dropout", {(m, G_DEG, STH) for m in range(12, 21)}),
     ({"lever": "local_employment", "programme": "degree", "change": 0.2, "where": "North", "from": "2028-04",

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 import sim
 from sim.levers import registry
-from sim.scenario import ScenarioError, load_scenario, scenario_dict, scenario_model, scenario_sha256
-from sim.scenario.jsonschema import schema_text
+from sim.runs import load_scenario, scenario_model, schema_text
+from sim.scenario import ScenarioError, scenario_dict, scenario_sha256
 from sim.scenario.schema import (AgeDistribution, Geography, Place, Profession, Programme, Recruitment,
                                  RetirementAge, SimpleDemand)
 

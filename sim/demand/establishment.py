@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..vocabulary import APRIL
+
 
 def april_factor(annual: np.ndarray, start_month: int) -> np.ndarray:
     """Cumulative factor [M, ...]: each April after the start that year's rate applies (pay awards)."""
     M = annual.shape[0]
-    april = ((start_month - 1 + np.arange(M)) % 12 == 3) & (np.arange(M) > 0)
+    april = ((start_month - 1 + np.arange(M)) % 12 == APRIL - 1) & (np.arange(M) > 0)
     step = np.where(april.reshape((M,) + (1,) * (annual.ndim - 1)), 1 + annual, 1.0)
     return np.cumprod(step, axis=0)
 

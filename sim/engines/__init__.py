@@ -1,7 +1,7 @@
 """Engines sample the plan's stochastic process; each returns raw counts per replicate."""
 from __future__ import annotations
 
-ENGINES = ("kernel", "agents")
+from ..vocabulary import ENGINES
 
 
 def simulator(engine: str):
@@ -13,3 +13,6 @@ def simulator(engine: str):
         from .agents import simulate
         return simulate
     raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+
+
+__all__ = ["ENGINES", "simulator"]

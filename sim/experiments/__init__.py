@@ -5,8 +5,9 @@ from pathlib import Path
 
 import xarray as xr
 
+from ..vocabulary import MANIFEST, STORE
 from .compare import comparison, comparison_table
-from .runner import MANIFEST, STORE, blocks, run_experiment
+from .runner import blocks, run_experiment
 from .spec import Experiment, load_experiment
 
 __all__ = ["Experiment", "load_experiment", "run_experiment", "open_experiment", "comparison", "comparison_table",

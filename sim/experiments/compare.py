@@ -13,8 +13,9 @@ import pandas as pd
 import xarray as xr
 from rich.table import Table
 
-from ..results.metrics import BeyondHorizon, _period_index, goal_met
+from ..results.metrics import BeyondHorizon, goal_met, period_index
 from ..scenario.schema import Goal
+from ..vocabulary import period_last_month, step_of
 
 Q = (5, 50, 95)
 ALL = "all professions"      # the net gap of the whole workforce, which pairs with the run's whole spend
@@ -32,9 +33,8 @@ def compare_settings(ds: xr.Dataset) -> tuple[list[str], list[str]]:
     professions = spec["compare"]["professions"] or [str(p) for p in ds.profession.values]
     at = spec["compare"]["at"]
     if not at:
-        step = {"month": 1, "quarter": 3, "year": 12}[ds.attrs.get("time_step", "month")]
         first = ds.time.values[0].astype("datetime64[M]")
-        last = ds.time.values[-1].astype("datetime64[M]") + step - 1
+        last = period_last_month(ds.time.values[-1], step_of(ds.attrs))
         five = first + 59
         at = [str(m) for m in ([five] if five < last else []) + [last]]
     return professions, at
@@ -57,7 +57,7 @@ def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[st
     variants = dict(zip(labels, map(str, ds.variant.values)))
     futures = dict(zip(labels, map(str, ds.future.values)))
     base_of = {s: next(b for b in labels if variants[b] == baseline and futures[b] == futures[s]) for s in labels}
-    months = [(m, _period_index(ds, m)) for m in at]
+    months = [(m, period_index(ds, m)) for m in at]
     gap, demand = (_with_total(ds[v], professions) for v in ("gap_fte", "demand_fte"))
     professions = list(professions) + [ALL]
     spend = ds.cost.sum("kind")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from ..vocabulary import COMPARISON, MANIFEST, STORE
 from .compare import COLUMNS, goals_frame, percent_cells, row_cells
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
@@ -72,7 +73,7 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
     items = [
         ("1.1 Purpose of the model", "Project the supply of and demand for health and care staff of "
          f"{first['name']} ({first.get('description', '').strip()}) and test workforce plans against it."),
-        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (SPEC §4: headcount, FTE, "
+        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (the results dataset: headcount, FTE, "
          "effective FTE, joiners by source, leavers by reason, trainees, demand FTE, gap FTE, vacancies, cost by "
          f"kind); stored every {spec['every']}. The gap is demand FTE − effective FTE (positive = shortfall)."),
         ("1.3 Experimentation aims", spec["question"].strip()),
@@ -152,7 +153,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
             zip(ds.scenario.values, ds.variant.values, ds.future.values, ds.scenario_sha256.values)]
     done = (manifest or {}).get("done", {})
     out += ["## Provenance",
-            f"Experiment file `{ds.attrs.get('experiment_file', '')}`; results `{folder / 'results.zarr'}`; "
+            f"Experiment file `{ds.attrs.get('experiment_file', '')}`; results `{folder / STORE}`; "
             f"fingerprint `{ds.attrs.get('experiment_fingerprint', '')[:16]}…`; {len(done)} blocks of "
             f"{spec['block']} replicates, output every {spec['every']}; created {ds.attrs.get('created', '')}.",
             md_table(["run", "variant", "future", "scenario sha256"], rows),
@@ -163,7 +164,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
 def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None) -> Path:
     """Write the report of the experiment in ``folder`` (its output folder); returns the file written."""
     from ..plots import standard_figures
-    from . import MANIFEST, STORE, comparison, open_experiment
+    from . import comparison, open_experiment
 
     folder = Path(folder)
     if not (folder / STORE).is_dir():
@@ -171,7 +172,7 @@ def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None)
     ds = open_experiment(folder)
     if "experiment" not in ds.attrs:
         raise ReportError(f"{folder / STORE}: not written by wfsim experiment (no experiment attribute)")
-    csv = folder / "comparison.csv"
+    csv = folder / COMPARISON
     table = pd.read_csv(csv) if csv.is_file() else comparison(ds)
     manifest = json.loads((folder / MANIFEST).read_text()) if (folder / MANIFEST).is_file() else None
     figures = standard_figures(ds, folder / "figures", table=table)

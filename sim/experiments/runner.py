@@ -2,7 +2,7 @@
 
 Layout of an experiment's output folder (default ``results/<experiment-name>/``)::
 
-    results.zarr/     the SPEC §4 schema with a leading ``scenario`` dimension (one entry per run)
+    results.zarr/     the results schema with a leading ``scenario`` dimension (one entry per run)
     manifest.json     the experiment's fingerprint and the blocks already in the store
     comparison.csv    every run against its baseline, replicate by replicate (written at the end)
 
@@ -28,11 +28,13 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from ..scenario.loading import ScenarioError
+from .. import runs
+from ..model.compile import compile_base, with_levers
+from ..results.dataset import aggregate
+from ..scenario import ScenarioError
+from ..vocabulary import COMPARISON, MANIFEST, STORE
 from .spec import Experiment, resolved
 
-STORE = "results.zarr"
-MANIFEST = "manifest.json"
 ZERO_FILL = ("lever_cost", "lever_scale")   # a lever absent from a run costs nothing and has size 0
 
 
@@ -56,20 +58,16 @@ def blocks(exp: Experiment) -> list[Block]:
 def compute_block(scenario: dict, years: int, lo: int, hi: int, seed: int, engine: str, every: str,
                   threads: int | None = None) -> xr.Dataset:
     """One block's dataset (what a worker runs; a pure function of its arguments)."""
-    from .. import api
-
     if threads and engine == "kernel":
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    scenario = api._with_years(api.load_scenario(scenario), years)
-    return api.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every)
+    scenario = runs.with_horizon(runs.load_scenario(scenario), years)
+    return runs.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every)
 
 
 def _plans(exp: Experiment) -> list:
-    """Each run's compiled plan (levers applied): its lever labels and population go into the store."""
-    from ..model.compile import compile_base, with_levers
-
+    """Each run's plan tensors (levers applied): their lever labels and population go into the store."""
     return [with_levers(compile_base(r.scenario), r.scenario, r.scenario.levers) for r in exp.runs]
 
 
@@ -80,9 +78,6 @@ def _lever_union(plans: list) -> list[str]:
 def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
     """The whole store as lazy zeros (dask), chunked one block per chunk; only metadata gets written."""
     import dask.array as da
-
-    from .. import api
-    from ..results.dataset import aggregate
 
     levers = _lever_union(plans)
     S, R, block = len(exp.runs), exp.spec.replicates, exp.spec.block
@@ -108,7 +103,7 @@ def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
     ds.attrs.update({
         "experiment_name": spec.name, "question": spec.question, "description": spec.description,
         "baseline": spec.baseline, "seed": spec.seed, "engine": spec.engine, "replicates": R, "block": block,
-        "time_step": spec.every, "stocks_at": probe.attrs["stocks_at"], "wfsim_version": api.wfsim_version(),
+        "time_step": spec.every, "stocks_at": probe.attrs["stocks_at"], "wfsim_version": runs.wfsim_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "experiment_file": _shown(exp.path), "experiment_fingerprint": exp.fingerprint(),
         "experiment": json.dumps(resolved(exp), sort_keys=True),
@@ -189,8 +184,6 @@ class Manifest:
 
 def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manifest, list[str]]:
     """Create the store and manifest, or reopen them to resume; refuse a folder holding another experiment."""
-    from .. import api
-
     store, mpath = out / STORE, out / MANIFEST
     plans = _plans(exp)
     levers = _lever_union(plans)
@@ -206,11 +199,11 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
         manifest.data["machine"] = old.get("machine") or f"{_machine()} (recorded when resumed)"
         return manifest, levers
     if out.exists() and restart:
-        for p in (store, mpath, out / "comparison.csv"):
+        for p in (store, mpath, out / COMPARISON):
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     spec = exp.spec
-    probe = api.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
+    probe = runs.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
     _template(exp, probe, plans).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
     manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest.data["machine"] = _machine()
@@ -288,6 +281,7 @@ def _local(todo, args, finished, workers: int) -> None:
             finished(b, *_timed(*args(b)))
         return
     pending = iter(todo)
+    before = set(mp.active_children())
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
         running = {}
         try:
@@ -304,7 +298,7 @@ def _local(todo, args, finished, workers: int) -> None:
                     if nxt is not None:
                         running[pool.submit(_timed, *args(nxt))] = nxt
         except BaseException:       # Ctrl-C or an error: stop the workers now; their blocks are redone on resume
-            for proc in list(getattr(pool, "_processes", {}).values()):
+            for proc in set(mp.active_children()) - before:      # this pool's worker processes
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
             raise

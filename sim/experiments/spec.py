@@ -35,10 +35,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..scenario.loading import ScenarioError, _problems, read_yaml, load_scenario, scenario_dict, scenario_sha256
+from ..runs import load_scenario
+from ..scenario import ScenarioError, scenario_dict, scenario_sha256
+from ..scenario.loading import read_yaml, validation_problems
 from ..scenario.types import YearMonth
+from ..vocabulary import DEFAULT_ENGINE, ENGINES, STEPS, DEFAULT_SCENARIO
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "data" / "baseline_ics.yaml"
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
@@ -70,8 +72,8 @@ class ExperimentSpec(Model):
     replicates: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
     seed: Annotated[int, Field(ge=0, strict=True)] = 0
     years: Annotated[int, Field(ge=1, le=50, strict=True)] | None = None
-    every: Literal["month", "quarter", "year"] = "year"
-    engine: Literal["kernel", "agents"] = "kernel"
+    every: Literal[STEPS] = "year"
+    engine: Literal[ENGINES] = DEFAULT_ENGINE
     block: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 250
     baseline: Label = "baseline"
     variants: dict[Label, Change] = Field(min_length=1)
@@ -113,9 +115,6 @@ class Experiment:
     def name(self) -> str:
         return self.spec.name
 
-    def baseline_of(self, run: Run) -> Run:
-        return next(r for r in self.runs if r.variant == self.spec.baseline and r.future == run.future)
-
     def fingerprint(self) -> str:
         """What must match for a stored experiment to be resumed: every run's scenario and the layout."""
         s = self.spec
@@ -153,8 +152,8 @@ def _apply(data: dict, change: Change, field: str, base: Path) -> dict:
     for k, v in change.set.items():
         _set_path(data, k, v, f"{field}.set.{k}")
     data["levers"] = list(data.get("levers", [])) + [copy.deepcopy(x) for x in change.levers]
-    for i, plan in enumerate(change.plans):
-        p = Path(plan) if Path(plan).is_absolute() else base / plan
+    for i, action_plan in enumerate(change.plans):
+        p = Path(action_plan) if Path(action_plan).is_absolute() else base / action_plan
         if not p.is_file():
             raise ScenarioError([(f"{field}.plans.{i}", f"action plan not found: {p}")], "experiment")
         data["levers"].append({"include": str(p)})
@@ -174,7 +173,7 @@ def load_experiment(source) -> Experiment:
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_problems(e), label) from None
+        raise ScenarioError(validation_problems(e), label) from None
     base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
     scenario_path = DEFAULT_SCENARIO if spec.scenario == "default" else (
         Path(spec.scenario) if Path(spec.scenario).is_absolute() else base / spec.scenario)

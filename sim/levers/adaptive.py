@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from ..scenario.types import Number, month_index
+from ..scenario.types import Number
 from .base import Lever
 from .registry import register
 
@@ -58,7 +58,7 @@ class AdaptivePlan(Lever):
         return lever_labels(scenario.levers)[mine[0]] if mine else ""
 
     def apply(self, plan, scenario) -> None:
-        """Nothing up front: the plan changes only at reviews (see ``sim.model.reviews``)."""
+        """Nothing up front: the plan tensors change only at reviews (see ``sim.runs.reviews``)."""
 
     def review_months(self, plan) -> list[int]:
         """Months (index from the start) of the reviews in force: each review month after the first month."""
@@ -83,5 +83,3 @@ def lever_labels(levers) -> list[str]:
 
     return [lever_label(lv, i, levers) for i, lv in enumerate(levers)]
 
-
-__all__ = ["AdaptivePlan", "month_index"]

@@ -13,7 +13,8 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..scenario.types import Model, YearMonth, month_index
+from ..scenario.types import Model, YearMonth
+from ..vocabulary import month_index
 
 Level = Literal["national", "region", "ics", "place", "provider"]
 
@@ -60,6 +61,13 @@ class Lever(Model):
         out = self.model_copy()
         out._scale = np.asarray(factor, float)
         return out
+
+    def scale(self, months: int) -> np.ndarray:
+        """[months] the lever's size relative to its configuration, month by month: 1 unless an adaptive
+        plan's reviews scaled it (:meth:`scaled`). The results report it as ``lever_scale``."""
+        if self._scale is None:
+            return np.ones(months)
+        return self._scale[:months]
 
     # --- helpers for subclasses -----------------------------------------------------------------
     def references(self, scenario) -> list[tuple[str, str]]:

@@ -2,20 +2,20 @@
 commitments: levers on the training pipeline (places, placements, attrition, local employment, routes).
 
 All of them act on programme arrays of the plan: ``intake`` (places commissioned, in intake months),
-``fill_rate``, ``capacity`` (placement capacity: starters in an intake month), ``prog_dropout`` (by
+``fill_rate``, ``placement_capacity`` (starters in an intake month), ``prog_dropout`` (by
 cohort start month) and ``local_employment`` (by completion month). ``compile.finish`` then turns
 places into whole starters, ``intake × fill_rate`` clipped to the placement capacity.
 """
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..scenario.types import Number, month_index
+from ..scenario.types import Number
+from ..vocabulary import APRIL, YEAR_MONTH, month_index
 from .base import Lever, by_month, running_cost
 from .registry import register
 
@@ -119,13 +119,13 @@ class PlacementCapacity(_ProgrammeLever):
 
     def apply(self, plan, scenario) -> None:
         g, w = self.g(plan), self.intensity(plan)
-        cap = plan.capacity[:, g]
+        cap = plan.placement_capacity[:, g]
         finite = np.isfinite(cap)
-        plan.capacity[:, g] = np.where(finite, cap * (1 + self.change * w) + self.extra_per_year * w, cap)
+        plan.placement_capacity[:, g] = np.where(finite, cap * (1 + self.change * w) + self.extra_per_year * w, cap)
 
     def cost(self, plan, raw) -> np.ndarray:
         w = self.intensity(plan)
-        cap = plan.capacity[:, self.g(plan)]
+        cap = plan.placement_capacity[:, self.g(plan)]
         finite = np.flatnonzero(np.isfinite(cap))
         if len(finite) == 0:
             return by_month(raw, np.zeros(plan.months))
@@ -288,7 +288,7 @@ class WideningParticipation(_ProgrammeLever):
 def _month_or_year(v):
     if isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2200:
         return v
-    if isinstance(v, str) and re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", v):
+    if isinstance(v, str) and YEAR_MONTH.fullmatch(v):
         return v
     raise PydanticCustomError("month_or_year", "expected a month as YYYY-MM (e.g. 2029-09) or a year such as "
                               "2029 (its April); got {v}", {"v": repr(v)})
@@ -296,7 +296,7 @@ def _month_or_year(v):
 
 MonthOrYear = Annotated[str | int, PlainValidator(_month_or_year), WithJsonSchema({
     "description": "a month, YYYY-MM, or a year (its April)",
-    "anyOf": [{"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
+    "anyOf": [{"type": "string", "pattern": f"^{YEAR_MONTH.pattern}$"},
               {"type": "integer", "minimum": 1900, "maximum": 2200}]})]
 
 
@@ -322,20 +322,21 @@ class SupplyExpansionCommitment(_ProgrammeLever):
 
     area = 2
 
-    def by_month(self) -> str:
-        return f"{self.by:04d}-04" if isinstance(self.by, int) else self.by
+    def target_month(self) -> str:
+        """``by`` as YYYY-MM (a year means its April)."""
+        return f"{self.by:04d}-{APRIL:02d}" if isinstance(self.by, int) else self.by
 
     def references(self, scenario):
         out = super().references(scenario)
         start = self.from_ or scenario.start
-        if month_index(start, self.by_month()) <= 0:
-            out.append(("by", f"by ({self.by_month()}) must be after from ({start})"))
+        if month_index(start, self.target_month()) <= 0:
+            out.append(("by", f"by ({self.target_month()}) must be after from ({start})"))
         return out
 
     def path(self, plan, base: float) -> np.ndarray:
         """Intake per year [M] the commitment sets: a line from ``base`` at ``from`` to ``target`` at ``by``."""
         lo = month_index(plan.start, self.from_) if self.from_ else 0
-        hi = month_index(plan.start, self.by_month())
+        hi = month_index(plan.start, self.target_month())
         frac = np.clip((np.arange(plan.months) - lo) / (hi - lo), 0.0, 1.0)
         return base + (self.target - base) * frac
 

@@ -85,9 +85,9 @@ class RotationalRoles(Lever):
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
-        can_rotate = plan.rotation_cdf[:, -1] > 0                 # another place in the same ICS exists
+        can_move = plan.rotation_cdf[:, -1] > 0                   # another place in the same ICS exists
         extra = monthly_hazard(np.asarray(self.rotation_rate, float))
-        plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_rotate[None, :]
+        plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_move[None, :]
 
     def cost(self, plan, raw) -> np.ndarray:
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)

@@ -7,23 +7,22 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from ..scenario.types import month_index
 from ..demand import establishment, need
 from ..demand.establishment import april_factor
 from .flows import RECRUIT_SOURCES
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
+from ..vocabulary import APRIL, absolute_month, calendar_months, parse_month
 
 
 def series(value, start: str, months: int) -> np.ndarray:
     """A constant or year table as a monthly array; a year's value holds from April of that year."""
     if not isinstance(value, dict):
         return np.full(months, float(value))
-    y0, m0 = map(int, start.split("-"))
-    absolute = y0 * 12 + (m0 - 1) + np.arange(months)           # months since year 0
+    absolute = absolute_month(start) + np.arange(months)
     years = sorted(value)
     out = np.full(months, float(value[years[0]]))
     for y in years[1:]:
-        out[absolute >= y * 12 + 3] = value[y]
+        out[absolute >= y * 12 + APRIL - 1] = value[y]
     return out
 
 
@@ -94,7 +93,7 @@ def compile_base(scenario) -> Plan:
     share = pop / pop.sum()
 
     leave = np.zeros((M, P, L))
-    rot = np.zeros((M, P, L))
+    move = np.zeros((M, P, L))          # staff moving place (the scenario's rotation_rate)
     transfer = np.zeros((M, P, L, P))
     recruit = np.zeros((M, P, L, len(RECRUIT_SOURCES)))
     fte = np.zeros((M, P, L))
@@ -106,20 +105,20 @@ def compile_base(scenario) -> Plan:
     joiner_age = np.zeros((P, 4))
     init_hc = np.zeros((P, L), np.int64)
     hire_lag = np.array([p.recruitment.time_to_hire_months for p in s.professions.values()], np.int64)
-    hire_capacity = np.full((M, P), np.inf)
+    recruit_capacity = np.full((M, P), np.inf)      # recruiting teams' starts a month
     growth = np.zeros((M, P))
 
     ics_of = [i for _, i, _ in table]
-    rot_cdf = np.zeros((L, L))
+    move_cdf = np.zeros((L, L))        # where a moving staff member goes: another place of their ICS
     for l in range(L):
         w = np.array([pop[k] if (k != l and ics_of[k] == ics_of[l]) else 0.0 for k in range(L)])
         if w.sum() > 0:
-            rot_cdf[l] = np.cumsum(w) / w.sum()
-    can_rotate = rot_cdf[:, -1] > 0
+            move_cdf[l] = np.cumsum(w) / w.sum()
+    can_move = move_cdf[:, -1] > 0
 
     for i, (name, p) in enumerate(s.professions.items()):
         leave[:, i, :] = monthly_hazard(ser(p.leave_rate))[:, None]
-        rot[:, i, :] = monthly_hazard(ser(p.rotation_rate))[:, None] * can_rotate[None, :]
+        move[:, i, :] = monthly_hazard(ser(p.rotation_rate))[:, None] * can_move[None, :]
         for dest, rate in p.transfers.items():
             if dest in profs:
                 transfer[:, i, :, profs.index(dest)] = monthly_hazard(ser(rate))[:, None]
@@ -129,7 +128,7 @@ def compile_base(scenario) -> Plan:
             arrivals = np.concatenate([np.full(lag, decided[0]), decided])[:M]
             recruit[:, i, :, k] = arrivals[:, None] * share[None, :]
         if p.recruitment.capacity_per_month is not None:
-            hire_capacity[:, i] = whole_per_month(ser(p.recruitment.capacity_per_month))
+            recruit_capacity[:, i] = whole_per_month(ser(p.recruitment.capacity_per_month))
         fte[:, i, :] = p.fte_per_head
         sick[:, i, :] = ser(p.sickness_absence)[:, None]
         cost[:, i, :] = ser(p.cost_per_fte)[:, None]
@@ -154,14 +153,14 @@ def compile_base(scenario) -> Plan:
     entry_age = np.array([_age_row(g.entry_age) for g in s.programmes.values()]).reshape(G, 4)
     intake = np.zeros((M, G, L))
     fill = np.zeros((M, G, L))
-    capacity = np.full((M, G), np.inf)
+    placement_capacity = np.full((M, G), np.inf)
     local = np.zeros((M, G, L))
     trainee_cost = np.zeros((M, G))
     cohorts = []
     rotate = np.zeros((M, G), bool)
     rotation_cdf = np.zeros((G, L, L))
-    m0 = int(s.start.split("-")[1])
-    calendar_month = (m0 - 1 + np.arange(M)) % 12 + 1
+    m0 = parse_month(s.start)[1]
+    calendar_month = calendar_months(s.start, M)
     for j, g in enumerate(s.programmes.values()):
         gshare = share if g.places is None else np.array([g.places.get(x, 0.0) for x in places])
         gshare = gshare / gshare.sum()
@@ -169,7 +168,7 @@ def compile_base(scenario) -> Plan:
         intake[:, j, :] = np.where(calendar_month == g.intake_month, per_year, 0.0)[:, None] * gshare[None, :]
         fill[:, j, :] = ser(g.fill_rate)[:, None]
         if g.placement_capacity is not None:
-            capacity[:, j] = np.where(calendar_month == g.intake_month, ser(g.placement_capacity), np.inf)
+            placement_capacity[:, j] = np.where(calendar_month == g.intake_month, ser(g.placement_capacity), np.inf)
         local[:, j, :] = ser(g.local_employment)[:, None]
         trainee_cost[:, j] = ser(g.cost_per_trainee_year)
         if g.rotation is not None:
@@ -180,7 +179,8 @@ def compile_base(scenario) -> Plan:
             first_intake = (g.intake_month - m0) % 12 - 12     # the last intake before the start
             # cohorts that started at months s < 0 and are still training at the end of month -1
             for start in range(first_intake, -prog_months[j] - 1, -12):
-                filled = min(per_year[0] * fill[0, j, 0], capacity[calendar_month == g.intake_month, j].min(initial=np.inf))
+                filled = min(per_year[0] * fill[0, j, 0],
+                             placement_capacity[calendar_month == g.intake_month, j].min(initial=np.inf))
                 survivors = filled * (1 - q[j]) ** (-1 - start)
                 for l, n in enumerate(split(survivors, gshare)):
                     if n:
@@ -218,20 +218,20 @@ def compile_base(scenario) -> Plan:
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
         place_region=[s.geography.region] * L, programmes=progs,
-        leave_hazard=leave, rotation_hazard=rot, transfer_hazard=transfer, recruit_rate=recruit,
-        time_to_hire=hire_lag, recruit_capacity=hire_capacity, fte_per_head=fte, sickness=sick,
+        leave_hazard=leave, rotation_hazard=move, transfer_hazard=transfer, recruit_rate=recruit,
+        time_to_hire=hire_lag, recruit_capacity=recruit_capacity, fte_per_head=fte, sickness=sick,
         cost_per_fte=cost, demand_fte=demand, funded_posts=None, demand0=demand[0].copy(), funded0=funded0,
         budget=budget,
         hire_only_into_vacancies=s.finance.hire_only_into_vacancies,
         bank_cover=_per_profession(M, L, [p.bank_agency.cover for p in s.professions.values()]),
         bank_premium=_per_profession(M, L, [p.bank_agency.premium for p in s.professions.values()]),
         age_bands=bands, population=population, service_lines=lines, service_units=units, activity=activity,
-        demand_definition=definition, growth_sd=uncertainty.growth_sd if uncertainty else 0.0,
+        growth_sd=uncertainty.growth_sd if uncertainty else 0.0,
         productivity_sd=uncertainty.productivity_sd if uncertainty else 0.0, leave_age_mult=age_mult,
         retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
-        rotation_cdf=rot_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,
+        rotation_cdf=move_cdf, prog_produces=prog_produces, prog_trainee_prof=prog_trainee,
         prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake, fill_rate=fill,
-        capacity=capacity,
+        placement_capacity=placement_capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
         prog_rotate=rotate, prog_rotation_cdf=rotation_cdf,
     )
@@ -274,7 +274,7 @@ def finish(plan: Plan) -> Plan:
     wanted = plan.intake * plan.fill_rate
     whole = np.zeros((M, G, L), np.int64)
     for t, j in zip(*np.nonzero(wanted.sum(axis=2) > 0)):
-        whole[t, j] = split(min(wanted[t, j].sum(), plan.capacity[t, j]), wanted[t, j])
+        whole[t, j] = split(min(wanted[t, j].sum(), plan.placement_capacity[t, j]), wanted[t, j])
     plan.intake = whole
     plan.funded_posts = establishment.funded_posts(plan.funded0, plan.demand_fte, plan.demand0, plan.cost_per_fte,
                                                    plan.budget)
@@ -285,10 +285,5 @@ def _per_profession(M: int, L: int, values) -> np.ndarray:
     return np.broadcast_to(np.asarray(values, float)[None, :, None], (M, len(values), L)).copy()
 
 
-def horizon_end(start: str, years: int) -> str:
-    y0, m0 = map(int, start.split("-"))
-    last = y0 * 12 + m0 - 1 + years * 12 - 1
-    return f"{last // 12:04d}-{last % 12 + 1:02d}"
-
-
-__all__ = ["compile_plan", "compile_base", "with_levers", "finish", "series", "monthly_hazard", "split", "retirement_cdf", "month_index", "horizon_end"]
+__all__ = ["compile_plan", "compile_base", "with_levers", "finish", "series", "monthly_hazard", "split",
+           "retirement_cdf", "lever_label"]

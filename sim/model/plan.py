@@ -12,6 +12,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ndtr
 
+from ..vocabulary import calendar_months, month_dates
+
 MAX_AGE_MONTHS = 100 * 12  # age grid for retirement and the mean-field projection
 FORCED_RETIREMENT_YEARS = 80
 AGES = MAX_AGE_MONTHS + 2           # age grid (months) for age distributions and the mean field
@@ -58,7 +60,7 @@ class Plan:
     programmes: list[str]
     # staff flows, [month, profession, place]
     leave_hazard: np.ndarray        # monthly hazard of leaving
-    rotation_hazard: np.ndarray     # monthly hazard of moving place
+    rotation_hazard: np.ndarray     # monthly hazard of a staff move to another place of the ICS (rotation_rate)
     transfer_hazard: np.ndarray     # [M, P, L, P] monthly hazard of moving to another staff group or sector
     recruit_rate: np.ndarray        # [M, P, L, len(RECRUIT_SOURCES)] expected arrivals per month by source
                                     # (after time to hire)
@@ -82,7 +84,6 @@ class Plan:
     service_lines: list[str]
     service_units: list[str]
     activity: np.ndarray            # [M, S, L] activity per month, central path
-    demand_definition: str
     growth_sd: float                # per-replicate sd of annual need growth
     productivity_sd: float          # per-replicate sd of annual productivity growth
     # per profession
@@ -91,7 +92,7 @@ class Plan:
     staff_age: np.ndarray           # [P, 4] mean, sd, min, max (years)
     joiner_age: np.ndarray          # [P, 4]
     init_headcount: np.ndarray      # [P, L] int
-    # rotation destinations: cumulative weights [L, L] over places in the same ICS
+    # where a staff move goes: cumulative weights [L, L] over the other places of the same ICS
     rotation_cdf: np.ndarray
     # programmes
     prog_produces: np.ndarray       # [G] profession index
@@ -101,7 +102,7 @@ class Plan:
     prog_entry_age: np.ndarray      # [G, 4]
     intake: np.ndarray              # [M, G, L] places commissioned in the month (int starters once compiled)
     fill_rate: np.ndarray           # [M, G, L] share of commissioned places filled by starters
-    capacity: np.ndarray            # [M, G] most starters the programme's placements take in a month (inf: no limit)
+    placement_capacity: np.ndarray  # [M, G] most starters the programme's placements take in a month (inf: no limit)
     local_employment: np.ndarray    # [M, G, L] probability a completer takes a local post
     cost_per_trainee: np.ndarray    # [M, G] £ per trainee per year
     init_cohorts: np.ndarray        # [K, 4] int rows (programme, place, start month (<0), count)
@@ -117,7 +118,7 @@ class Plan:
     TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
-                 "activity", "prog_dropout", "intake", "fill_rate", "capacity", "local_employment",
+                 "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
                  "cost_per_trainee", "prog_rotate")
 
     def head(self, months: int) -> "Plan":
@@ -137,12 +138,11 @@ class Plan:
 
     def calendar_months(self) -> np.ndarray:
         """[M] calendar month (1-12) of each month of the plan."""
-        m0 = int(self.start.split("-")[1])
-        return (m0 - 1 + np.arange(self.months)) % 12 + 1
+        return calendar_months(self.start, self.months)
 
     def month_dates(self) -> np.ndarray:
-        return np.arange(np.datetime64(self.start, "M"), np.datetime64(self.start, "M") + self.months).astype(
-            "datetime64[ns]")
+        """[M] first day of each month of the plan."""
+        return month_dates(self.start, self.months)
 
     def kernel_arrays(self) -> tuple:
         """The arrays the kernel takes, in its argument order, as contiguous numpy arrays."""

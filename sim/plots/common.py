@@ -12,8 +12,10 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-GBP_M = 1e6
+from ..vocabulary import DEFAULT_STEP, STEP_MONTHS, period_last_month, periods_per_year, plan_year_label
+
+# colours for categories with no colour of their own (futures, ICSs), in order: matplotlib's tableau set
+PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 
 
 class PlotError(ValueError):
@@ -70,7 +72,7 @@ def time_step(ds: xr.Dataset) -> str:
         return str(ds.attrs["time_step"])
     months = ds["time"].values[:2].astype("datetime64[M]").astype(int)
     gap = int(months[1] - months[0]) if len(months) == 2 else 1
-    return {3: "quarter", 12: "year"}.get(gap, "month")
+    return {months: step for step, months in STEP_MONTHS.items()}.get(gap, DEFAULT_STEP)
 
 
 def period_ends(ds: xr.Dataset) -> np.ndarray:
@@ -81,23 +83,19 @@ def period_ends(ds: xr.Dataset) -> np.ndarray:
 
 def last_month(ds: xr.Dataset) -> str:
     """The last month of the results ("2031-03"), as the run summary labels year ends."""
-    return str(ds["time"].values[-1].astype("datetime64[M]") + STEP_MONTHS[time_step(ds)] - 1)
+    return str(period_last_month(ds["time"].values[-1], time_step(ds)))
 
 
 def yearly_flows(var: xr.DataArray, ds: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
     """A flow summed into whole years from the start (plan years when the run starts in April), and
     their labels ("2026/27"); a trailing part-year is dropped."""
-    per_year = 12 // STEP_MONTHS[time_step(ds)]
+    per_year = periods_per_year(time_step(ds))
     n_years = var.sizes["time"] // per_year
     if n_years == 0:
         raise PlotError("the results cover less than one year: no yearly flows to show")
     yearly = var.isel(time=slice(0, n_years * per_year)).coarsen(time=per_year).sum()
     start = ds["time"].values[0].astype("datetime64[M]")
-    labels = []
-    for i in range(n_years):
-        first = (start + 12 * i).astype(object)
-        labels.append(f"{first.year}/{(first.year + 1) % 100:02d}" if first.month == 4 else str(start + 12 * i))
-    return yearly, labels
+    return yearly, [plan_year_label(start + 12 * i) for i in range(n_years)]
 
 
 def provenance(attrs: Mapping, what: str | None = None) -> str:

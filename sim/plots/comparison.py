@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .common import PlotError, new_figure, profession_label, provenance
+from .common import PALETTE, PlotError, new_figure, profession_label, provenance
 
 COLUMNS = ("scenario", "variant", "future", "profession", "year", "reduction_p5", "reduction_p50", "reduction_p95",
            "extra_cost_p5", "extra_cost_p50", "extra_cost_p95")
@@ -53,8 +53,7 @@ def _footer(table: pd.DataFrame, ds: xr.Dataset | None, baseline: str | None) ->
 
 def _colours(rows: pd.DataFrame) -> list:
     futures = list(dict.fromkeys(rows["future"].astype(str)))
-    palette = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
-    return [palette[futures.index(f) % len(palette)] for f in rows["future"].astype(str)]
+    return [PALETTE[futures.index(f) % len(PALETTE)] for f in rows["future"].astype(str)]
 
 
 def _spread(rows: pd.DataFrame, stem: str) -> np.ndarray:

@@ -7,20 +7,18 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from ..vocabulary import COMPARISON, STORE
 from .common import PlotError
 
 REQUIRED = {"effective_fte": ("time", "profession", "place"), "demand_fte": ("time", "profession", "place"),
             "joiners": ("time", "profession", "place", "source"), "leavers": ("time", "profession", "place", "reason")}
 
 
-STORE = "results.zarr"  # what ``wfsim experiment`` writes in its output folder, beside comparison.csv
-
-
 def comparison_paths(store: Path) -> list[Path]:
     """Where an experiment's comparison table may lie: inside the store, or beside it (as
     ``<store>.comparison.csv``, or as ``comparison.csv`` beside the runner's ``results.zarr``)."""
-    paths = [store / "comparison.csv", Path(f"{store}.comparison.csv"), store.with_suffix(".comparison.csv")]
-    return paths + ([store.parent / "comparison.csv"] if store.name == STORE else [])
+    paths = [store / COMPARISON, Path(f"{store}.{COMPARISON}"), store.with_suffix(f".{COMPARISON}")]
+    return paths + ([store.parent / COMPARISON] if store.name == STORE else [])
 
 
 def check_results(ds: xr.Dataset, path: Path | str) -> xr.Dataset:

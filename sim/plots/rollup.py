@@ -4,11 +4,10 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .common import (PlotError, check_profession, last_month, load, new_figure, profession_label, provenance,
+from .common import (PALETTE, PlotError, check_profession, last_month, load, new_figure, profession_label, provenance,
                      replicate_note, select_scenario)
 
 LEVELS = (("place", "place"), ("ics", "integrated care system"), ("region", "region"))
-PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
 
 
 NAMES = {"gap_fte": "FTE gap (demand − effective FTE)", "vacancies": "vacant funded FTE",

@@ -1,8 +1,10 @@
-"""The one results schema (SPEC §4), built from an engine's raw counts and the plan tensors.
+"""The one results schema, built from an engine's raw counts and the plan tensors.
 
 Engines return only what is random (headcount, joiners, leavers, trainees, completions); everything
 derived from them (FTE, effective FTE, demand, gap, vacancies, cost) is computed here, once, so both
-engines and the mean-field projection give the same variables with the same meaning.
+engines and the mean-field projection give the same variables with the same meaning. What the levers
+cost is the run layer's to work out (``sim.runs.lever_costs``: it knows the lever plugins); it is handed
+in here. Adding an output variable: see docs/CONTRIBUTING.md.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import xarray as xr
 
 from ..model.flows import COUNTS, REASONS, SOURCES
 from ..model.plan import Plan
+from ..vocabulary import DEFAULT_STEP, STEP_MONTHS
 
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 
@@ -48,8 +51,12 @@ def central_demand(plan: Plan) -> dict[str, np.ndarray]:
     return {"activity": plan.activity, "demand_fte": plan.demand_fte, "funded_posts": plan.funded_posts}
 
 
-def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """All SPEC §4 variables as arrays; raw arrays may have a leading replicate dim or not."""
+def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.ndarray], lever_cost: np.ndarray,
+            lever_scale: np.ndarray) -> dict[str, np.ndarray]:
+    """Every variable of the schema as arrays; raw arrays may have a leading replicate dim or not.
+
+    ``lever_cost`` [..., M, lever]: £ per month on each lever, with the raw counts' leading dims;
+    ``lever_scale`` [M, lever]: each lever's size relative to its configuration."""
     hc = raw["headcount"]
     fte = hc * plan.fte_per_head
     eff = fte * (1.0 - plan.sickness)
@@ -60,14 +67,9 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     staff_cost = (fte * plan.cost_per_fte / 12.0).sum(axis=(-1, -2))
     agency_cost = (cover * plan.cost_per_fte * (1 + plan.bank_premium) / 12.0).sum(axis=(-1, -2))
     training_cost = (raw["trainees"].sum(axis=-1) * plan.cost_per_trainee / 12.0).sum(axis=-1)
-    by_lever = np.zeros(staff_cost.shape + (len(plan.levers),))
-    for i, lever in enumerate(plan.levers):
-        by_lever[..., i] = lever.cost(plan, raw)
+    by_lever = lever_cost
     cost = np.stack([staff_cost, agency_cost, training_cost, by_lever.sum(axis=-1)], axis=-1)
-    scale = np.ones((plan.months, len(plan.levers)))
-    for i, lever in enumerate(plan.levers):
-        if lever._scale is not None:
-            scale[:, i] = lever._scale[:plan.months]
+    scale = lever_scale
     return {
         "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
         "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
@@ -84,9 +86,9 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
 
 def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int) -> dict[str, np.ndarray]:
     """Coarsen months to quarters or years: stocks at the period's last month, flows summed."""
-    if every == "month":
+    k = STEP_MONTHS[every]
+    if k == 1:
         return values
-    k = {"quarter": 3, "year": 12}[every]
     out = {}
     for name, a in values.items():
         M = a.shape[time_axis]
@@ -106,11 +108,11 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
 }
 
 
-def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = "month", replicates=None,
+def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_STEP, replicates=None,
                   attrs: dict | None = None) -> xr.Dataset:
-    """An xarray Dataset of SPEC §4 from (aggregated) arrays; ``replicates`` None for the mean field."""
+    """The results Dataset from (aggregated) arrays; ``replicates`` None for the mean field."""
     lead = ("replicate",) if replicates is not None else ()
-    step = {"month": 1, "quarter": 3, "year": 12}[every]
+    step = STEP_MONTHS[every]
     coords = {
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
         "profession": list(plan.professions), "place": list(plan.places),

@@ -4,21 +4,21 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-STEP = {"month": 1, "quarter": 3, "year": 12}
+from ..vocabulary import STEP_MONTHS, periods_per_year, step_of
 
 
 class BeyondHorizon(ValueError):
     """A goal dated after the run's last month (e.g. a run shortened with --years)."""
 
 
-def _period_index(ds: xr.Dataset, when: str) -> int:
+def period_index(ds: xr.Dataset, when: str) -> int:
     """Index of the output period that contains month ``when`` (YYYY-MM)."""
     month = np.datetime64(when, "M")
     starts = ds.time.values.astype("datetime64[M]")
     idx = int(np.searchsorted(starts, month, side="right")) - 1
     if idx < 0:
         raise ValueError(f"{when} is before the first period ({starts[0]})")
-    step = STEP[ds.attrs.get("time_step", "month")]
+    step = STEP_MONTHS[step_of(ds.attrs)]
     if month > starts[-1] + step - 1:
         raise BeyondHorizon(f"{when} is after the run's last month ({starts[-1] + step - 1})")
     return idx
@@ -35,9 +35,9 @@ def _in_scope(ds: xr.Dataset, goal) -> xr.Dataset:
 
 def goal_value(ds: xr.Dataset, goal) -> xr.DataArray:
     """The goal's metric for each replicate (or the single expected value)."""
-    t = _period_index(ds, goal.by)
+    t = period_index(ds, goal.by)
     if goal.metric == "annual_cost":                      # the 12 months to `by`
-        per_year = 12 // STEP[ds.attrs.get("time_step", "month")]
+        per_year = periods_per_year(step_of(ds.attrs))
         return ds.cost.isel(time=slice(max(0, t - per_year + 1), t + 1)).sum(["time", "kind"])
     s = _in_scope(ds, goal).isel(time=t)
     dims = ["profession", "place"]

@@ -5,12 +5,14 @@ import numpy as np
 import xarray as xr
 from rich.table import Table
 
+from ..vocabulary import period_last_month, periods_per_year, plan_year_label, step_of
+
 QUANTILES = (0.05, 0.5, 0.95)
 
 
 def plan_year_ends(ds: xr.Dataset) -> xr.Dataset:
     """The dataset at the last period of each plan year (12 months from the start)."""
-    per_year = {"month": 12, "quarter": 4, "year": 1}[ds.attrs.get("time_step", "month")]
+    per_year = periods_per_year(step_of(ds.attrs))
     return ds.isel(time=slice(per_year - 1, None, per_year))
 
 
@@ -47,8 +49,7 @@ def summary_table(ds: xr.Dataset) -> Table:
                       ("demand FTE", "right"), ("gap FTE", "right"), ("vacancy rate", "right")):
         t.add_column(col, justify=just)
     for ti, when in enumerate(frame.time.values):
-        step = {"month": 1, "quarter": 3, "year": 12}[ds.attrs.get("time_step", "month")]
-        label = str(np.datetime64(when, "M") + step - 1)
+        label = str(period_last_month(when, step_of(ds.attrs)))
         for pi, prof in enumerate(frame.profession.values):
             cells = [_cell(frame[var].isel(time=ti, profession=pi)) for var in ("supply", "demand", "gap")]
             cells.append(_cell(100 * frame["vacancy_rate"].isel(time=ti, profession=pi), "{:.1f}%"))
@@ -59,7 +60,7 @@ def summary_table(ds: xr.Dataset) -> Table:
 def cost_table(ds: xr.Dataset, by_lever: bool = False) -> Table | None:
     """Spend in each plan year by kind (or, ``by_lever``, on each lever), £ million (median and 5th to
     95th percentile); None for levers when the run has none."""
-    per_year = {"month": 12, "quarter": 4, "year": 1}[ds.attrs.get("time_step", "month")]
+    per_year = periods_per_year(step_of(ds.attrs))
     n_years = ds.sizes["time"] // per_year
     var, dim = (ds.lever_cost, "lever") if by_lever else (ds.cost, "kind")
     if var.sizes[dim] == 0:
@@ -75,9 +76,7 @@ def cost_table(ds: xr.Dataset, by_lever: bool = False) -> Table | None:
         t.add_column(str(k), justify="right")
     start = ds.time.values[0].astype("datetime64[M]")
     for i in range(n_years):
-        y0 = (start + 12 * i).astype(object)
-        label = f"{y0.year}/{(y0.year + 1) % 100:02d}" if y0.month == 4 else str(start + 12 * i)
-        t.add_row(label, *[_cell(yearly.isel({"time": i, dim: k}), "{:,.1f}") for k in range(yearly.sizes[dim])])
+        t.add_row(plan_year_label(start + 12 * i), *[_cell(yearly.isel({"time": i, dim: k}), "{:,.1f}") for k in range(yearly.sizes[dim])])
     return t
 
 

@@ -1,32 +1,23 @@
-"""Load a scenario from YAML or a dict into a validated, frozen object, or explain every problem."""
+"""Load a scenario from YAML or a dict into a validated, frozen object, or explain every problem.
+
+The scenario format does not know which levers exist: the caller hands over the lever registry
+(``sim.load_scenario`` passes ``sim.levers.registry()``), so scenario loading imports nothing above it.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Mapping, Union
 
 import yaml
 from pydantic import Field, ValidationError, create_model, model_validator
 
+from . import action_plans
+from .errors import ScenarioError
 from .references import reference_problems
 from .schema import ScenarioBase
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``problems`` holds one (field path, message) per problem."""
-
-    def __init__(self, problems: list[tuple[str, str]], source: str = "scenario"):
-        self.problems = problems
-        self.source = source
-        super().__init__("\n".join(self.lines()))
-
-    def __reduce__(self):       # picklable, so a worker process can report a bad scenario
-        return (type(self), (self.problems, self.source))
-
-    def lines(self) -> list[str]:
-        return [f"{self.source}: {path or '(top level)'}: {msg}" for path, msg in self.problems]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -54,11 +45,8 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 @lru_cache(maxsize=4)
-def _scenario_model(lever_names: tuple[str, ...]):
-    from ..levers import registry
-
-    classes = [registry()[n] for n in lever_names]
-    item = Annotated[Union[tuple(classes)], Field(discriminator="lever")] if classes else dict
+def _scenario_model(classes: tuple[type, ...]):
+    item = Annotated[Union[classes], Field(discriminator="lever")] if classes else dict
 
     def _references(self):
         problems = reference_problems(self)
@@ -73,27 +61,25 @@ def _scenario_model(lever_names: tuple[str, ...]):
     )
 
 
-def scenario_model():
-    """The Scenario model class for the levers registered now."""
-    from ..levers import registry
-
-    return _scenario_model(tuple(sorted(registry())))
+def scenario_model(levers: Mapping[str, type]):
+    """The Scenario model class whose ``levers`` items are the given lever plugins (name → class)."""
+    return _scenario_model(tuple(levers[n] for n in sorted(levers)))
 
 
 def _path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc)
 
 
-def _problems(err: ValidationError) -> list[tuple[str, str]]:
+def validation_problems(err: ValidationError, lever_names=()) -> list[tuple[str, str]]:
+    """(field path, message) for each problem pydantic found, in the scenario's words; ``lever_names``
+    are the registered levers (a discriminated union adds the lever's name as a path step: it is dropped,
+    the index says where)."""
     out = []
     for e in err.errors(include_url=False):
         loc = tuple(x for x in e["loc"])
-        # a discriminated union adds the lever name as a path step: drop it, the index says where
         if len(loc) >= 3 and loc[0] == "levers" and isinstance(loc[1], int) and isinstance(loc[2], str) \
-                and loc[2] not in ("lever",):
-            from ..levers import registry
-            if loc[2] in registry():
-                loc = loc[:2] + loc[3:]
+                and loc[2] != "lever" and loc[2] in lever_names:
+            loc = loc[:2] + loc[3:]
         msg = e["msg"]
         if e["type"] == "value_error" and "\t" in msg:       # reference problems, one per line
             for line in msg.removeprefix("Value error, ").split("\n"):
@@ -106,8 +92,7 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         elif e["type"] == "missing":
             msg = "required field is missing"
         elif e["type"] == "union_tag_invalid":
-            from ..levers import registry
-            msg = f"unknown lever {e['input'].get('lever')!r}; registered levers: {', '.join(sorted(registry()))}" \
+            msg = f"unknown lever {e['input'].get('lever')!r}; registered levers: {', '.join(sorted(lever_names))}" \
                 if isinstance(e.get("input"), dict) else msg
         elif e["type"] == "union_tag_not_found":
             msg = "each lever needs 'lever: NAME'; see `wfsim levers`"
@@ -132,15 +117,14 @@ def read_yaml(path: str | Path) -> Any:
         raise ScenarioError([("", "not a text file (UTF-8 expected)")], str(p)) from None
 
 
-def load_scenario(source, *, name: str | None = None, plans=()):
-    """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is).
+def load_scenario(source, *, levers: Mapping[str, type], name: str | None = None, plans=()):
+    """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is), with the
+    lever plugins ``levers`` (name → class: the registry).
 
     ``plans``: action-plan files whose levers are appended (``wfsim run --plan``); ``{include: PATH}``
-    items in ``levers`` are expanded from PATH relative to the scenario file (see ``sim.scenario.plans``).
+    items in ``levers`` are expanded from PATH relative to the scenario file (see ``action_plans``).
     """
-    from . import plans as action_plans
-
-    model = scenario_model()
+    model = scenario_model(levers)
     if isinstance(source, model):
         if not plans:
             return source
@@ -160,7 +144,7 @@ def load_scenario(source, *, name: str | None = None, plans=()):
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(action_plans.locate(_problems(e), origins), label) from None
+        raise ScenarioError(action_plans.locate(validation_problems(e, levers), origins), label) from None
 
 
 def scenario_dict(scenario) -> dict:

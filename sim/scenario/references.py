@@ -1,7 +1,7 @@
 """Checks that need the whole scenario: names that must exist, dates inside the horizon."""
 from __future__ import annotations
 
-from .types import month_index
+from ..vocabulary import APRIL, absolute_month, last_month, month_index
 
 
 def _series_years(value) -> list[int]:
@@ -80,7 +80,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if goal.metric == "annual_cost" and (goal.profession or goal.where):
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:
-            out.append((f"{base}.by", f"{goal.by} is outside the horizon {s.start} to {_last_month(s)}"))
+            out.append((f"{base}.by", f"{goal.by} is outside the horizon {s.start} to {last_month(s.start, months)}"))
     ids = [x.id for x in s.levers if x.id]
     for i, lever in enumerate(s.levers):
         base = f"levers.{i}"
@@ -91,7 +91,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
             out.append((f"{base}.{field}", msg))
         for field, when in (("from", lever.from_), ("until", lever.until)):
             if when is not None and not 0 <= month_index(s.start, when) < months:
-                out.append((f"{base}.{field}", f"{when} is outside the horizon {s.start} to {_last_month(s)}"))
+                out.append((f"{base}.{field}", f"{when} is outside the horizon {s.start} to {last_month(s.start, months)}"))
         if lever.from_ and lever.until and month_index(lever.from_, lever.until) < 0:
             out.append((f"{base}.until", f"until ({lever.until}) is before from ({lever.from_})"))
     return out
@@ -136,13 +136,6 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
 
 def _end_year(s) -> int:
     """Last year key that can take effect: April of it must fall inside the horizon."""
-    y0, m0 = map(int, s.start.split("-"))
-    last = y0 * 12 + (m0 - 1) + s.years * 12 - 1     # absolute index of the last month
+    last = absolute_month(s.start) + s.years * 12 - 1
     y = last // 12
-    return y if last % 12 >= 3 else y - 1
-
-
-def _last_month(s) -> str:
-    y0, m0 = map(int, s.start.split("-"))
-    last = y0 * 12 + (m0 - 1) + s.years * 12 - 1
-    return f"{last // 12:04d}-{last % 12 + 1:02d}"
+    return y if last % 12 >= APRIL - 1 else y - 1

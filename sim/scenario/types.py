@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from ..vocabulary import YEAR_MONTH
+
 
 class Model(BaseModel):
     """Base of every config model: frozen, strict about unknown keys."""
@@ -20,11 +22,8 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_YM = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
-
-
 def _year_month(v: Any) -> str:
-    if not isinstance(v, str) or not _YM.fullmatch(v):
+    if not isinstance(v, str) or not YEAR_MONTH.fullmatch(v):
         raise PydanticCustomError("year_month", "expected a month as YYYY-MM, e.g. 2027-09; got {v}", {"v": repr(v)})
     return v
 
@@ -32,15 +31,8 @@ def _year_month(v: Any) -> str:
 YearMonth = Annotated[
     str,
     PlainValidator(_year_month),
-    WithJsonSchema({"type": "string", "pattern": f"^{_YM.pattern}$", "description": "a month, YYYY-MM"}),
+    WithJsonSchema({"type": "string", "pattern": f"^{YEAR_MONTH.pattern}$", "description": "a month, YYYY-MM"}),
 ]
-
-
-def month_index(start: str, when: str) -> int:
-    """Months from ``start`` to ``when`` (both YYYY-MM)."""
-    y0, m0 = map(int, start.split("-"))
-    y1, m1 = map(int, when.split("-"))
-    return (y1 - y0) * 12 + (m1 - m0)
 
 
 def _is_number(v: Any) -> bool:
@@ -120,6 +112,5 @@ def Series(lo: float | None = None, hi: float | None = None, unit: str = "", des
                      WithJsonSchema(schema)]
 
 
-Rate = Number(0, 1, "share per year")
 RateSeries = Series(0, 1, "share per year")
 FlowSeries = Series(0, None, "people per year")

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PLAN_KEYS = {"name", "description", "levers"}
+from .errors import ScenarioError
+
+ACTION_PLAN_KEYS = {"name", "description", "levers"}
 
 
-def read_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -> list:
+def read_action_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -> list:
     """The levers of the action plan at ``path``; problems are reported under ``field``."""
-    from .loading import ScenarioError
-
     p = Path(path)
     try:
         data = reader(p)
@@ -32,10 +32,10 @@ def read_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -> list:
     if not isinstance(data, dict) or not isinstance(data.get("levers"), list):
         raise ScenarioError([(field, f"{p}: an action plan is a mapping with a 'levers' list (and optionally "
                                      "name, description)")])
-    extra = sorted(set(data) - PLAN_KEYS)
+    extra = sorted(set(data) - ACTION_PLAN_KEYS)
     if extra:
         raise ScenarioError([(field, f"{p}: unknown key(s) {', '.join(map(str, extra))}; an action plan has "
-                                     f"{', '.join(sorted(PLAN_KEYS))}")])
+                                     f"{', '.join(sorted(ACTION_PLAN_KEYS))}")])
     out = []
     for i, item in enumerate(data["levers"]):
         if isinstance(item, dict) and "include" in item:       # a plan made of plans (e.g. all.yaml)
@@ -43,24 +43,22 @@ def read_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -> list:
             inner = inner if inner.is_absolute() else p.parent / inner
             if len(_stack) >= 8 or inner.resolve() in _stack:
                 raise ScenarioError([(field, f"{p}: levers.{i}: action plans include each other in a loop")])
-            out += read_plan(inner, reader, field, _stack + (p.resolve(),))
+            out += read_action_plan(inner, reader, field, _stack + (p.resolve(),))
         else:
             out.append(item)
     return out
 
 
-def expand(data: dict, base: Path, reader, extra_plans=()) -> tuple[dict, list[str]]:
-    """The scenario data with includes (and ``extra_plans``) expanded, and each lever's origin
-    (``""`` for levers written in the scenario, else ``"FILE levers.k"``)."""
-    from .loading import ScenarioError
-
+def expand(data: dict, base: Path, reader, extra_action_plans=()) -> tuple[dict, list[str]]:
+    """The scenario data with includes (and ``extra_action_plans``, from ``--plan``) expanded, and each
+    lever's origin (``""`` for levers written in the scenario, else ``"FILE levers.k"``)."""
     levers = data.get("levers", [])
-    if not isinstance(levers, list) or (not extra_plans and not any(
+    if not isinstance(levers, list) or (not extra_action_plans and not any(
             isinstance(x, dict) and "include" in x for x in levers)):
         return data, [""] * (len(levers) if isinstance(levers, list) else 0)
     out, origins, problems = [], [], []
     items = [(f"levers.{i}", x) for i, x in enumerate(levers)] + \
-            [(f"--plan {p}", {"include": str(p), "_cli": True}) for p in extra_plans]
+            [(f"--plan {p}", {"include": str(p), "_cli": True}) for p in extra_action_plans]
     for field, item in items:
         if isinstance(item, dict) and "include" in item:
             if set(item) - {"include", "_cli"}:
@@ -70,7 +68,7 @@ def expand(data: dict, base: Path, reader, extra_plans=()) -> tuple[dict, list[s
             if not item.get("_cli") and not path.is_absolute():
                 path = base / path
             try:
-                got = read_plan(path, reader, field)
+                got = read_action_plan(path, reader, field)
             except ScenarioError as e:
                 problems += e.problems
                 continue

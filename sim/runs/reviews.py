@@ -1,7 +1,8 @@
 """Annual reviews: run an action plan whose adaptive levers react to each replicate's own state.
 
 Engines run a whole horizon at once, so a review is taken by running each replicate up to the review
-month, reading its state (gap, spend), deciding, and carrying on with the plan the decision implies.
+month, reading its state (gap, spend), deciding, and carrying on with the plan tensors the decision
+implies (the action plan with the raised levers scaled up).
 Engines are prefix-consistent (the first t months of a run do not depend on what the plan says after
 month t, and every replicate draws from its own streams), so re-running from the start gives the same
 past and costs no exactness; it costs time, about half a run per review. Replicates that have taken
@@ -14,9 +15,9 @@ from typing import Callable
 import numpy as np
 
 from ..levers.adaptive import AdaptivePlan
-from ..results.dataset import derived
-from .compile import with_levers
-from .plan import Plan
+from ..model.compile import with_levers
+from ..model.plan import Plan
+from .lever_costs import outcomes
 
 
 def adaptive_levers(scenario) -> list[tuple[int, AdaptivePlan]]:
@@ -24,8 +25,8 @@ def adaptive_levers(scenario) -> list[tuple[int, AdaptivePlan]]:
 
 
 def run_reviewed(base: Plan, scenario, reps: np.ndarray, simulate: Callable, demand: Callable) -> dict:
-    """Derived values (with a leading replicate axis) for ``reps`` under reviews; what was decided is in
-    their ``lever_scale``.
+    """Results variables (with a leading replicate axis) for ``reps`` under reviews; what was decided is
+    in their ``lever_scale``.
 
     ``simulate(plan, reps, funded_posts)`` -> raw counts; ``demand(plan, reps)`` -> the demand side.
     """
@@ -52,7 +53,7 @@ def run_reviewed(base: Plan, scenario, reps: np.ndarray, simulate: Callable, dem
             plan = plan_for(scale[idx[0]])
             side = {k: v[:, :t] for k, v in demand(plan, reps[idx]).items()}
             head = plan.head(t)
-            values = derived(head, simulate(head, reps[idx], side["funded_posts"]), side)
+            values = outcomes(head, simulate(head, reps[idx], side["funded_posts"]), side)
             for _, a in adaptive:
                 if t not in a.review_months(full):
                     continue
@@ -71,7 +72,7 @@ def run_reviewed(base: Plan, scenario, reps: np.ndarray, simulate: Callable, dem
     for idx in groups():
         plan = plan_for(scale[idx[0]])
         side = demand(plan, reps[idx])
-        values = derived(plan, simulate(plan, reps[idx], side["funded_posts"]), side)
+        values = outcomes(plan, simulate(plan, reps[idx], side["funded_posts"]), side)
         for k, v in values.items():
             out.setdefault(k, []).append(np.broadcast_to(v, (len(idx),) + v.shape[1:]))
         order.append(idx)

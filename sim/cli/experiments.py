@@ -1,4 +1,5 @@
-"""``wfsim experiment FILE``: run or resume an experiment, then print and save its comparison table."""
+"""``wfsim experiment FILE`` (run or resume an experiment, then print and save its comparison table) and
+``wfsim report`` (the experiment's report)."""
 from __future__ import annotations
 
 import sys
@@ -7,8 +8,12 @@ from typing import Optional
 
 import typer
 
+from ..console import bad_input, err_console, out_console, say
+from ..scenario import ScenarioError
+from ..vocabulary import COMPARISON, RESULTS_FOLDER, STORE
 
-def experiment_command(
+
+def experiment(
     experiment: Path = typer.Argument(..., help="experiment YAML (see experiments/)"),
     out: Optional[Path] = typer.Option(None, "--out", help="output folder; default results/<experiment-name>/"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="worker processes; default: all cores"),
@@ -19,24 +24,21 @@ def experiment_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
 ) -> None:
     """Run an experiment grid (variants × futures) block by block; interrupted, the same command resumes."""
-    from ..cli import _bad_input, err_console, out_console
-    from ..scenario.loading import ScenarioError
-    from .compare import goals_table
-    from . import comparison, comparison_table, load_experiment, open_experiment, run_experiment
-    from .runner import blocks
+    from ..experiments import blocks, comparison, comparison_table, load_experiment, open_experiment, run_experiment
+    from ..experiments.compare import goals_table
 
     try:
         exp = load_experiment(experiment)
     except ScenarioError as e:
-        _bad_input(e.lines())
-    target = out or Path("results") / exp.name
+        bad_input(e.lines())
+    target = out or RESULTS_FOLDER / exp.name
     if target.exists() and not target.is_dir():
-        _bad_input([f"--out: {target} is a file; give a folder"])
+        bad_input([f"--out: {target} is a file; give a folder"])
     show = not quiet and sys.stderr.isatty()
     n_blocks = len(blocks(exp))
     if not quiet:
-        out_console.print(f"experiment {exp.name}: {len(exp.runs)} runs × {exp.spec.replicates} replicates "
-                          f"= {n_blocks} blocks of ≤{exp.spec.block}; output {target}", highlight=False)
+        say(f"experiment {exp.name}: {len(exp.runs)} runs × {exp.spec.replicates} replicates "
+            f"= {n_blocks} blocks of ≤{exp.spec.block}; output {target}")
     try:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -50,13 +52,13 @@ def experiment_command(
         else:
             info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart)
     except ScenarioError as e:
-        _bad_input(e.lines())
+        bad_input(e.lines())
     except KeyboardInterrupt:
         err_console.print(f"interrupted: finished blocks are kept in {target}; run the same command to resume")
         raise typer.Exit(130)
     ds = open_experiment(target)
     table = comparison(ds)
-    table.to_csv(target / "comparison.csv", index=False, float_format="%.6g")
+    table.to_csv(target / COMPARISON, index=False, float_format="%.6g")
     if not quiet:
         out_console.print(comparison_table(table))
         goals = goals_table(table)
@@ -66,10 +68,10 @@ def experiment_command(
     did = (f"all {info['blocks']} blocks were already in the store" if not info["computed"] else
            f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
            f"{info['workers']} {info['backend']}{resumed}")
-    out_console.print(f"{did}; wrote {target / 'results.zarr'} and {target / 'comparison.csv'}", highlight=False)
+    say(f"{did}; wrote {target / STORE} and {target / COMPARISON}")
 
 
-def report_command(
+def report(
     results: Path = typer.Argument(..., help="an experiment's output folder (results/<experiment-name>)"),
     fmt: str = typer.Option("html", "--format", help="html (one self-contained file) or md (Markdown with the "
                                                      "PNG figures beside it)"),
@@ -77,16 +79,15 @@ def report_command(
 ) -> None:
     """Write the experiment's report: question, runs, ranked comparison, goals, figures, provenance and
     the STRESS reporting checklist."""
-    from ..cli import _bad_input, out_console
+    from ..experiments.report import ReportError, write_report
     from ..plots import PlotError
-    from .report import ReportError, write_report
 
     if fmt not in ("html", "md"):
-        _bad_input([f"--format: expected html or md; got {fmt!r}"])
+        bad_input([f"--format: expected html or md; got {fmt!r}"])
     if out is not None and out.is_dir():
-        _bad_input([f"--out: {out} is a folder; give a file path"])
+        bad_input([f"--out: {out} is a folder; give a file path"])
     try:
         path = write_report(results, fmt, out)
     except (ReportError, PlotError) as e:
-        _bad_input([str(e)])
-    out_console.print(f"wrote {path}", highlight=False)
+        bad_input([str(e)])
+    say(f"wrote {path}")

@@ -1,0 +1,4 @@
+"""``python -m sim.cli``: the same as the ``wfsim`` command."""
+from . import main
+
+main()

@@ -1,0 +1,110 @@
+"""``wfsim run`` (a scenario's replicates, written as netCDF, summarised) and ``wfsim trace`` (one career
+from an agents-engine trace)."""
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..console import bad_input, err_console, out_console, say
+from ..scenario import ScenarioError
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_SCENARIO, DEFAULT_STEP, RESULTS_FOLDER
+from .options import Engine, Every, set_threads
+
+
+def run(
+    scenario: Optional[Path] = typer.Argument(None, help="scenario YAML; default: the embedded baseline ICS"),
+    replicates: Optional[int] = typer.Option(None, "--replicates", "-n", min=1, help="default: the scenario's"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="default: the scenario's"),
+    years: Optional[int] = typer.Option(None, "--years", min=1, max=50, help="horizon; default: the scenario's"),
+    engine: Engine = typer.Option(Engine(DEFAULT_ENGINE), "--engine"),
+    out: Optional[Path] = typer.Option(None, "--out", help="netCDF file; default results/<scenario-name>.nc"),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="worker threads; default: all cores"),
+    every: Every = typer.Option(Every(DEFAULT_STEP), "--every", help="output step: month, quarter or year"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
+    trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
+                                         "career event log to this file, .csv or .parquet"),
+    action_plans: Optional[list[Path]] = typer.Option(
+        None, "--plan", help="action plan YAML (e.g. configs/levers/train.yaml) whose levers are added to the "
+        "scenario's; repeatable"),
+) -> None:
+    """Run a scenario's replicates, write the results dataset, print the summary table."""
+    from .. import runs
+    from ..results.summary import cost_table, goals_table, summary_table
+
+    agents = engine.value == "agents"
+    if trace is not None and not agents:
+        bad_input([f"--trace: only with --engine agents (the {engine.value} engine keeps no individual careers)"])
+    if trace is not None and trace.is_dir():
+        bad_input([f"--trace: {trace} is a folder; give a file path ending in .csv or .parquet"])
+    if trace is not None:
+        from ..engines.agents.trace import TraceError, trace_format
+
+        try:
+            trace_format(trace)
+        except TraceError as e:
+            bad_input([str(e)])
+    set_threads(threads)
+    try:
+        scn = runs.load_scenario(scenario or DEFAULT_SCENARIO, plans=action_plans or ())
+    except ScenarioError as e:
+        bad_input(e.lines())
+    n = replicates or scn.replicates
+    suffix = "".join(f"+{p.stem}" for p in action_plans or ())
+    target = out or RESULTS_FOLDER / f"{scn.name}{suffix}.nc"
+    if target.exists() and target.is_dir():
+        bad_input([f"--out: {target} is a folder; give a file path ending in .nc"])
+    show = not quiet and sys.stderr.isatty()
+    engine_options = nullcontext()
+    if agents:
+        from ..engines.agents import options
+
+        engine_options = options(workers=threads, trace=trace)
+    try:
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TextColumn
+
+            with engine_options, Progress(TextColumn("replicates"), BarColumn(), MofNCompleteColumn(),
+                                          TimeElapsedColumn(), console=err_console) as bar:
+                task = bar.add_task("run", total=n)
+                ds = runs.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value,
+                              progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            with engine_options:
+                ds = runs.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value)
+    except ScenarioError as e:
+        bad_input(e.lines())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from ..results.io import write_netcdf
+
+    write_netcdf(ds, target)
+    if not quiet:
+        out_console.print(summary_table(ds))
+        out_console.print(cost_table(ds))
+        levers_spend = cost_table(ds, by_lever=True)
+        if levers_spend is not None:
+            out_console.print(levers_spend)
+        goals = goals_table(ds, scn.goals)
+        if goals is not None:
+            out_console.print(goals)
+    say(f"wrote {target}")
+    if trace is not None:
+        say(f"wrote trace {trace} (replicate 0; see: wfsim trace {trace} --agent ID)")
+
+
+def trace(
+    path: Path = typer.Argument(..., help="trace (.csv or .parquet) written by: wfsim run --engine agents "
+                                "--trace PATH"),
+    agent: int = typer.Option(..., "--agent", help="the agent (person) id, column agent_id of the trace"),
+) -> None:
+    """Print one agent's career (every event, in time order) from an agents-engine trace."""
+    from ..engines.agents.trace import TraceError, career, career_table
+
+    try:
+        rows = career(path, agent)
+    except TraceError as e:
+        bad_input([str(e)])
+    out_console.print(career_table(rows, agent))

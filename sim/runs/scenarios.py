@@ -1,0 +1,25 @@
+"""Scenario loading with the lever plugins registered now: the registry is handed to the scenario layer
+here, so ``sim.scenario`` never imports ``sim.levers``."""
+from __future__ import annotations
+
+from ..levers import registry
+from ..scenario import jsonschema, loading
+
+
+def load_scenario(source, *, name: str | None = None, plans=()):
+    """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is).
+
+    ``plans``: action-plan files whose levers are added to the scenario's (``wfsim run --plan``);
+    ``{include: PATH}`` items in ``levers`` are expanded from PATH relative to the scenario file.
+    """
+    return loading.load_scenario(source, levers=registry(), name=name, plans=plans)
+
+
+def scenario_model():
+    """The Scenario model class for the levers registered now."""
+    return loading.scenario_model(registry())
+
+
+def schema_text() -> str:
+    """The JSON schema of the scenario format with the levers registered now (``wfsim schema``)."""
+    return jsonschema.schema_text(registry())
