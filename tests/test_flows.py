@@ -154,3 +154,20 @@ def test_a_cohort_completing_in_a_rotation_month_does_not_rotate():
         sept = out["leavers"][:, 0, 0, :, flows.REASON["rotation_out"]]
         assert (out["completions"][:, 0, 0].sum(-1) == 400).all(), engine
         np.testing.assert_allclose(sept, 0, err_msg=engine)     # nor does the new cohort: it starts at step 9
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_paired_flows_conserve_people_within_the_system(engine):
+    """A move is a leaver on one side and a joiner on the other (``Flow.pair``): every month, all professions
+    and places together, each source's joiners equal its paired reason's leavers."""
+    data = sim.load_scenario("configs/analytic/transfers.yaml").model_copy(update={"years": 2})
+    plan = compile_plan(data)
+    assert plan.rotation_hazard.any() and plan.transfer_hazard.any()
+    out = ENGINES[engine](plan)
+    pairs = [(f.name, f.pair) for f in flows.JOINERS if f.pair]
+    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in"}
+    for source, reason in pairs:
+        joined = out["joiners"][..., flows.SOURCE[source]].sum(axis=(-1, -2))
+        left = out["leavers"][..., flows.REASON[reason]].sum(axis=(-1, -2))
+        assert joined.sum() > 0, (engine, source)
+        np.testing.assert_allclose(joined, left, rtol=1e-12, err_msg=f"{engine}: {source} vs {reason}")

@@ -96,7 +96,6 @@ COUNTS = (
     Count("unplaced", ("time", "programme", "place"), "people per month",
           "newly qualified staff wanting a local post who found no vacancy (lost to the system)", False),
 )
-COUNT = {c.name: c for c in COUNTS}
 
 
 def count_shapes(months: int, professions: int, places: int, programmes: int) -> dict[str, tuple[int, ...]]:

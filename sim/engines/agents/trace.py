@@ -35,10 +35,11 @@ import csv
 import datetime
 from pathlib import Path
 
+from ...vocabulary import absolute_month
+
 
 COLUMNS = ("agent_id", "agent_type", "time", "date", "event", "event_type", "pathway", "from", "to", "profession",
            "place", "programme", "age", "post")
-EVENTS = ("in_post", "start", "dropout", "completion", "hired", "rotation", "transfer", "retirement", "leaver")
 
 
 SUFFIXES = (".csv", ".parquet")
@@ -79,10 +80,10 @@ def _event_type(event: str, frm: str, to: str) -> str:
 
 def trace_rows(plan, events: list[tuple]) -> list[tuple]:
     """The trace's rows (tuples in ``COLUMNS`` order; ``date`` a datetime.date) from the model's events."""
-    y0, m0 = map(int, plan.start.split("-"))
+    first = absolute_month(plan.start)
     rows = []
     for person, kind, m, event, frm, to, profession, place, programme, age, post in events:
-        y, mo = divmod(y0 * 12 + m0 - 1 + int(m), 12)
+        y, mo = divmod(first + int(m), 12)
         rows.append((int(person), kind, int(m), datetime.date(y, mo + 1, 1), event, _event_type(event, frm, to),
                      programme or profession, frm, to, profession, place, programme, int(age), str(post)))
     return rows
