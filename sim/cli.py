@@ -222,6 +222,8 @@ from .experiments.command import experiment_command, report_command  # noqa: E40
 
 app.command("experiment")(experiment_command)
 app.command("report")(report_command)
+from .app.command import app_command  # noqa: E402  (imports nothing heavy; Streamlit only when it runs)
+app.command("app")(app_command)
 
 
 def main() -> None:
