@@ -324,8 +324,19 @@ def test_downloads(app_run, tmp_path):
     book = pd.read_excel(io.BytesIO(tables.excel_bytes({"comparison": table, "goals": tables.goals(table)})),
                          sheet_name=None)
     assert list(book) == ["comparison", "goals"] and len(book["comparison"]) == len(table)
+
+
+def test_report_download_is_the_experiment_report(tmp_path):
+    """On a one-place, one-group analytic config (the report draws every group's figures)."""
+    path = logic.CHECKOUT / "configs" / "analytic" / "decay.yaml"
+    spec = logic.experiment_spec(path, sim.load_scenario(path), plans=[], replicates=5, seed=1, years=2,
+                                 every="year", levers=[{"lever": "retention", "id": "retention", "profession": "staff",
+                                                        "leave_rate_multiplier": 0.5}])
+    exp, folder = logic.prepare(spec, tmp_path)
+    logic.run(exp, folder)
     html = tables.report_bytes(folder).decode()
     assert html.startswith("<!doctype html>") and "STRESS" in html and "with_levers" in html
+    assert (folder / "report.html").read_text(encoding="utf-8") == html
 
 
 # --- the command -----------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def fan_chart(frame: pd.DataFrame, runs: list[str], columns: int = 2, zero: bool
     colour = alt.Color("line:N", scale=alt.Scale(domain=domain, range=colours),
                        legend=alt.Legend(title=None, orient="top", columns=len(domain), symbolType="stroke",
                                          symbolOpacity=1, symbolStrokeWidth=3))
-    x = alt.X("end:T", title="end of period")
+    x = alt.X("end:T", title="end of period", axis=alt.Axis(format="%Y", tickCount="year"))
     base = alt.Chart().encode(x=x, color=colour)
     band90 = base.mark_area(opacity=0.12).encode(y=alt.Y("p5:Q", title="FTE", scale=alt.Scale(zero=zero)),
                                                  y2="p95:Q")
@@ -36,9 +36,13 @@ def fan_chart(frame: pd.DataFrame, runs: list[str], columns: int = 2, zero: bool
                alt.Tooltip("p50:Q", title="median FTE", format=",.0f"),
                alt.Tooltip("p5:Q", title="5th percentile", format=",.0f"),
                alt.Tooltip("p95:Q", title="95th percentile", format=",.0f")]
-    median = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        y="p50:Q", strokeDash=alt.StrokeDash("run:N", sort=runs, legend=None), tooltip=tooltip)
-    return (alt.layer(band90, band50, median, data=data)
+    median = base.mark_line().encode(y="p50:Q", strokeDash=alt.StrokeDash("run:N", sort=runs, legend=None))
+    # hovering anywhere picks the nearest period end and shows its values
+    hover = alt.selection_point(name="hover", on="pointerover", nearest=True, fields=["end"], empty=False,
+                                clear="pointerout")
+    points = base.mark_point(size=45, filled=True).encode(
+        y="p50:Q", opacity=alt.condition(hover, alt.value(1), alt.value(0)), tooltip=tooltip).add_params(hover)
+    return (alt.layer(band90, band50, median, points, data=data)
             .properties(width=520, height=300)
             .facet(facet=alt.Facet("profession:N", title=None), columns=columns)
             .resolve_scale(y="independent"))

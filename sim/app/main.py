@@ -313,7 +313,7 @@ def downloads(folder: Path, stamp: float, ds, key: str) -> None:
                          mime="application/x-netcdf", key=f"{key}.nc", on_click="ignore")
     c[1].download_button("percentiles (CSV)", data=lambda: tidy_at(str(folder), stamp).to_csv(index=False),
                          file_name=f"{name}-percentiles.csv", mime="text/csv", key=f"{key}.csv", on_click="ignore")
-    c[2].download_button("comparison (CSV)", data=lambda: (folder / "comparison.csv").read_bytes(),
+    c[2].download_button("comparison (CSV)", data=lambda: results_at(str(folder), stamp)[1].to_csv(index=False),
                          file_name=f"{name}-comparison.csv", mime="text/csv", key=f"{key}.comparison",
                          on_click="ignore")
     c[3].download_button("tables (Excel)", data=lambda: tables.excel_bytes(excel_sheets(folder, stamp)),
