@@ -218,7 +218,8 @@ def test_bad_lever_choices_give_the_experiment_commands_messages(default_scenari
 
 
 def test_ids_stay_unique_beside_the_scenarios_own_levers():
-    scenario = sim.load_scenario({**DEFAULT_DATA, "levers": [NURSE_RETENTION, {**NURSE_RETENTION, "id": "retention_2"}]})
+    own = [NURSE_RETENTION, {**NURSE_RETENTION, "id": "retention_2"}]
+    scenario = sim.load_scenario({**DEFAULT_DATA, "levers": own})
     assert [lv["id"] for lv in logic.unique_ids([NURSE_RETENTION, NURSE_RETENTION], scenario)] == \
         ["retention_3", "retention_4"]
 
@@ -303,7 +304,8 @@ def test_goals_and_spend(app_run):
     direct = ds.cost.sel(scenario="with_levers").isel(time=slice(4, 8)).sum(["time", "kind"]).load() / 1e6
     row = spend[(spend.item == "total") & (spend.run == "with_levers") & (spend["plan year"] == "2027/28")].iloc[0]
     assert row.p50 == pytest.approx(float(direct.median())) and row.p5 <= row.p50 <= row.p95
-    levers = ds.lever_cost.sel(scenario="with_levers", lever="retention").isel(time=slice(4, 8)).sum("time").load() / 1e6
+    levers = ds.lever_cost.sel(scenario="with_levers", lever="retention").isel(time=slice(4, 8)).sum("time").load()
+    levers = levers / 1e6
     assert lever.loc["with_levers"].set_index("plan year").p50["2027/28"] == pytest.approx(float(levers.median()))
 
 

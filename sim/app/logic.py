@@ -59,13 +59,14 @@ def save_upload(name: str, data: bytes, root: Path = RESULTS) -> Path:
         safe += ".yaml"
     folder = root / APP_RUNS / "uploads" / hashlib.sha256(data).hexdigest()[:12]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / safe).write_bytes(data)
+    if not (folder / safe).is_file():          # the page reruns on every click: write once
+        (folder / safe).write_bytes(data)
     return folder / safe
 
 
-def read_scenario(path: Path, label: str | None = None):
+def read_scenario(path: Path):
     """The validated scenario, or ScenarioError whose ``lines()`` are what ``wfsim validate`` prints."""
-    return load_scenario(Path(path), name=label)
+    return load_scenario(Path(path))
 
 
 def months(scenario) -> list[str]:

@@ -83,10 +83,10 @@ def widget(f: forms.Field, name: str, scenario, geo: dict, months: list[str], id
         return st.selectbox(label, options, index=index, key=key, help=help_, format_func=words)
     if f.kind == "places":
         options = geo["region"] + geo["ics"] + geo["place"]
-        kind = {n: k for k in ("region", "ics", "place") for n in geo[k]}
+        kind = {n: ("ICS" if k == "ics" else k) for k in ("region", "ics", "place") for n in geo[k]}
         default = [w for w in ([f.default] if isinstance(f.default, str) else f.default or []) if w in options]
-        return st.multiselect(label, options, default=default, key=key, help=help_,
-                              placeholder="everywhere", format_func=lambda n: f"{n} ({kind[n].upper() if kind[n] == 'ics' else kind[n]})")
+        return st.multiselect(label, options, default=default, key=key, help=help_, placeholder="everywhere",
+                              format_func=lambda n: f"{n} ({kind[n]})")
     if f.kind == "level":
         options = [None] + list(f.options)
         return st.selectbox(label, options, key=key, help=help_,
@@ -182,7 +182,7 @@ def run_tab() -> None:
     years = c[1].number_input("years", min_value=1, max_value=int(scenario.years), value=int(scenario.years),
                               key="years", help="horizon from the scenario's start (at most the scenario's)")
     every = c[2].selectbox("output step", logic.EVERY, index=1, key="every")
-    seed = c[3].number_input("seed", min_value=0, value=int(scenario.seed), key="seed",
+    seed = c[3].number_input("seed", min_value=0, value=int(scenario.seed), key=f"seed.{path}",   # per scenario
                              help="replicate r of both runs uses the random streams of (seed, r): the runs are paired")
     if st.button("Run", type="primary", key="run"):
         run_now(path, scenario, chosen, [logic.shipped_plans()[p] for p in plans], int(replicates), int(seed),

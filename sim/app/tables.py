@@ -213,6 +213,6 @@ def report_bytes(folder: Path) -> bytes:
     return write_report(folder, "html").read_bytes()
 
 
-__all__ = ["ALL", "areas", "baselines", "touched_professions", "compare_months", "excel_bytes", "fan_frame", "goals", "headline",
+__all__ = ["ALL", "areas", "baselines", "compare_months", "excel_bytes", "fan_frame", "goals", "headline",
            "netcdf_bytes", "open_results", "paired", "percentiles", "profession_labels", "readable", "report_bytes",
-           "run_labels", "spend_frame", "stored_comparison"]
+           "run_labels", "spend_frame", "stored_comparison", "touched_professions"]
