@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-all lint bench schema clean
+.PHONY: run test test-all lint bench schema clean chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -16,17 +16,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TESTSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test,bench]"
+	$(BIN)/pip install --quiet -e ".[test,bench,app]"
 	touch $(STAMP) $@
 
 run: $(STAMP)
 	$(BIN)/wfsim run
 
-test: $(TESTSTAMP)
+# The browser tests (tests/test_app_browser.py) drive Debian's chromium: install it when it is missing.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; }
+
+test: $(TESTSTAMP) chromium
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-test-all: $(TESTSTAMP)
+test-all: $(TESTSTAMP) chromium
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 

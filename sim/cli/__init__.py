@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..console import err_console
-from . import benchmarks, experiments, figures, scenarios, simulation
+from . import benchmarks, experiments, figures, scenarios, simulation, webapp
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="wfsim: stochastic workforce pipelines for integrated care systems.")
@@ -25,6 +25,7 @@ app.command("plot")(figures.plot)
 app.command("bench")(benchmarks.bench)
 app.command("experiment")(experiments.experiment)
 app.command("report")(experiments.report)
+app.command("app")(webapp.app_command)
 
 
 def main() -> None:
