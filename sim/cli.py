@@ -222,6 +222,8 @@ from .experiments.command import experiment_command, report_command  # noqa: E40
 
 app.command("experiment")(experiment_command)
 app.command("report")(report_command)
+from .evidence.command import register as _register_evidence  # noqa: E402  (imports nothing heavy)
+_register_evidence(app)
 
 
 def main() -> None:
