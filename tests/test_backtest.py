@@ -29,7 +29,7 @@ def test_naive_forecasts():
     line = np.array([10.0, 12.0, 14.0, 16.0])                 # exactly linear: the trend is certain
     f = naive_forecasts(ends, line, ["2024-03", "2026-03"])
     assert f["linear trend"][0].median() == pytest.approx(18.0) and f["linear trend"][1].median() == pytest.approx(22.0)
-    assert f["linear trend"][0].std() < 1e-6
+    assert f["linear trend"][0].ppf(0.95) - f["linear trend"][0].ppf(0.05) < 1e-6
     assert f["last value"][0].median() == 16.0 and f["last value"][1].median() == 16.0
     assert f["last value"][1].std() == pytest.approx(f["last value"][0].std() * np.sqrt(2))   # a random walk
     noisy = np.array([10.0, 13.0, 11.0, 15.0, 14.0])
@@ -65,42 +65,56 @@ def test_summary_per_method_and_steps():
 
 @pytest.fixture(scope="module")
 def synthetic_backtest(tmp_path_factory):
-    """A backtest on series drawn from the model itself (known parameters, another seed)."""
+    """wfsim backtest on series drawn from the model itself (known parameters, another seed)."""
     tmp = tmp_path_factory.mktemp("bt")
     obs = synthetic(tmp, TRUTH, seed=4242)
     data = {"name": "synthetic-bt", "scenario": str(SCENARIO), "observed": str(obs), "seed": 8, "parameters": PRIORS,
-            "error": {"relative": 0.03}, "abc": {"particles": 150, "runs_per_particle": 2},
-            "backtest": {"series": {"variable": "leavers", "profession": "staff"}, "origins": ["2029-03", "2030-03"],
+            "error": {"relative": 0.03}, "abc": {"particles": 100, "runs_per_particle": 2},
+            "backtest": {"series": {"variable": "leavers", "profession": "staff"}, "origins": ["2030-03", "2031-03"],
                          "horizon": 2}}
     f = tmp / "bt.yaml"
     f.write_text(yaml.safe_dump(data))
-    return f, run_backtest(load_calibration(f))
+    r = runner.invoke(app, ["backtest", str(f), "--out", str(tmp / "out")])
+    assert r.exit_code == 0, r.output
+    return r.output, tmp / "out"
 
 
 def test_backtest_scores_each_origin_and_method(synthetic_backtest):
-    _, result = synthetic_backtest
-    s = result.scores
-    assert len(s) == 2 * 2 * 3
+    _, out = synthetic_backtest
+    s = pd.read_csv(out / "scores.csv", dtype={"origin": str, "end": str})
+    assert len(s) == (2 + 1) * 3                 # the second origin has one later observation left
     assert set(s.method) == {"model", "last value", "linear trend"}
-    assert s.groupby("origin").end.min().tolist() == ["2030-03", "2031-03"]
-    # each fit used only rows up to its origin
-    for fit, origin in zip(result.fits, ["2029-03", "2030-03"]):
-        ends = np.array([r.end for r in fit.calibration.rows])
-        assert (fit.used == (ends <= origin)).all()
+    assert s.groupby("origin").end.min().tolist() == ["2031-03", "2032-03"]
+    assert s.groupby("origin").end.max().tolist() == ["2032-03", "2032-03"]
     m = s[s.method == "model"]
     assert (m.q05 <= m.q50).all() and (m.q50 <= m.q95).all()
-    # the model that made the data forecasts it within a few percent
-    assert m.ape.max() < 0.1
+    assert m.ape.max() < 0.1                  # the model that made the data forecasts it within a few percent
+    assert (out / "backtest.png").is_file() and (out / "summary.csv").is_file()
 
 
-def test_cli_prints_scores_and_verdict(synthetic_backtest, tmp_path):
-    f, _ = synthetic_backtest
-    r = runner.invoke(app, ["backtest", str(f), "--out", str(tmp_path / "bt")])
-    assert r.exit_code == 0, r.output
-    for word in ("model", "last value", "linear trend", "CRPS", "MAPE"):
-        assert word in r.output
-    assert re.search(r"The model (beats|does not beat) the last value forecast", r.output)
-    assert (tmp_path / "bt" / "scores.csv").is_file() and (tmp_path / "bt" / "backtest.png").is_file()
+def test_cli_prints_scores_and_verdict(synthetic_backtest):
+    output, _ = synthetic_backtest
+    for word in ("model", "last value", "linear trend", "CRPS", "MAPE", "50% band held"):
+        assert word in output
+    assert re.search(r"The model (beats|does not beat) the last value forecast", output)
+
+
+def test_each_fit_uses_only_rows_up_to_its_origin(monkeypatch, tmp_path):
+    """The forecast never sees what it forecasts: each origin's fit is given only the rows up to it."""
+    import sim.evidence.backtest as bt
+    seen = []
+
+    def fake(cal, used, progress=None):
+        seen.append([r.end for r, u in zip(cal.rows, used) if u])
+        raise StopIteration
+    monkeypatch.setattr(bt, "calibrate", fake)
+    obs = synthetic(tmp_path, TRUTH, seed=1)
+    cal = load_calibration({"name": "b", "scenario": str(SCENARIO), "observed": str(obs), "parameters": PRIORS,
+                            "backtest": {"series": {"variable": "leavers", "profession": "staff"},
+                                         "origins": ["2030-03"]}})
+    with pytest.raises(StopIteration):
+        run_backtest(cal)
+    assert seen[0] and max(seen[0]) == "2030-03" and len(seen[0]) == 8     # 4 years of leavers and headcount
 
 
 # ---- the shipped England series -----------------------------------------------------------------------------
@@ -114,7 +128,7 @@ def test_shipped_observed_series_load_with_sources():
     series = pd.read_csv(OBSERVED / "england_series.csv", dtype=str, keep_default_na=False)
     assert (series.source.str.len() > 5).all() and {"series", "period", "value", "flag"} <= set(series.columns)
     readme = (OBSERVED / "README.md").read_text()
-    for needle in ("[S]", "break", "england_nurses.csv", "PQ 228728"):
+    for needle in ("secondary", "break", "england_nurses.csv", "PQ 228728"):
         assert needle in readme
 
 
@@ -138,7 +152,7 @@ def test_backtest_needs_its_block_and_enough_history(tmp_path):
     f.write_text(yaml.safe_dump(base))
     r = runner.invoke(app, ["backtest", str(f)])
     assert r.exit_code == 2 and "backtest: required" in r.output
-    for block, needle in (({"series": {"variable": "leavers", "profession": "staff"}, "origins": ["2028-03"]},
+    for block, needle in (({"series": {"variable": "leavers", "profession": "staff"}, "origins": ["2029-03"]},
                            "backtest.origins.0"),
                           ({"series": {"variable": "joiners", "profession": "staff"}, "origins": ["2030-03"]},
                            "backtest.series"),

@@ -62,7 +62,7 @@ def synthetic(tmp_path: Path, truth: dict, *, seed: int, relative: float = 0.03,
 
 def calibration(observed: Path, **over) -> dict:
     data = {"name": "synthetic", "scenario": str(SCENARIO), "observed": str(observed), "seed": 3,
-            "parameters": PRIORS, "error": {"relative": 0.03}, "abc": {"particles": 200, "runs_per_particle": 2}}
+            "parameters": PRIORS, "error": {"relative": 0.03}, "abc": {"particles": 150, "runs_per_particle": 2}}
     data.update(over)
     return data
 
@@ -106,12 +106,20 @@ def test_mean_field_fit_recovers_exact_parameters(tmp_path):
 
 
 def test_whole_number_parameter_is_found_by_search(tmp_path):
-    """Time to hire (whole months) delays the hires: monthly headcounts identify it exactly."""
-    frame = pd.DataFrame({"year": "", "month": [f"2026-{m:02d}" for m in range(4, 13)], "variable": "headcount",
-                          "profession": "staff", "place": "", "value": 0.0})
-    truth = {"professions.staff.recruitment.time_to_hire_months": 3, LEAVE: 0.12}
+    """Time to hire (whole months) delays a change in hiring (the pipeline at the start is steady): monthly
+    headcounts around the step identify it exactly."""
+    months = [f"2027-{m:02d}" for m in range(3, 13)] + [f"2028-{m:02d}" for m in range(1, 4)]
+    frame = pd.DataFrame({"year": "", "month": months, "variable": "headcount", "profession": "staff", "place": "",
+                          "value": 0.0})
+    step = {2026: 3000.0, 2027: 6000.0}
+    truth = {"professions.staff.recruitment.time_to_hire_months": 3, LEAVE: 0.12, HIRES: step}
     obs = synthetic(tmp_path, truth, seed=0, expected=True, frame=frame)
-    cal = load_calibration(calibration(obs, parameters={
+    import json
+    base = json.loads(json.dumps(scenario_dict(sim.load_scenario(SCENARIO))))
+    base["professions"]["staff"]["recruitment"]["domestic"] = step
+    scenario = tmp_path / "step.yaml"
+    scenario.write_text(yaml.safe_dump(base))
+    cal = load_calibration(calibration(obs, scenario=str(scenario), parameters={
         "professions.staff.recruitment.time_to_hire_months": {"low": 0, "high": 8, "integer": True},
         LEAVE: {"low": 0.05, "high": 0.25}}))
     from sim.evidence.calibrate import _mean_field
@@ -168,16 +176,21 @@ def test_the_calibrated_scenario_reproduces_the_series(fitted, tmp_path):
 
 
 def test_same_seed_same_posterior(fitted):
-    cal, result, _ = fitted
-    again = calibrate(cal)
-    np.testing.assert_array_equal(again.posterior.theta, result.posterior.theta)
-    np.testing.assert_array_equal(again.posterior.weights, result.posterior.weights)
+    _, _, tmp = fitted
+    small = calibration(tmp / "observed-999.csv", abc={"particles": 30, "max_generations": 2})
+    one, two = calibrate(load_calibration(small)), calibrate(load_calibration(small))
+    np.testing.assert_array_equal(one.posterior.theta, two.posterior.theta)
+    np.testing.assert_array_equal(one.posterior.weights, two.posterior.weights)
+    np.testing.assert_array_equal(one.draws, two.draws)
+    other = calibrate(load_calibration({**small, "seed": 4}))
+    assert not np.array_equal(one.posterior.theta, other.posterior.theta)
 
 
 def test_fitted_error_scale(tmp_path):
     """With the error scale fitted, its posterior holds the scale that generated the data."""
     obs = synthetic(tmp_path, TRUTH, seed=31, relative=0.05)
-    cal = load_calibration(calibration(obs, error={"relative": {"low": 0.005, "high": 0.3}}, seed=5))
+    cal = load_calibration(calibration(obs, error={"relative": {"low": 0.005, "high": 0.3}}, seed=5,
+                                       abc={"particles": 100, "max_generations": 12}))
     result = calibrate(cal)
     t = result.parameters.set_index("parameter")
     assert result.posterior.epsilon == 1.0

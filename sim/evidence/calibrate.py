@@ -146,8 +146,8 @@ def _check_backtest(bt: BacktestSpec, rows, label: str) -> None:
     for i, origin in enumerate(bt.origins):
         before = [r for r in series if r.end <= origin]
         after = [r for r in series if r.end > origin]
-        if len(before) < 3:
-            raise ScenarioError([(f"backtest.origins.{i}", f"needs at least 3 observations of the series up to "
+        if len(before) < 4:     # a linear trend's forecast needs 2 degrees of freedom for a finite CRPS
+            raise ScenarioError([(f"backtest.origins.{i}", f"needs at least 4 observations of the series up to "
                                                            f"{origin} (for the naive forecasts); found {len(before)}")],
                                 label)
         if not after:
