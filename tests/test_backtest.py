@@ -17,7 +17,7 @@ from sim.cli import app
 from sim.evidence.backtest import naive_forecasts, run_backtest, score, summarise
 from sim.evidence.calibrate import load_calibration
 
-from test_calibrate import HIRES, LEAVE, PRIORS, SCENARIO, TRUTH, synthetic
+from test_calibrate import PRIORS, SCENARIO, TRUTH, synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 OBSERVED = ROOT / "configs" / "observed"

@@ -2,7 +2,6 @@
 series from known parameters, the calibrated scenario, and bad input."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +14,13 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.evidence.calibrate import calibrate, check_fit, coverage_summary, load_calibration, write_calibration
+from sim.evidence.calibrate import calibrate, check_fit, coverage_summary, load_calibration
+from sim.evidence.calibrated import write_calibration
 from sim.evidence.observed import model_values, read_observed
 from sim.scenario import scenario_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "configs" / "analytic" / "calibration.yaml"
+SCENARIO = ROOT / "configs" / "evidence" / "synthetic_staff.yaml"
 LEAVE, HIRES = "professions.staff.leave_rate", "professions.staff.recruitment.domestic"
 PRIORS = {LEAVE: {"low": 0.05, "high": 0.25}, HIRES: {"low": 1000, "high": 6000}}
 runner = CliRunner()
@@ -316,3 +316,16 @@ def test_any_unknown_variable_is_named(tmp_path, name):
     with pytest.raises(ScenarioError) as e:
         check_rows(rows, sim.load_scenario(SCENARIO), "x", list(ds.source.values), list(ds.reason.values))
     assert e.value.problems[0][0] == "line 2: variable" and "unknown variable" in e.value.problems[0][1]
+
+
+def test_cli_calibrate_prints_and_writes(fitted, tmp_path):
+    _, _, tmp = fitted
+    f = tmp_path / "cal.yaml"
+    f.write_text(yaml.safe_dump(calibration(tmp / "observed-999.csv", abc={"particles": 30, "max_generations": 2,
+                                                                             "check_replicates": 5})))
+    r = runner.invoke(app, ["calibrate", str(f), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    for text in ("Calibrated parameters", "professions.staff.leave_rate", "share per year", "ABC-SMC",
+                 "reproduce the series", "calibrated.yaml"):
+        assert text in r.output
+    assert sim.load_scenario(tmp_path / "out" / "calibrated.yaml").name == "synthetic-staff-calibrated"

@@ -12,16 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import sim
 from sim.cli import app
 from sim.evidence.design import Distribution
 from sim.evidence.sensitivity import evaluate_design, load_sensitivity, run_sensitivity, write_sensitivity
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = ROOT / "configs" / "analytic" / "sensitivity_study.yaml"
+STUDY = ROOT / "configs" / "evidence" / "analytic_sensitivity.yaml"
 SCENARIO = ROOT / "configs" / "analytic" / "sensitivity.yaml"
 D, P, F, S, C = ("professions.staff.demand.fte_per_1000_population", "professions.staff.leave_rate",
-                 "professions.staff.fte_per_head", "professions.staff.sickness_absence", "professions.staff.cost_per_fte")
+                 "professions.staff.fte_per_head", "professions.staff.sickness_absence",
+                 "professions.staff.cost_per_fte")
 runner = CliRunner()
 
 
@@ -95,8 +95,8 @@ def test_sobol_indices_match_their_closed_forms_within_their_intervals(sobol_res
     t = sobol_result.table
     checked = 0
     for out, by_input in truth.items():
-        for name, (s1, st) in by_input.items():
-            for index, true in (("S1", s1), ("ST", st)):
+        for name, (first, total) in by_input.items():
+            for index, true in (("S1", first), ("ST", total)):
                 row = t[(t.output == out) & (t.input == name) & (t.statistic == index)].iloc[0]
                 assert abs(row.value - true) <= row.conf + 1e-9, (out, name, index, row.value, row.conf, true)
                 checked += 1

@@ -10,7 +10,7 @@ _WHERE = {
     "load_sensitivity": "sensitivity", "run_sensitivity": "sensitivity", "write_sensitivity": "sensitivity",
     "Sensitivity": "sensitivity", "SensitivityResult": "sensitivity",
     "load_calibration": "calibrate", "fit_calibration": "calibrate", "check_fit": "calibrate",
-    "write_calibration": "calibrate", "Calibration": "calibrate", "CalibrationResult": "calibrate",
+    "write_calibration": "calibrated", "Calibration": "calibrate", "CalibrationResult": "calibrate",
     "run_backtest": "backtest", "BacktestResult": "backtest",
 }
 __all__ = list(_WHERE)

@@ -95,12 +95,13 @@ def sensitivity_table(table) -> Table:
     for (out, units), rows in main.groupby(["output", "output_units"], sort=False):
         wide = rows.pivot_table(index="input", columns="statistic", values=["value", "conf"], sort=False)
         key = ("value", "ST" if sobol else "mu_star")
-        for name in wide.sort_values(key, ascending=False).index:
+        names = list(wide.sort_values(key, ascending=False).index)
+        for i, name in enumerate(names):
             r = wide.loc[name]
             cells = ([f"{r[('value', k)]:.3f} ± {r[('conf', k)]:.3f}" for k in ("S1", "ST")] if sobol else
                      [f"{r[('value', 'mu_star')]:,.4g} ± {r[('conf', 'mu_star')]:,.3g}",
                       f"{r[('value', 'mu')]:,.4g}", f"{r[('value', 'sigma')]:,.4g}"])
-            t.add_row(f"{out} ({units})", name, *cells)
+            t.add_row(f"{out}\n({units})" if i == 0 else "", name, *cells, end_section=i == len(names) - 1)
     return t
 
 
@@ -113,7 +114,8 @@ def calibrate_command(
     from Monte Carlo runs; writes the calibrated scenario (YAML with provenance), the fit and its figure."""
     from sim import ScenarioError
 
-    from .calibrate import check_fit, calibrate, load_calibration, write_calibration
+    from .calibrate import check_fit, calibrate, load_calibration
+    from .calibrated import write_calibration
 
     try:
         cal = load_calibration(file)
@@ -139,10 +141,11 @@ def calibrate_command(
         _warn_tolerance(result)
         fit = result.fit
         inside = ((fit.q05 <= fit.observed) & (fit.observed <= fit.q95)).mean()
-        out_console.print(f"does the calibrated scenario reproduce the series? {len(check)} observed rows: mean |z| "
-                          f"{check.z.abs().mean():.2f} (z = (observed − mean of {len(check) and cal.spec.abc.check_replicates} "
-                          f"runs) ÷ √(their variance + se²); about 0.8 if so); {inside:.0%} inside the posterior "
-                          f"predictive 90% band", highlight=False)
+        n = cal.spec.abc.check_replicates
+        out_console.print(f"does the calibrated scenario reproduce the series? {len(check)} observed rows: mean "
+                          f"|z| {check.z.abs().mean():.2f} (z = (observed − mean of {n} runs) ÷ √(their variance "
+                          f"+ se²); about 0.8 if so); {inside:.0%} inside the posterior predictive 90% band",
+                          highlight=False)
     out_console.print("wrote " + ", ".join(str(p) for p in paths), highlight=False)
 
 

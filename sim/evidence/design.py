@@ -149,10 +149,19 @@ class Distribution(Model):
         if self.dist == "triangular":
             return f"triangular {self.low:g}, {self.mode:g}, {self.high:g}{how}{whole}"
         if self.dist == "normal":
-            cut = "" if self.low is None and self.high is None else \
-                f" cut to [{'-∞' if self.low is None else f'{self.low:g}'}, {'∞' if self.high is None else f'{self.high:g}'}]"
+            lo = "-∞" if self.low is None else f"{self.low:g}"
+            hi = "∞" if self.high is None else f"{self.high:g}"
+            cut = "" if self.low is None and self.high is None else f" cut to [{lo}, {hi}]"
             return f"normal mean {self.mean:g} sd {self.sd:g}{cut}{how}{whole}"
         return f"lognormal median {self.median:g} sd_log {self.sd_log:g}{how}{whole}"
+
+
+def wfsim_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("wfsim")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without installing
+        return "0+unknown"
 
 
 def unit_of(path: str, dist: Distribution) -> str:

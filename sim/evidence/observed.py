@@ -103,9 +103,9 @@ def read_observed(path: str | Path, label: str | None = None) -> list[Row]:
         raise ScenarioError([("observed", f"{p}: not a readable CSV ({str(e).splitlines()[0]})")], label) from None
     cols = [c.strip() for c in df.columns]
     df.columns = cols
+    optional = ", ".join(x for x in OPTIONAL if x not in ("year", "month"))
     problems = [(f"column {c!r}", f"required column is missing; the columns are {', '.join(REQUIRED)}, year or "
-                                  f"month, and optionally {', '.join(x for x in OPTIONAL if x not in ('year', 'month'))}")
-                for c in REQUIRED if c not in cols]
+                                  f"month, and optionally {optional}") for c in REQUIRED if c not in cols]
     if "year" not in cols and "month" not in cols:
         problems.append(("column 'year' or 'month'", "required: each row's period (year 2019 or 2018/19, or "
                                                      "month 2019-09)"))

@@ -19,7 +19,10 @@ def _grid(n: int, width: float = 5.2, height: float = 3.2, cols: int = 2) -> tup
     return fig, axes
 
 
-def _short(path: str, width: int = 38) -> str:
+def _short(path: str, width: int = 40) -> str:
+    """An input's path for an axis label: without the section name, cut from the left if long."""
+    for section in ("professions.", "programmes."):
+        path = path.removeprefix(section)
     return path if len(path) <= width else "…" + path[-(width - 1):]
 
 

@@ -33,11 +33,12 @@ def sensitivity_section(folder: Path, image: Callable[[Path], str], md_table: Ca
         f"random numbers)"
     screen = " Inputs were first screened by Morris elementary effects on the mean field; those dropped were " \
              "held at their medians." if ds.attrs.get("screen", "null") != "null" else ""
+    method = f"Sobol indices (Saltelli sampling, {ds.attrs.get('samples')} base samples)" if sobol else \
+        "Morris screening"
     out = ["## Sensitivity: which assumptions drive the results",
            f"Global sensitivity analysis `{ds.attrs.get('sensitivity_name', '')}` of scenario "
            f"`{ds.attrs.get('scenario_name', '')}` (sha256 `{str(ds.attrs.get('scenario_sha256', ''))[:16]}…`): "
-           f"{'Sobol indices (Saltelli sampling, ' + str(ds.attrs.get('samples')) + ' base samples)' if sobol else 'Morris screening'} "
-           f"over {ds.sizes['input']} uncertain inputs, using {runs}.{screen} "
+           f"{method} over {ds.sizes['input']} uncertain inputs, using {runs}.{screen} "
            + ("S1 is the share of the output's variance an input explains alone, ST the share it takes part "
               f"in (interactions included); ± is the half-width of the {float(ds.attrs.get('conf_level', 0.95)):.0%} "
               "bootstrap interval." if sobol else "μ* is the mean absolute change in the output when the input "

@@ -39,7 +39,7 @@ from sim import ScenarioError
 from sim.scenario import scenario_sha256
 
 from .design import (DEFAULT_SCENARIO, Distribution, Model, apply, base_scenario, check_paths, check_ranges,
-                     read_file, resolve_path, scenario_at, unit_of, validate)
+                     read_file, resolve_path, scenario_at, unit_of, validate, wfsim_version)
 from .outputs import Output, evaluate, last_month, output_problems
 
 Progress = Callable[[int, int, str], None]
@@ -199,7 +199,7 @@ def kept_inputs(stats: dict, names: list[str], keep: int) -> list[str]:
 def run_sensitivity(sa: Sensitivity, progress: Progress | None = None) -> SensitivityResult:
     """Screen (optionally) and analyse; the tidy table, the dataset and the design of every run."""
     spec, inputs = sa.spec, dict(sa.spec.inputs)
-    stage_rows, design_parts, stats_all = [], [], {}
+    stage_rows, design_parts = [], []
 
     def runner(data, ins, outs, engine):
         def run(X, prog):
@@ -295,20 +295,12 @@ def _dataset(table: pd.DataFrame, sa: Sensitivity) -> xr.Dataset:
         "seed": spec.seed, "screen": json.dumps(spec.screen.model_dump() if spec.screen else None),
         "conf_level": spec.conf_level, "scenario_name": sa.scenario.name,
         "scenario_sha256": scenario_sha256(sa.scenario), "spec": json.dumps(spec.model_dump(mode="json")),
-        "sensitivity_file": str(sa.path or ""), "wfsim_version": _version(),
+        "sensitivity_file": str(sa.path or ""), "wfsim_version": wfsim_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "common_random_numbers": "every Monte Carlo run uses the same seed: replicate r uses streams keyed by "
                                  "(seed, r) at every design point",
     })
     return ds
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("wfsim")
-    except PackageNotFoundError:  # pragma: no cover
-        return "0+unknown"
 
 
 RESULT = "sensitivity.nc"
