@@ -281,6 +281,10 @@ def test_bad_parameters_are_named(tmp_path):
     assert f"parameters.{LEAVE}" in out and "must be below high" in out
     out = cli_bad(tmp_path, calibration(obs, error={"relative": -1}))
     assert "error.relative" in out
+    out = cli_bad(tmp_path, calibration(obs, parameters={
+        "professions.staff.recruitment.time_to_hire_months": {"low": 0, "high": 24, "integer": True},
+        "geography.places.0.population": {"low": 400000, "high": 400100, "integer": True}}))
+    assert "parameters:" in out and "more than 50" in out
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

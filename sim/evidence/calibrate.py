@@ -35,8 +35,8 @@ import sim
 from sim import ScenarioError
 
 from .abc import Posterior, abc_smc, weighted_quantile
-from .design import (Distribution, Model, YearMonth, apply, base_scenario, check_paths, check_ranges, month_index,
-                     read_file, resolve_path, scenario_at, unit_of, validate)
+from .design import (DEFAULT_SCENARIO, Distribution, Model, YearMonth, apply, base_scenario, check_paths,
+                     check_ranges, month_index, read_file, resolve_path, scenario_at, unit_of, validate)
 from .observed import Row, check_rows, model_values, read_observed
 
 ERROR = "error.relative"
@@ -114,7 +114,6 @@ def load_calibration(source) -> Calibration:
     data = read_file(source, "calibration") if isinstance(source, (str, Path)) else source
     spec = validate(CalibrationSpec, data, label)
     base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
-    from .design import DEFAULT_SCENARIO
     scenario, sdata = base_scenario(resolve_path(spec.scenario, base, "scenario", label, DEFAULT_SCENARIO), label)
     observed = resolve_path(spec.observed, base, "observed", label)
     rows = read_observed(observed, f"{label}: observed {observed.name}")
@@ -125,6 +124,10 @@ def load_calibration(source) -> Calibration:
         raise ScenarioError([(f"parameters.{ERROR}", "the error scale is set under error: relative")], label)
     check_paths(sdata, spec.parameters, "parameters", label)
     check_ranges(sdata, spec.parameters, "parameters", label)
+    whole = [d.bounds() for d in spec.parameters.values() if d.integer]
+    if math.prod(math.floor(hi) - math.ceil(lo) + 1 for lo, hi in whole) > 50:
+        raise ScenarioError([("parameters", "the mean-field fit searches every combination of whole-number "
+                                            "parameters: more than 50 here; narrow their ranges")], label)
     if spec.backtest is not None:
         _check_backtest(spec.backtest, rows, label)
     return Calibration(spec, Path(source) if isinstance(source, (str, Path)) else None, scenario, sdata,
@@ -225,9 +228,6 @@ def _mean_field(cal: Calibration, used: np.ndarray, evaluate: Callable) -> MeanF
     medians = np.array([d.ppf(0.5) for d in dists])
     bounds = np.array([d.bounds() for d in dists])
     choices = [range(math.ceil(bounds[j, 0]), math.floor(bounds[j, 1]) + 1) for j in whole]
-    if math.prod(len(c) for c in choices) > 50:
-        raise ScenarioError([("parameters", "more than 50 combinations of whole-number parameters to search; "
-                                            "narrow their ranges")], "calibration")
     best = None
     for xi in itertools.product(*choices):
         xi = np.array(xi, float)
