@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..console import err_console
-from . import benchmarks, experiments, figures, scenarios, simulation, webapp
+from . import benchmarks, evidence, experiments, figures, scenarios, simulation, webapp
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="wfsim: stochastic workforce pipelines for integrated care systems.")
@@ -26,6 +26,9 @@ app.command("bench")(benchmarks.bench)
 app.command("experiment")(experiments.experiment)
 app.command("report")(experiments.report)
 app.command("app")(webapp.app_command)
+app.command("sensitivity")(evidence.sensitivity_command)
+app.command("calibrate")(evidence.calibrate_command)
+app.command("backtest")(evidence.backtest_command)
 
 
 def main() -> None:

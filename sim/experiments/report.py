@@ -146,6 +146,8 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
         out += ["## Goals", "Share of replicates meeting each system goal of the scenario:",
                 md_table(["run"] + [c[2:-1] for c in goals.columns],
                          [[s] + percent_cells(row.values) for s, row in goals.iterrows()])]
+    from ..evidence.report import sensitivity_section
+    out += sensitivity_section(folder, image, md_table)      # when the folder holds a sensitivity analysis
     out.append("## Figures")
     for f in figures:
         out.append(f"![{f.stem.replace('_', ' ')}]({image(f)})")
