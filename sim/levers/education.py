@@ -71,6 +71,8 @@ class TrainingPlaces(_ProgrammeLever):
         plan.intake[:, self.g(plan), :] *= 1 + self.change * self.window(plan)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Extra starters in scope in the window (the intake above what it would be without the lever) ×
+        ``cost_per_extra_starter``, in their start month; fewer places save nothing here (training cost falls)."""
         cw = max(self.change, 0.0) * self.window(plan)
         extra = plan.intake[:, self.g(plan), :] * (cw / (1 + cw))
         return by_month(raw, extra.sum(axis=-1) * self.cost_per_extra_starter)
@@ -124,6 +126,8 @@ class PlacementCapacity(_ProgrammeLever):
         plan.placement_capacity[:, g] = np.where(finite, cap * (1 + self.change * w) + self.extra_per_year * w, cap)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Extra capacity in force (``extra_per_year`` + ``change`` × the capacity before the lever) ×
+        ``cost_per_place_per_year`` ÷ 12 a month, times the delivered share."""
         w = self.intensity(plan)
         cap = plan.placement_capacity[:, self.g(plan)]
         finite = np.flatnonzero(np.isfinite(cap))
@@ -166,6 +170,7 @@ class AttritionReduction(_ProgrammeLever):
         plan.prog_dropout[:, g, :] = np.where(rw > 0, q_new, q)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Every starter of the programme in scope in the window × ``cost_per_starter``, in the start month."""
         starters = (plan.intake[:, self.g(plan), :] * (self.window(plan) > 0)).sum(axis=-1)
         return by_month(raw, starters * self.cost_per_starter)
 
@@ -204,6 +209,7 @@ class LocalEmployment(_ProgrammeLever):
         plan.local_employment[:, g, :] = np.clip(le + self.window(plan) * (target - le), 0.0, 1.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Completers of the programme in scope in the window × ``cost_per_completer``."""
         done = np.asarray(raw["completions"])[..., self.g(plan), :] * (self.window(plan) > 0)
         return done.sum(axis=-1) * self.cost_per_completer
 
@@ -255,6 +261,8 @@ class ApprenticeshipRoute(_ProgrammeLever):
             plan.intake[:, g, :] += w * (new - plan.intake[:, g, :])
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Trainees of the programme in scope in the window (all count as apprentices) × ``cost_per_apprentice_year`` ÷
+        12 a month."""
         tr = np.asarray(raw["trainees"])[..., self.g(plan), :] * (self.window(plan) > 0)
         return tr.sum(axis=-1) * self.cost_per_apprentice_year / 12.0
 
@@ -282,6 +290,7 @@ class WideningParticipation(_ProgrammeLever):
         plan.fill_rate[:, g, :] = np.minimum(1.0, f + self.window(plan) * (np.minimum(1.0, f + self.change) - f))
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)
 
 
@@ -357,4 +366,5 @@ class SupplyExpansionCommitment(_ProgrammeLever):
         plan.intake[:, g, :] += w * (new - plan.intake[:, g, :])
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)

@@ -154,6 +154,8 @@ class StreamlinedRecruitment(Lever):
             plan.time_to_hire[p] = max(int(plan.time_to_hire[p]) - self.months_saved, 0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A saving (a negative cost): experienced hires of the profession in scope through the faster process ×
+        ``saving_per_hire``."""
         if self.months_saved == 0:
             return np.zeros(raw["headcount"].shape[:-2])
         p = plan.professions.index(self.profession)

@@ -58,6 +58,8 @@ class NewRoles(Lever):
         self.remember(plan, moved.sum(axis=1))
 
     def cost(self, plan, raw) -> np.ndarray:
+        """FTE of work moved to the new role (``share`` × the required FTE of ``from_profession`` in scope, times the
+        delivered share) × ``cost_per_fte_moved_per_year`` ÷ 12 a month."""
         return by_month(raw, self.recall(plan) * self.cost_per_fte_moved_per_year / 12.0)
 
 
@@ -90,6 +92,8 @@ class RotationalRoles(Lever):
         plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_move[None, :]
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope × ``cost_per_head_per_year`` ÷ 12 a month, times the delivered
+        share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
@@ -124,6 +128,7 @@ class SharedBank(Lever):
             plan.bank_premium[:, p, :] *= np.maximum(1.0 - self.premium_reduction * w, 0.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)
 
 
@@ -154,4 +159,5 @@ class Productivity(Lever):
             plan.demand_fte[:, p, :] /= 1.0 + np.maximum(self.gain * w, -0.5)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)

@@ -84,6 +84,8 @@ class Retention(Lever):
         plan.leave_age_mult[p, places, lo:hi + 1] *= self.leave_rate_multiplier
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope (at all ages) × ``cost_per_head_per_year`` ÷ 12 a month, times the
+        delivered share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
@@ -111,6 +113,8 @@ class Wellbeing(Lever):
         plan.sickness[:, p, :] = np.minimum(changed, 1.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope × ``cost_per_head_per_year`` ÷ 12 a month, times the delivered
+        share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
@@ -157,4 +161,6 @@ class LeadershipCPD(Lever):
             plan.transfer_hazard[:, p, :, q] += monthly_hazard(np.asarray(self.progression_rate)) * self.window(plan)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope × ``cost_per_head_per_year`` ÷ 12 a month, times the delivered
+        share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
