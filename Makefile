@@ -50,10 +50,10 @@ schema: $(STAMP)
 # The documentation site (MkDocs with Material; docs/, mkdocs.yml): built into site/ with --strict, as the
 # tests do (tests/test_docs.py); `make docs-serve` previews it at http://127.0.0.1:8000 while you edit.
 docs: $(TESTSTAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-serve: $(TESTSTAMP)
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 # The wheel and source distribution (dist/), as published: `pip install dist/wfsim_ics-*.whl`.
 wheel: $(TESTSTAMP)
