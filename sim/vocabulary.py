@@ -1,5 +1,6 @@
 """The words every layer shares, defined once: months (``YYYY-MM``), output steps, plan years, engine
-names and the names of the default scenario and of an experiment's files.
+names, the names of the default scenario, the shipped files and an experiment's files, and the package's
+name on the package index.
 
 It sits below every other module of ``sim`` (the import-linter contracts in pyproject.toml keep it
 there), so anything may use it and it uses nothing of ``sim``. Months are counted as whole numbers:
@@ -89,8 +90,29 @@ ENGINES = ("kernel", "agents")           # the Monte Carlo engines (``sim.expect
 DEFAULT_ENGINE = "kernel"
 
 # --- files -------------------------------------------------------------------------------------------------
-DEFAULT_SCENARIO = Path(__file__).resolve().parent / "data" / "baseline_ics.yaml"   # the embedded baseline ICS
+DATA = Path(__file__).resolve().parent / "data"       # shipped with the package (pyproject's package-data)
+DEFAULT_SCENARIO = DATA / "baseline_ics.yaml"        # the embedded baseline ICS
+SHIPPED_CONFIGS = DATA / "configs"                   # the repository's configs/ (a link there; copies in a wheel)
+SHIPPED_PLANS = SHIPPED_CONFIGS / "levers"           # the action plans: ``--plan train`` finds train.yaml here
+SHIPPED_EXPERIMENTS = DATA / "experiments"           # the repository's experiments/
 RESULTS_FOLDER = Path("results")        # default home of outputs, relative to the working folder
 STORE = "results.zarr"                  # an experiment's results store, in its output folder
 MANIFEST = "manifest.json"              # the finished blocks of that store
 COMPARISON = "comparison.csv"           # the experiment's comparison table, beside the store
+
+
+# --- the package -------------------------------------------------------------------------------------------
+# Its name on the package index: ``pip install wfsim-ics`` (``wfsim`` there is another project). The import
+# package is ``sim`` and the command ``wfsim``.
+DISTRIBUTION = "wfsim-ics"
+
+
+def package_version() -> str:
+    """The installed version of wfsim (``wfsim --version``, the results' ``wfsim_version``); ``0+unknown``
+    when running from a source tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path, not installed
+        return "0+unknown"

@@ -331,7 +331,7 @@ def test_downloads(app_run, tmp_path):
 
 def test_report_download_is_the_experiment_report(tmp_path):
     """On a one-place, one-group analytic config (the report draws every group's figures)."""
-    path = logic.CHECKOUT / "configs" / "analytic" / "decay.yaml"
+    path = Path(__file__).parents[1] / "configs" / "analytic" / "decay.yaml"
     spec = logic.experiment_spec(path, sim.load_scenario(path), plans=[], replicates=5, seed=1, years=2,
                                  every="year", levers=[{"lever": "retention", "id": "retention", "profession": "staff",
                                                         "leave_rate_multiplier": 0.5}])

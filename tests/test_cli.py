@@ -222,7 +222,7 @@ def test_run_dataset_provenance(monthly_run, example_data):
     assert ds.attrs["scenario_name"] == "example-ics"
     assert ds.attrs["engine"] == "kernel"
     assert int(ds.attrs["seed"]) == 20261123                       # the scenario's seed by default
-    assert ds.attrs["wfsim_version"] == version("wfsim")
+    assert ds.attrs["wfsim_version"] == version("wfsim-ics")
     datetime.fromisoformat(ds.attrs["created"])
     # the hash is of the scenario as run (with --years 2)
     example_data["years"] = 2

@@ -16,14 +16,9 @@ from pathlib import Path
 import yaml
 
 from ..levers import Lever, registry
-from ..levers.base import NAMED
+from ..levers.base import AREAS, NAMED
 from ..scenario import ScenarioError
 
-# the ICS People Function's outcome areas that levers act in (NHS England, "Building strong integrated care
-# systems everywhere: guidance on the ICS people function", 2021)
-AREAS = {1: "health and wellbeing", 2: "growing the workforce", 3: "inclusion and belonging",
-         4: "leadership and lifelong learning", 5: "transformation and new ways of working",
-         6: "education, training and talent", 7: "social and economic development", 8: "people services"}
 COMMON = ("level", "where", "from", "until", "ramp_months")     # where and when, shared by every lever
 SKIPPED = ("lever", "id")                                          # the app names each lever after itself
 

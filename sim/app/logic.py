@@ -18,11 +18,9 @@ import pandas as pd
 
 from .. import load_scenario
 from ..experiments import MANIFEST, STORE, comparison, load_experiment, open_experiment, run_experiment
-from ..scenario import ScenarioError
+from ..scenario import ScenarioError, shipped
+from ..vocabulary import DEFAULT_SCENARIO
 
-PACKAGE = Path(__file__).resolve().parents[1]
-CHECKOUT = PACKAGE.parent                      # a source checkout has configs/ and experiments/ here
-DEFAULT_SCENARIO = PACKAGE / "data" / "baseline_ics.yaml"
 RESULTS = Path("results")                      # as the CLI: results/ under the working folder
 APP_RUNS = "app"                               # the app's runs go to results/app/<scenario>-<fingerprint>/
 BASELINE, WITH_LEVERS = "baseline", "with_levers"
@@ -30,26 +28,19 @@ EVERY = ("year", "quarter", "month")
 
 
 def shipped_scenarios() -> dict[str, Path]:
-    """Label → file of the scenarios that come with wfsim: the embedded default ICS, and in a source
-    checkout the region, the specification's example and the small closed-form (analytic) configs."""
-    out = {"default: illustrative ICS of 1.5m people (embedded)": DEFAULT_SCENARIO}
-    configs = CHECKOUT / "configs"
-    for folder in (configs, configs / "examples", configs / "analytic"):
-        for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
-            if p.name != DEFAULT_SCENARIO.name:
-                out[str(p.relative_to(CHECKOUT))] = p
-    return out
+    """Label → file of the scenarios that come with wfsim: the embedded default ICS, the region, the
+    reference example and the small closed-form (analytic) configs."""
+    return {"default: illustrative ICS of 1.5m people (embedded)": DEFAULT_SCENARIO, **shipped.scenarios()}
 
 
 def shipped_plans() -> dict[str, Path]:
     """Name → file of the shipped action plans (portfolios of levers for the default ICS)."""
-    folder = CHECKOUT / "configs" / "levers"
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+    return shipped.action_plans()
 
 
 def example_files() -> list[Path]:
     """Shipped files with lever configurations, whose values start the lever forms."""
-    return list(shipped_plans().values()) + sorted((CHECKOUT / "experiments").glob("*.yaml"))
+    return list(shipped.action_plans().values()) + list(shipped.experiments().values())
 
 
 def save_upload(name: str, data: bytes, root: Path = RESULTS) -> Path:

@@ -11,10 +11,25 @@ import sys
 import typer
 
 from ..console import err_console
+from ..vocabulary import DISTRIBUTION, package_version
 from . import benchmarks, evidence, experiments, figures, scenarios, simulation, webapp
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="wfsim: stochastic workforce pipelines for integrated care systems.")
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"wfsim {package_version()} (package {DISTRIBUTION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                          help="print wfsim's version and exit")) -> None:
+    pass
+
 
 app.command("run")(simulation.run)
 app.command("validate")(scenarios.validate)

@@ -14,7 +14,7 @@ from ..vocabulary import COMPARISON, RESULTS_FOLDER, STORE
 
 
 def experiment(
-    experiment: Path = typer.Argument(..., help="experiment YAML (see experiments/)"),
+    experiment: Path = typer.Argument(..., help="experiment YAML, or a shipped experiment's name (hee_supply_levers)"),
     out: Optional[Path] = typer.Option(None, "--out", help="output folder; default results/<experiment-name>/"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="worker processes; default: all cores"),
     dask: Optional[str] = typer.Option(None, "--dask", help="'local' to start a dask LocalCluster, or a scheduler "

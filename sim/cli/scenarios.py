@@ -13,7 +13,8 @@ from ..scenario import ScenarioError
 
 def validate(scenario: Path = typer.Argument(..., help="scenario YAML to check"),
              action_plans: Optional[list[Path]] = typer.Option(None, "--plan",
-                                                               help="action plan YAML to add; repeatable"),
+                                                               help="action plan to add: a YAML file or a shipped "
+                                                                    "plan's name (train); repeatable"),
              ) -> None:
     """Check a scenario file: 'valid', or one line per problem naming the field (exit 2)."""
     from ..runs import load_scenario

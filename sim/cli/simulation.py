@@ -28,8 +28,8 @@ def run(
     trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
                                          "career event log to this file, .csv or .parquet"),
     action_plans: Optional[list[Path]] = typer.Option(
-        None, "--plan", help="action plan YAML (e.g. configs/levers/train.yaml) whose levers are added to the "
-        "scenario's; repeatable"),
+        None, "--plan", help="action plan whose levers are added to the scenario's: a YAML file, or the name of a "
+        "shipped plan (train, retain, reform, all); repeatable"),
 ) -> None:
     """Run a scenario's replicates, write the results dataset, print the summary table."""
     from .. import runs

@@ -61,7 +61,7 @@ def app_command(
     from ..console import bad_input, out_console
 
     if find_spec("streamlit") is None:
-        bad_input(["app: needs Streamlit, which is not installed: pip install 'wfsim[app]'"])
+        bad_input(["app: needs Streamlit, which is not installed: pip install 'wfsim-ics[app]'"])
     if not port_free(port, address):
         bad_input([f"--port: {port} is in use on {address}; choose another, e.g. --port {port + 1}"])
     url = f"http://{'localhost' if address in ('0.0.0.0', '::') else address}:{port}"

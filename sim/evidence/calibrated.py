@@ -2,6 +2,8 @@
 the parameter and fit tables, the particles, the generations and the fit figure."""
 from __future__ import annotations
 
+from ..vocabulary import package_version
+
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +15,6 @@ from .. import runs
 from ..scenario import scenario_sha256
 
 from .calibrate import CalibrationResult
-from .design import wfsim_version
 
 
 def _sha(path: Path) -> str:
@@ -27,7 +28,7 @@ def calibrated_yaml(result: CalibrationResult) -> str:
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     fitted = [f"#   {r.parameter} = {r.posterior_median:.6g} (90% credible interval {r.ci90_low:.6g} to "
               f"{r.ci90_high:.6g}) {r.units}" for r in result.parameters.itertuples()]
-    head = [f"# Calibrated scenario written by wfsim calibrate ({wfsim_version()}) on {when}",
+    head = [f"# Calibrated scenario written by wfsim calibrate ({package_version()}) on {when}",
             f"# from {cal.path or 'a calibration dict'}: base scenario {cal.scenario.name} "
             f"(sha256 {scenario_sha256(cal.scenario)[:16]}…),",
             f"# observed {cal.observed_path.name} (sha256 {_sha(cal.observed_path)[:16]}…; {int(result.used.sum())} "

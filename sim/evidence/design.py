@@ -156,13 +156,6 @@ class Distribution(Model):
         return f"lognormal median {self.median:g} sd_log {self.sd_log:g}{how}{whole}"
 
 
-def wfsim_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("wfsim")
-    except PackageNotFoundError:  # pragma: no cover - a source tree without installing
-        return "0+unknown"
-
 
 def unit_of(path: str, dist: Distribution) -> str:
     if dist.scale:

@@ -22,6 +22,8 @@ keyed by (seed, r): common random numbers, and differences between design points
 """
 from __future__ import annotations
 
+from ..vocabulary import package_version
+
 import json
 import math
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ from ..scenario import ScenarioError
 from ..scenario import scenario_sha256
 
 from .design import (DEFAULT_SCENARIO, Distribution, Model, apply, base_scenario, check_paths, check_ranges,
-                     read_file, resolve_path, scenario_at, unit_of, validate, wfsim_version)
+                     read_file, resolve_path, scenario_at, unit_of, validate)
 from .outputs import Output, evaluate, last_month, output_problems
 
 Progress = Callable[[int, int, str], None]
@@ -295,7 +297,7 @@ def _dataset(table: pd.DataFrame, sa: Sensitivity) -> xr.Dataset:
         "seed": spec.seed, "screen": json.dumps(spec.screen.model_dump() if spec.screen else None),
         "conf_level": spec.conf_level, "scenario_name": sa.scenario.name,
         "scenario_sha256": scenario_sha256(sa.scenario), "spec": json.dumps(spec.model_dump(mode="json")),
-        "sensitivity_file": str(sa.path or ""), "wfsim_version": wfsim_version(),
+        "sensitivity_file": str(sa.path or ""), "wfsim_version": package_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "common_random_numbers": "every Monte Carlo run uses the same seed: replicate r uses streams keyed by "
                                  "(seed, r) at every design point",

@@ -36,7 +36,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..runs import load_scenario
-from ..scenario import ScenarioError, scenario_dict, scenario_sha256
+from ..scenario import ScenarioError, scenario_dict, scenario_sha256, shipped
 from ..scenario.loading import read_yaml, validation_problems
 from ..scenario.types import YearMonth
 from ..vocabulary import DEFAULT_ENGINE, ENGINES, STEPS, DEFAULT_SCENARIO
@@ -52,7 +52,7 @@ class Change(Model):
     """How a variant or future differs from the base scenario."""
     description: str = ""
     plans: list[str] = Field([], description="action-plan YAML files whose levers are added (relative to the "
-                                             "experiment file)")
+                                             "experiment file), or shipped plans' names (train)")
     levers: list[dict] = Field([], description="levers added, written as in a scenario's levers list")
     set: dict[str, object] = Field({}, description="scenario fields replaced: dotted path (lists by index, e.g. "
                                                    "geography.places.0.population) → value")
@@ -153,9 +153,10 @@ def _apply(data: dict, change: Change, field: str, base: Path) -> dict:
         _set_path(data, k, v, f"{field}.set.{k}")
     data["levers"] = list(data.get("levers", [])) + [copy.deepcopy(x) for x in change.levers]
     for i, action_plan in enumerate(change.plans):
-        p = Path(action_plan) if Path(action_plan).is_absolute() else base / action_plan
+        p = shipped.action_plan(action_plan, base)        # a file, or a shipped plan's name (train)
         if not p.is_file():
-            raise ScenarioError([(f"{field}.plans.{i}", f"action plan not found: {p}")], "experiment")
+            raise ScenarioError([(f"{field}.plans.{i}", shipped.not_found("action plan", p, shipped.action_plans()))],
+                                "experiment")
         data["levers"].append({"include": str(p)})
     return data
 
@@ -166,7 +167,11 @@ def _label(variant: str, future: str, futures: dict) -> str:
 
 def load_experiment(source) -> Experiment:
     """Validate an experiment file (or dict) and every run it makes; ScenarioError lists all problems."""
+    if isinstance(source, (str, Path)):
+        source = shipped.experiment(source)      # a file, or a shipped experiment's name (hee_supply_levers)
     label = str(source) if isinstance(source, (str, Path)) else "experiment"
+    if isinstance(source, Path) and not source.exists():
+        raise ScenarioError([("", shipped.not_found("experiment", source, shipped.experiments()))], label)
     data = read_yaml(source) if isinstance(source, (str, Path)) else source
     if not isinstance(data, dict):
         raise ScenarioError([("", "an experiment is a mapping with name, question, variants, …")], label)

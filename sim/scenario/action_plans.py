@@ -1,7 +1,8 @@
 """Action plans: reusable portfolios of levers in their own YAML files, included into scenarios.
 
 A scenario's ``levers:`` list may hold ``{include: PATH}`` items (PATH relative to the scenario file),
-and ``wfsim run --plan PATH`` appends a plan to any scenario. An action plan file is::
+and ``wfsim run --plan PATH`` appends a plan to any scenario (``--plan NAME``: a shipped plan, such as
+``train``, when no file of that name exists; ``sim.scenario.shipped``). An action plan file is::
 
     name: train
     description: what the portfolio is and why
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import shipped
 from .errors import ScenarioError
 
 ACTION_PLAN_KEYS = {"name", "description", "levers"}
@@ -65,7 +67,12 @@ def expand(data: dict, base: Path, reader, extra_action_plans=()) -> tuple[dict,
                 problems.append((field, "an include item holds only 'include: PATH'"))
                 continue
             path = Path(item["include"])
-            if not item.get("_cli") and not path.is_absolute():
+            if item.get("_cli"):                  # --plan PATH, or the name of a shipped plan (--plan train)
+                path = shipped.action_plan(path)
+                if not path.exists():
+                    problems.append((field, shipped.not_found("action plan", path, shipped.action_plans())))
+                    continue
+            elif not path.is_absolute():
                 path = base / path
             try:
                 got = read_action_plan(path, reader, field)

@@ -14,4 +14,5 @@ class ScenarioError(ValueError):
         return (type(self), (self.problems, self.source))
 
     def lines(self) -> list[str]:
+        """One line per problem, ``SOURCE: FIELD: MESSAGE``, as ``wfsim validate`` prints them."""
         return [f"{self.source}: {path or '(top level)'}: {msg}" for path, msg in self.problems]
