@@ -39,7 +39,8 @@ AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY, SCHEDULE = range(8)
 def stream_states(seed: int, replicates: range | np.ndarray) -> np.ndarray:
     """[R, N_STREAMS, 4] uint64 xoshiro states: replicate r's stream named n is keyed by (seed, r, key of n).
 
-    Seeding is Python work (~12 µs a stream): ~0.1 ms a replicate, next to ~10 ms of kernel."""
+    Seeding is Python work (~12 µs a stream): ~0.1 ms a replicate of the default ICS, next to ~13 ms of
+    kernel on one core, so every stream is seeded whether or not the plan draws from it."""
     out = np.empty((len(replicates), len(STREAMS), 4), np.uint64)
     for i, r in enumerate(replicates):
         for d, (_, key) in enumerate(STREAMS):
