@@ -58,23 +58,23 @@ def month_dates(start: str, months: int) -> np.ndarray:
 
 
 # --- output steps: what ``--every`` and an experiment's ``every`` accept --------------------------------------
-STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-STEPS = tuple(STEP_MONTHS)
-DEFAULT_STEP = "month"
+OUTPUT_STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+OUTPUT_STEPS = tuple(OUTPUT_STEP_MONTHS)
+DEFAULT_OUTPUT_STEP = "month"
 
 
 def step_of(attrs) -> str:
     """The output step of a results dataset (its attribute ``time_step``; month if absent)."""
-    return attrs.get("time_step", DEFAULT_STEP)
+    return attrs.get("time_step", DEFAULT_OUTPUT_STEP)
 
 
 def periods_per_year(step: str) -> int:
-    return 12 // STEP_MONTHS[step]
+    return 12 // OUTPUT_STEP_MONTHS[step]
 
 
 def period_last_month(first: np.datetime64, step: str) -> np.datetime64:
     """The last month of the output period that starts in month ``first``."""
-    return np.datetime64(first, "M") + STEP_MONTHS[step] - 1
+    return np.datetime64(first, "M") + OUTPUT_STEP_MONTHS[step] - 1
 
 
 def plan_year_label(first: np.datetime64) -> str:

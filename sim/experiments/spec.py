@@ -39,7 +39,7 @@ from ..runs import load_scenario
 from ..scenario import ScenarioError, scenario_dict, scenario_sha256, shipped
 from ..scenario.loading import read_yaml, validation_problems
 from ..scenario.types import YearMonth
-from ..vocabulary import DEFAULT_ENGINE, ENGINES, STEPS, DEFAULT_SCENARIO
+from ..vocabulary import DEFAULT_ENGINE, ENGINES, OUTPUT_STEPS, DEFAULT_SCENARIO
 
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
@@ -72,7 +72,7 @@ class ExperimentSpec(Model):
     replicates: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
     seed: Annotated[int, Field(ge=0, strict=True)] = 0
     years: Annotated[int, Field(ge=1, le=50, strict=True)] | None = None
-    every: Literal[STEPS] = "year"
+    every: Literal[OUTPUT_STEPS] = "year"
     engine: Literal[ENGINES] = DEFAULT_ENGINE
     block: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 250
     baseline: Label = "baseline"
