@@ -1,6 +1,7 @@
 """The lever plugin API: a parameter model plus one method that transforms plan tensors.
 
-A lever says where it acts (``level`` and ``where``: a place, ICS or region of the geography), when
+A lever says where it acts (``level`` and ``where``: a provider, place, ICS or region of the geography, or
+the nation), when
 (``from``/``until``, months) and how it is delivered (a step, or a ramp over ``ramp_months``).
 ``apply`` edits the plan's arrays on that slice and window, weighted by :meth:`Lever.window`, so the
 same lever works in every engine; ``cost`` turns an engine's raw counts into £ per month.
@@ -14,7 +15,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr
 
 from ..scenario.types import Model, YearMonth
-from ..vocabulary import month_index
+from ..vocabulary import LEVELS, month_index
 
 Level = Literal["national", "region", "ics", "place", "provider"]
 
@@ -34,7 +35,8 @@ class Lever(Model):
                            "default: its name")
     level: Level | None = Field(None, description="the level that owns the lever; default: the whole scenario")
     where: str | list[str] | None = Field(
-        None, description="place, ICS or region names the lever applies to; default: everywhere")
+        None, description="provider, place, ICS or region names (or the nation's) the lever applies to; default: "
+        "everywhere")
     from_: YearMonth | None = Field(None, alias="from", description="first month in force (YYYY-MM); default: start")
     until: YearMonth | None = Field(None, description="last month in force (YYYY-MM); default: the horizon")
     ramp_months: Annotated[int, Field(ge=0, le=120, strict=True)] = Field(
@@ -42,7 +44,7 @@ class Lever(Model):
     _scale: np.ndarray | None = PrivateAttr(None)
 
     area: ClassVar[int] = 0            # ICS People Function outcome area (1-8)
-    levels: ClassVar[tuple[str, ...]] = ("national", "region", "ics", "place")
+    levels: ClassVar[tuple[str, ...]] = ("national", "region", "ics", "place", "provider")
 
     # --- the plugin's one key method -----------------------------------------------------------
     def apply(self, plan, scenario) -> None:  # pragma: no cover - abstract
@@ -90,10 +92,10 @@ class Lever(Model):
                 problems += check_name(value, getattr(scenario, collection), field, what)
         names = _geo_names(scenario)
         for w in self.where_list():
-            allowed = names.get(self.level) if self.level in ("place", "ics", "region") else None
+            allowed = names.get(self.level) if self.level in ("provider", "place", "ics", "region") else None
             pool = allowed if allowed is not None else set().union(*names.values())
             if w not in pool:
-                kind = self.level if allowed is not None else "place, ICS or region"
+                kind = self.level if allowed is not None else "provider, place, ICS or region (or the nation)"
                 problems.append(("where", f"{w!r} is not a {kind} of this geography; allowed: "
                                  f"{', '.join(sorted(pool))}"))
         if self.level is not None and self.level not in self.levels:
@@ -125,15 +127,18 @@ class Lever(Model):
         return w
 
     def place_mask(self, plan) -> np.ndarray:
-        """Boolean [L]: the places inside ``where``."""
-        wanted = self.where_list()
+        """Boolean [L]: the locations (providers) inside ``where``: named themselves, or in a named place, ICS
+        or region, or the nation."""
+        wanted = set(self.where_list())
         if not wanted:
-            return np.ones(len(plan.places), bool)
-        return np.array([p in wanted or i in wanted or r in wanted
-                         for p, i, r in zip(plan.places, plan.place_ics, plan.place_region)])
+            return np.ones(len(plan.locations), bool)
+        inside = np.zeros(len(plan.locations), bool)
+        for level in LEVELS:
+            inside |= np.array([n in wanted for n in plan.area_names(level)])
+        return inside
 
     def window(self, plan) -> np.ndarray:
-        """Float [M, L]: the lever's delivered share (``intensity``) in each month × place in scope."""
+        """Float [M, L]: the lever's delivered share (``intensity``) in each month × location in scope."""
         return self.intensity(plan)[:, None] * self.place_mask(plan)[None, :]
 
     def multiplier(self, plan, k: float) -> np.ndarray:
@@ -167,9 +172,7 @@ def heads_cost(lever, plan, raw, profession: str, per_head_per_year: float) -> n
 
 
 def _geo_names(scenario) -> dict[str, set[str]]:
-    table = scenario.geography.place_table()
-    return {"place": {p for p, _, _ in table}, "ics": {i for _, i, _ in table},
-            "region": {scenario.geography.region}}
+    return {level: set(names) for level, names in scenario.geography.names().items()}
 
 
 def check_name(value: str, allowed, field: str, what: str) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..model.compile import programme_profession
 from ..scenario.types import Number
 from ..vocabulary import APRIL, YEAR_MONTH, month_index
 from .base import Lever, by_month, running_cost
@@ -28,11 +29,15 @@ def _intake_months(plan, scenario, name: str) -> np.ndarray:
 
 
 def _programme_shares(plan, scenario, name: str, scope: np.ndarray) -> np.ndarray:
-    """[L] how a programme's places split over the places in ``scope`` (its ``places`` shares, else
-    population, as compile splits intake; by population within scope where it has no place there)."""
-    pop = np.array([n for _, _, n in scenario.geography.place_table()], float)
+    """[L] how a programme's places split over the locations in ``scope`` (its ``places`` shares, else
+    population, then the providers of its profession, as compile splits intake; by population within
+    scope where it has no place there)."""
+    j = plan.programmes.index(name)
+    q = programme_profession(plan.prog_produces[j], plan.prog_trainee_prof[j])
+    pop = plan.place_population[plan.location_place] * plan.provider_share[q]
     g = scenario.programmes[name]
-    share = pop if g.places is None else np.array([g.places.get(x, 0.0) for x in plan.places], float)
+    share = pop if g.places is None else \
+        np.array([g.places.get(x, 0.0) for x in plan.area_names("place")], float) * plan.provider_share[q]
     share = share * scope
     if share.sum() <= 0:
         share = pop * scope
@@ -108,11 +113,12 @@ class PlacementCapacity(_ProgrammeLever):
         if g.placement_capacity is None:
             out.append(("programme", f"programme {self.programme!r} has no placement_capacity to raise; set "
                         f"programmes.{self.programme}.placement_capacity (starters per year) first"))
-        wanted = self.where_list()
+        wanted = set(self.where_list())
         if wanted:
-            table = scenario.geography.place_table()
-            delivered = [p for p, _, _ in table if g.places is None or g.places.get(p, 0) > 0]
-            covered = {p for p, i, _ in table if p in wanted or i in wanted or scenario.geography.region in wanted}
+            geo = scenario.geography
+            delivered = [p for p, _, _ in geo.place_table() if g.places is None or g.places.get(p, 0) > 0]
+            covered = {x.place for x in geo.locations()
+                       if wanted & {x.place, x.ics, x.region, geo.nation_name}}
             missing = [p for p in delivered if p not in covered]
             if missing:
                 out.append(("where", f"placement capacity is one limit for the whole programme; where must "

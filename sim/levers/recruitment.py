@@ -20,7 +20,8 @@ class _ExtraHires(Lever):
 
     profession: str = Field(description="profession whose hires rise")
     hires_per_year: Series(0, None, "extra hires starting per year, all places in scope together") = Field(
-        description="extra hires starting per year, shared across the places in scope by population")
+        description="extra hires starting per year, shared across the places in scope by population (and over a "
+        "place's providers by the profession's provider shares)")
 
     area = 2
 
@@ -33,7 +34,7 @@ class _ExtraHires(Lever):
     def apply(self, plan, scenario) -> None:
         p, k = plan.professions.index(self.profession), RECRUIT_SOURCES.index(self.source)
         mask = self.place_mask(plan)
-        pop = plan.population[0].sum(axis=0) * mask                  # residents at the start, in scope
+        pop = plan.residents(p) * mask              # residents at the start in scope, over the profession's providers
         share = pop / pop.sum() if pop.sum() > 0 else mask / max(mask.sum(), 1)
         wanted = series(self.hires_per_year, plan.start, plan.months) / 12.0 * self.intensity(plan)   # [M]
         base = plan.recruit_rate[:, p, :, k]                               # [M, L] starts per month

@@ -87,7 +87,7 @@ class RotationalRoles(Lever):
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
-        can_move = plan.rotation_cdf[:, -1] > 0                   # another place in the same ICS exists
+        can_move = plan.rotation_cdf[p, :, -1] > 0                # another place in the same ICS employs it
         extra = monthly_hazard(np.asarray(self.rotation_rate, float))
         plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_move[None, :]
 

@@ -15,7 +15,8 @@ import xarray as xr
 
 from ..model.flows import COUNTS, REASONS, SOURCES
 from ..model.plan import Plan
-from ..vocabulary import DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
+from ..vocabulary import DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
+from .levels import LOCATION, area_coords, roll_up
 
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 
@@ -104,19 +105,27 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
     "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
     "unmet_fte": ("time", "profession", "place"),
     "activity": ("time", "service_line", "place"), "lever_cost": ("time", "lever"),
-    "lever_scale": ("time", "lever"),
+    "lever_scale": ("time", "lever"), "population": ("time", "age_band", "place"),
 }
+# ("place" in DIMS is the location axis: the dataset names it after the output level, provider to nation)
+
+
+def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, time_axis: int) \
+        -> dict[str, np.ndarray]:
+    """Arrays by location and month → by area at ``level`` and output step (sum over locations first)."""
+    return aggregate(roll_up(plan, values, DIMS, level), every, time_axis)
 
 
 def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_OUTPUT_STEP, replicates=None,
-                  attrs: dict | None = None) -> xr.Dataset:
-    """The results Dataset from (aggregated) arrays; ``replicates`` None for the mean field."""
+                  attrs: dict | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
+    """The results Dataset from arrays already at ``level`` and output step (:func:`to_level`);
+    ``replicates`` None for the mean field. The area dimension is named after the level."""
     lead = ("replicate",) if replicates is not None else ()
     step = OUTPUT_STEP_MONTHS[every]
+    area = lambda dims: tuple(level if d == LOCATION else d for d in dims)  # noqa: E731
     coords = {
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
-        "profession": list(plan.professions), "place": list(plan.places),
-        "ics": ("place", list(plan.place_ics)), "region": ("place", list(plan.place_region)),
+        "profession": list(plan.professions), **area_coords(plan, level),
         "programme": list(plan.programmes), "source": list(SOURCES), "reason": list(REASONS),
         "kind": list(COST_KINDS), "lever": list(plan.lever_labels), "service_line": list(plan.service_lines),
         "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
@@ -125,14 +134,17 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
         coords["replicate"] = np.asarray(replicates, np.int64)
     data = {}
     for name, dims in DIMS.items():     # flows are totals within each output period
+        if name == "population":
+            continue
         units = UNITS[name].replace("per month", f"per {every}")
-        data[name] = (lead + dims, values[name], {"units": units, "description": DESCRIPTIONS[name]})
-    population = aggregate({"population": plan.population}, every, time_axis=0)["population"]
-    data["population"] = (("time", "age_band", "place"), population,
+        data[name] = (lead + area(dims), values[name], {"units": units, "description": DESCRIPTIONS[name]})
+    population = to_level(plan, {"population": plan.population}, level, every, time_axis=0)["population"]
+    data["population"] = (area(DIMS["population"]), population,
                           {"units": UNITS["population"], "description": DESCRIPTIONS["population"]})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(attrs or {})
     ds.attrs.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     ds.attrs["time_step"] = every
+    ds.attrs["level"] = level
     ds.attrs["stocks_at"] = "end of each period; flows are totals within it"
     return ds

@@ -11,7 +11,8 @@ def _series_years(value) -> list[int]:
 def reference_problems(s) -> list[tuple[str, str]]:
     """(field path, problem) for every cross-reference problem in a structurally valid scenario."""
     out: list[tuple[str, str]] = []
-    places = [p for p, _, _ in s.geography.place_table()]
+    geo = s.geography
+    places = [p for p, _, _ in geo.place_table()]
     last_year = _end_year(s)
     professions = set(s.professions)
 
@@ -40,6 +41,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
         for f in ("international", "return_to_practice", "domestic", "capacity_per_month"):
             years_ok(f"{base}.recruitment.{f}", getattr(p.recruitment, f))
         years_ok(f"{base}.demand.growth", p.demand.growth)
+        out += _employer_problems(geo, base, p)
 
     for name, g in s.programmes.items():
         base = f"programmes.{name}"
@@ -54,6 +56,8 @@ def reference_problems(s) -> list[tuple[str, str]]:
                     out.append((f"{base}.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
             if sum(g.places.values()) <= 0:
                 out.append((f"{base}.places", "shares must not all be zero"))
+        if g.places is not None:
+            out += _unemployed(geo, s, g, g.places, f"{base}.places")
         for f in ("intake", "local_employment", "cost_per_trainee_year"):
             years_ok(f"{base}.{f}", getattr(g, f))
         if g.rotation is not None and not g.in_service:
@@ -65,6 +69,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
                     out.append((f"{base}.rotation.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
             if sum(g.rotation.places.values()) <= 0:
                 out.append((f"{base}.rotation.places", "shares must not all be zero"))
+            out += _unemployed(geo, s, g, g.rotation.places, f"{base}.rotation.places")
 
     out += _demand_problems(s, places, professions, years_ok)
     months = s.years * 12
@@ -73,10 +78,10 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if goal.profession is not None and goal.profession not in professions:
             out.append((f"{base}.profession", f"unknown profession {goal.profession!r}; allowed: "
                                               f"{', '.join(professions)}"))
-        areas = set(places) | {i for _, i, _ in s.geography.place_table()} | {s.geography.region}
+        areas = {n for names in geo.names().values() for n in names}
         if goal.where is not None and goal.where not in areas:
-            out.append((f"{base}.where", f"{goal.where!r} is not a place, ICS or region of this geography; "
-                                         f"allowed: {', '.join(sorted(areas))}"))
+            out.append((f"{base}.where", f"{goal.where!r} is not a provider, place, ICS or region of this geography, "
+                                         f"nor the nation; allowed: {', '.join(sorted(areas))}"))
         if goal.metric == "annual_cost" and (goal.profession or goal.where):
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:
@@ -95,6 +100,35 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if lever.from_ and lever.until and month_index(lever.from_, lever.until) < 0:
             out.append((f"{base}.until", f"until ({lever.until}) is before from ({lever.from_})"))
     return out
+
+
+def _employer_problems(geo, base: str, p) -> list[tuple[str, str]]:
+    """Each employer kind exists somewhere; no headcount is given to a place where nobody employs it."""
+    out = []
+    kinds = set().union(*geo.kinds_at().values())
+    for kind in p.employers or {}:
+        if kind not in kinds:
+            out.append((f"{base}.employers.{kind}", f"no provider of kind {kind!r} in the geography; kinds present: "
+                                                    f"{', '.join(sorted(kinds))}"))
+    if isinstance(p.headcount, dict):
+        employing = geo.employing(p.employers)
+        for place, n in p.headcount.items():
+            if n > 0 and not employing.get(place, True):
+                out.append((f"{base}.headcount.{place}", f"no provider at {place!r} employs this profession (its "
+                                                         f"employers: {', '.join(p.employers)}); give 0 or add one"))
+    return out
+
+
+def _unemployed(geo, s, g, shares: dict, path: str) -> list[tuple[str, str]]:
+    """Places given a share of a programme's trainees where no provider employs its profession."""
+    name = g.trainee_profession if g.in_service else g.produces
+    prof = s.professions.get(name)
+    if prof is None:
+        return []
+    employing = geo.employing(prof.employers)
+    return [(f"{path}.{place}", f"no provider at {place!r} employs {name} (its employers: "
+                                f"{', '.join(prof.employers)}); trainees there would have nowhere to be")
+            for place, share in shares.items() if share > 0 and not employing.get(place, True)]
 
 
 def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:

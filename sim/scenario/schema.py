@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .geography import ICS, Geography, Place, Provider, ProviderKind, Region  # noqa: F401 (the format, in one place)
 from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth
 
 def _headcount(v):
@@ -128,6 +129,17 @@ class Profession(Model):
     recruitment: Recruitment = Recruitment()
     demand: SimpleDemand = SimpleDemand()
     bank_agency: BankAgency = BankAgency()
+    employers: dict[ProviderKind, Number(0, 1, "share of the profession's staff")] | None = Field(
+        None, description="which kinds of provider employ the profession, {kind: share} adding up to 1: a place's "
+        "staff are split over its providers by kind share (renormalised over the kinds present there) × provider "
+        "weight; default: every provider of a place, by weight")
+
+    @field_validator("employers")
+    @classmethod
+    def _shares(cls, v):
+        if v is not None and abs(sum(v.values()) - 1) > 1e-6:
+            raise ValueError(f"shares must add up to 1; they add up to {sum(v.values()):.6g}")
+        return v
 
 
 class Rotation(Model):
@@ -199,48 +211,6 @@ class Programme(Model):
         if abs(self.years * 12 - round(self.years * 12)) > 1e-9:
             raise ValueError(f"years must be a whole number of months; got {self.years:g}")
         return self
-
-
-class Place(Model):
-    name: str = Field(min_length=1)
-    population: Annotated[int, Field(gt=0, strict=True)]
-
-
-class ICS(Model):
-    name: str = Field(min_length=1)
-    places: list[Place] = Field(min_length=1)
-
-
-class Geography(Model):
-    """Region → ICSs → places. Give either ``ics`` + ``places`` (one ICS) or ``icss`` (several)."""
-
-    region: str = Field(min_length=1)
-    ics: str | None = None
-    places: list[Place] | None = None
-    icss: list[ICS] | None = None
-
-    @model_validator(mode="after")
-    def _one_form(self):
-        single = self.ics is not None or self.places is not None
-        if single and self.icss is not None:
-            raise ValueError("give either ics + places (one ICS) or icss (several ICSs), not both")
-        if self.icss is None and (self.ics is None or self.places is None):
-            raise ValueError("give ics and places (one ICS), or icss: [{name, places}] (several ICSs)")
-        names = [p.name for i in self.systems for p in i.places]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"place names must be unique across the region; repeated: {', '.join(dupes)}")
-        return self
-
-    @property
-    def systems(self) -> list[ICS]:
-        if self.icss is not None:
-            return list(self.icss)
-        return [ICS(name=self.ics, places=self.places)]
-
-    def place_table(self) -> list[tuple[str, str, int]]:
-        """(place, ics, population) for every place, in order."""
-        return [(p.name, i.name, p.population) for i in self.systems for p in i.places]
 
 
 class Population(Model):
@@ -321,7 +291,8 @@ class Goal(Model):
         "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post")
     by: YearMonth = Field(description="the month the goal is judged at (YYYY-MM)")
     profession: str | None = Field(None, description="default: all professions together")
-    where: str | None = Field(None, description="a place, ICS or region; default: the whole scenario")
+    where: str | None = Field(None, description="a provider, place, ICS, region or the nation; default: the whole "
+                              "scenario")
     max: float | None = None
     min: float | None = None
 

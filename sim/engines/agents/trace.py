@@ -20,7 +20,7 @@ from, to       what changed: place → place (rotation), profession → professi
                programme → local post / elsewhere (completion), source → place (hired),
                profession → left / retired (leaving)
 profession     staff group after the event (for an in-service trainee, the group they are employed in)
-place          place after the event
+place          place after the event (its provider, where the geography lists providers)
 programme      programme (trainees only)
 age            age in whole years at the event
 post           staff: id of the funded post (Role agent) held after the event, or "over
