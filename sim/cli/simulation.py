@@ -11,8 +11,8 @@ import typer
 
 from ..console import bad_input, err_console, out_console, say
 from ..scenario import ScenarioError
-from ..vocabulary import DEFAULT_ENGINE, DEFAULT_SCENARIO, DEFAULT_OUTPUT_STEP, RESULTS_FOLDER
-from .options import Engine, Every, set_threads
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_LEVEL, DEFAULT_SCENARIO, DEFAULT_OUTPUT_STEP, RESULTS_FOLDER
+from .options import Engine, Every, Level, set_threads
 
 
 def run(
@@ -24,6 +24,8 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", help="netCDF file; default results/<scenario-name>.nc"),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="worker threads; default: all cores"),
     every: Every = typer.Option(Every(DEFAULT_OUTPUT_STEP), "--every", help="output step: month, quarter or year"),
+    level: Level = typer.Option(Level(DEFAULT_LEVEL), "--level", help="areas the results are summed to: provider, "
+                                "place, ics, region or nation"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
                                          "career event log to this file, .csv or .parquet"),
@@ -71,10 +73,11 @@ def run(
                                           TimeElapsedColumn(), console=err_console) as bar:
                 task = bar.add_task("run", total=n)
                 ds = runs.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value,
-                              progress=lambda done, total: bar.update(task, completed=done))
+                              level=level.value, progress=lambda done, total: bar.update(task, completed=done))
         else:
             with engine_options:
-                ds = runs.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value)
+                ds = runs.run(scn, replicates=n, seed=seed, engine=engine.value, years=years, every=every.value,
+                              level=level.value)
     except ScenarioError as e:
         bad_input(e.lines())
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,8 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
     items = [
         ("1.1 Purpose of the model", "Project the supply of and demand for health and care staff of "
          f"{first['name']} ({first.get('description', '').strip()}) and test workforce plans against it."),
-        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (the results dataset: headcount, FTE, "
+        ("1.2 Model outputs", f"Monthly stocks and flows by profession and {spec.get('level', 'place')} (computed "
+         "by provider and summed; the results dataset: headcount, FTE, "
          "effective FTE, joiners by source, leavers by reason, trainees, demand FTE, gap FTE, vacancies, cost by "
          f"kind); stored every {spec['every']}. The gap is demand FTE − effective FTE (positive = shortfall)."),
         ("1.3 Experimentation aims", spec["question"].strip()),
@@ -99,7 +100,7 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
         ("3.3 Input parameters", "The resolved scenario of every run is stored in the results (attribute "
          "`experiment`), with its sha256 below."),
         ("3.4 Assumptions", "See each scenario's [A] comments and the documentation's Known limits page "
-         "(docs/limits.md; e.g. one joiner age distribution per profession; no provider level below place)."),
+         "(docs/limits.md; e.g. one joiner age distribution per profession)."),
         ("4.1 Initialisation", f"Staff in post at the start drawn from each profession's age distribution; "
          f"training pipelines start in steady state unless configured empty. Start {start}."),
         ("4.2 Run length", f"{years} years ({12 * int(years)} months) from {start}; no warm-up (the start is "
@@ -133,7 +134,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
            "## The question", spec["question"].strip(), spec.get("description", "").strip(),
            "## The runs", _runs_md(spec),
            "## Results: each run against its baseline",
-           "Gap = demand FTE − effective FTE (positive = shortfall), summed over places, at the month given. "
+           "Gap = demand FTE − effective FTE (positive = shortfall), summed over areas, at the month given. "
            "Reduction and extra spend are paired differences from the baseline of the same future, replicate "
            "by replicate (common random numbers); extra spend is all spend (staff, bank and agency, training, "
            "levers) from the start to that month. Cells: median (5th to 95th percentile) over replicates. "

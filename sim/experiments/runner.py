@@ -30,9 +30,9 @@ import xarray as xr
 
 from .. import runs
 from ..model.compile import compile_base, with_levers
-from ..results.dataset import aggregate
+from ..results.dataset import to_level
 from ..scenario import ScenarioError
-from ..vocabulary import COMPARISON, MANIFEST, STORE
+from ..vocabulary import COMPARISON, DEFAULT_LEVEL, MANIFEST, STORE
 from .spec import Experiment, resolved
 
 ZERO_FILL = ("lever_cost", "lever_scale")   # a lever absent from a run costs nothing and has size 0
@@ -56,14 +56,14 @@ def blocks(exp: Experiment) -> list[Block]:
 
 
 def compute_block(scenario: dict, years: int, lo: int, hi: int, seed: int, engine: str, every: str,
-                  threads: int | None = None) -> xr.Dataset:
+                  threads: int | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """One block's dataset (what a worker runs; a pure function of its arguments)."""
     if threads and engine == "kernel":
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     scenario = runs.with_horizon(runs.load_scenario(scenario), years)
-    return runs.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every)
+    return runs.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every, level=level)
 
 
 def _plans(exp: Experiment) -> list:
@@ -90,8 +90,8 @@ def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
         arr = da.zeros((S, R) + rest, dtype=v.dtype, chunks=(1, block) + rest)
         data[name] = (("scenario",) + v.dims, arr, v.attrs)
     pop = probe.population
-    population = [aggregate({"population": plan.population}, exp.spec.every, time_axis=0)["population"]
-                  for plan in plans]
+    population = [to_level(plan, {"population": plan.population}, exp.spec.level, exp.spec.every,
+                           time_axis=0)["population"] for plan in plans]
     data["population"] = (("scenario",) + pop.dims, np.stack(population), pop.attrs)
     coords = {k: c for k, c in probe.coords.items() if k != "replicate"}
     coords.update(replicate=np.arange(R, dtype=np.int64), scenario=[r.label for r in exp.runs],
@@ -109,6 +109,7 @@ def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
         "experiment": json.dumps(resolved(exp), sort_keys=True),
         "scenario_name": ", ".join(r.label for r in exp.runs),
         "demand_definition": probe.attrs.get("demand_definition", ""),
+        "level": probe.attrs["level"], "nation": probe.attrs["nation"],
     })
     return ds
 
@@ -203,7 +204,8 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     spec = exp.spec
-    probe = runs.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
+    probe = runs.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every,
+                                level=spec.level)
     _template(exp, probe, plans).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
     manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest.data["machine"] = _machine()
@@ -234,7 +236,8 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
         progress(done0, total)
 
     def args(b: Block) -> tuple:
-        return scenarios[b.run], exp.runs[b.run].scenario.years, b.lo, b.hi, spec.seed, spec.engine, spec.every, threads
+        return (scenarios[b.run], exp.runs[b.run].scenario.years, b.lo, b.hi, spec.seed, spec.engine, spec.every,
+                threads, spec.level)
 
     def finished(b: Block, ds: xr.Dataset, seconds: float) -> None:
         nonlocal total_done

@@ -8,6 +8,7 @@ An experiment YAML (``experiments/*.yaml``)::
     replicates: 1000
     seed: 20261123
     every: year                        # output step stored: month, quarter or year
+    level: place                       # areas stored: provider, place, ics, region or nation
     block: 250                         # replicates per unit of work (a block)
     baseline: baseline                 # the variant every other is compared with
     variants:                          # what the planners choose
@@ -39,7 +40,7 @@ from ..runs import load_scenario
 from ..scenario import ScenarioError, scenario_dict, scenario_sha256, shipped
 from ..scenario.loading import read_yaml, validation_problems
 from ..scenario.types import YearMonth
-from ..vocabulary import DEFAULT_ENGINE, ENGINES, OUTPUT_STEPS, DEFAULT_SCENARIO
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_LEVEL, ENGINES, LEVELS, OUTPUT_STEPS, DEFAULT_SCENARIO
 
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
@@ -73,6 +74,8 @@ class ExperimentSpec(Model):
     seed: Annotated[int, Field(ge=0, strict=True)] = 0
     years: Annotated[int, Field(ge=1, le=50, strict=True)] | None = None
     every: Literal[OUTPUT_STEPS] = "year"
+    level: Literal[LEVELS] = Field(DEFAULT_LEVEL, description="the areas results are summed to and stored by: "
+                                   "provider, place, ics, region or nation")
     engine: Literal[ENGINES] = DEFAULT_ENGINE
     block: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 250
     baseline: Label = "baseline"
@@ -120,6 +123,8 @@ class Experiment:
         s = self.spec
         key = {"runs": [(r.label, r.sha256) for r in self.runs], "replicates": s.replicates, "seed": s.seed,
                "every": s.every, "engine": s.engine, "block": s.block}
+        if s.level != DEFAULT_LEVEL:        # (stores made before levels existed keep their fingerprint)
+            key["level"] = s.level
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -222,11 +227,12 @@ def _check_runs(exp: Experiment, label: str) -> None:
                 for i, p in enumerate(exp.spec.compare.professions) if p not in first.professions]
     for r in exp.runs[1:]:
         s = r.scenario
-        places = lambda sc: [p for p, _, _ in sc.geography.place_table()]  # noqa: E731
-        if (list(s.professions), list(s.programmes), s.start, s.years, places(s)) != \
-                (list(first.professions), list(first.programmes), first.start, first.years, places(first)):
+        areas = lambda sc: sc.geography.names()  # noqa: E731
+        if (list(s.professions), list(s.programmes), s.start, s.years, areas(s)) != \
+                (list(first.professions), list(first.programmes), first.start, first.years, areas(first)):
             problems.append((r.label, "variants and futures must keep the base scenario's professions, programmes, "
-                                      "places, start and years (they share one results store)"))
+                                      "geography (providers, places, ICSs, regions), start and years (they share "
+                                      "one results store)"))
     if problems:
         raise ScenarioError(problems, label)
 

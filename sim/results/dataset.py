@@ -146,5 +146,6 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
     ds.attrs.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     ds.attrs["time_step"] = every
     ds.attrs["level"] = level
+    ds.attrs["nation"] = plan.nation
     ds.attrs["stocks_at"] = "end of each period; flows are totals within it"
     return ds

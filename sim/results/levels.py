@@ -27,6 +27,20 @@ def area_dim(ds: xr.Dataset | xr.DataArray) -> str:
     raise ValueError(f"no area dimension ({', '.join(LEVELS)}) in dims {tuple(ds.dims)}")
 
 
+def area_mask(ds: xr.Dataset, where: str) -> np.ndarray:
+    """Boolean over the dataset's area dimension: the areas that are ``where`` or lie inside it (matched on
+    the area names and the coordinates naming the levels above; the nation, attribute ``nation``, holds
+    every area). All false where ``where`` is finer than the results' level (a place, results by ICS)."""
+    area = area_dim(ds)
+    if where == ds.attrs.get("nation"):
+        return np.ones(ds.sizes[area], bool)
+    mask = np.zeros(ds.sizes[area], bool)
+    for name in LEVELS:
+        if name in ds.coords and ds.coords[name].dims == (area,):
+            mask |= np.asarray(ds[name].values == where)
+    return mask
+
+
 def level_of(ds: xr.Dataset) -> str:
     """The output level of a results dataset (the name of its area dimension)."""
     return area_dim(ds)

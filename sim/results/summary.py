@@ -5,6 +5,7 @@ import numpy as np
 import xarray as xr
 from rich.table import Table
 
+from .levels import area_dim
 from ..vocabulary import period_last_month, periods_per_year, plan_year_label, step_of
 
 QUANTILES = (0.05, 0.5, 0.95)
@@ -19,11 +20,12 @@ def plan_year_ends(ds: xr.Dataset) -> xr.Dataset:
 def summary_frame(ds: xr.Dataset) -> xr.Dataset:
     """Percentiles over replicates of supply (effective FTE), demand and gap, by profession (FTE)."""
     ends = plan_year_ends(ds)
+    area = area_dim(ds)
     table = xr.Dataset({
-        "supply": ends.effective_fte.sum("place"),
-        "demand": ends.demand_fte.sum("place"),
-        "gap": ends.gap_fte.sum("place"),
-        "vacancy_rate": ends.vacancies.sum("place") / ends.funded_posts.sum("place"),
+        "supply": ends.effective_fte.sum(area),
+        "demand": ends.demand_fte.sum(area),
+        "gap": ends.gap_fte.sum(area),
+        "vacancy_rate": ends.vacancies.sum(area) / ends.funded_posts.sum(area),
     })
     if "replicate" in table.dims:
         table = table.quantile(list(QUANTILES), dim="replicate")
@@ -91,7 +93,7 @@ def goals_table(ds: xr.Dataset, goals) -> Table | None:
         t.add_column(col, justify="right" if col in ("median value", "probability") else "left")
     for row in goal_table(ds, goals):
         if np.isnan(row["probability"]):
-            t.add_row(row["goal"], row["metric"], row["by"], row["target"], "after the run's horizon", "—")
+            t.add_row(row["goal"], row["metric"], row["by"], row["target"], row["why"], "—")
             continue
         t.add_row(row["goal"], row["metric"], row["by"], row["target"], f"{row['median']:,.4g}",
                   f"{100 * row['probability']:.0f}%")
