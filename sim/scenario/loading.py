@@ -76,7 +76,7 @@ def validation_problems(err: ValidationError, lever_names=()) -> list[tuple[str,
     the index says where)."""
     out = []
     for e in err.errors(include_url=False):
-        loc = tuple(x for x in e["loc"])
+        loc = tuple(x for x in e["loc"] if x != "[key]")      # a bad key is named by the key itself
         if len(loc) >= 3 and loc[0] == "levers" and isinstance(loc[1], int) and isinstance(loc[2], str) \
                 and loc[2] != "lever" and loc[2] in lever_names:
             loc = loc[:2] + loc[3:]
