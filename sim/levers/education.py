@@ -108,15 +108,17 @@ class PlacementCapacity(_ProgrammeLever):
         if g.placement_capacity is None:
             out.append(("programme", f"programme {self.programme!r} has no placement_capacity to raise; set "
                         f"programmes.{self.programme}.placement_capacity (starters per year) first"))
-        wanted = self.where_list()
+        wanted = self.scope()
         if wanted:
             table = scenario.geography.place_table()
             delivered = [p for p, _, _ in table if g.places is None or g.places.get(p, 0) > 0]
             covered = {p for p, i, _ in table if p in wanted or i in wanted or scenario.geography.region in wanted}
             missing = [p for p in delivered if p not in covered]
             if missing:
-                out.append(("where", f"placement capacity is one limit for the whole programme; where must "
-                            f"cover all its places (missing: {', '.join(missing)}), or leave where out"))
+                field = "where" if self.where_list() else "owner"
+                out.append((field, f"placement capacity is one limit for the whole programme; {field} must "
+                            f"cover all its places (missing: {', '.join(missing)})"
+                            + (", or leave where out" if field == "where" else "")))
         return out
 
     def apply(self, plan, scenario) -> None:

@@ -14,6 +14,7 @@ from ..model.expected import project
 from ..results.dataset import aggregate, build_dataset, central_demand
 from ..scenario import ScenarioError
 from ..vocabulary import DEFAULT_ENGINE, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
+from .budgets import budget_attrs, budgeted
 from .lever_costs import outcomes
 from .provenance import provenance
 from .reviews import adaptive_levers, run_reviewed
@@ -58,7 +59,7 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
             progress(reps.stop, replicates)
     values = {k: np.concatenate(v) for k, v in parts.items()}
     return build_dataset(plan, values, every=every, replicates=np.arange(replicates),
-                         attrs=provenance(scenario, engine=engine, seed=seed))
+                         attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario))
 
 
 def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,
@@ -66,7 +67,7 @@ def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAU
     """(plan tensors, aggregated arrays) for replicates ``reps`` of a validated scenario: the unit of work
     that ``run`` batches and experiments send to worker processes. Replicate r depends only on (seed, r)."""
     simulate = simulator(engine)
-    base = compile_base(scenario) if plan is None or adaptive_levers(scenario) else None
+    base = budgeted(compile_base(scenario), scenario) if plan is None or adaptive_levers(scenario) else None
     plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):        # adaptive levers: each replicate's plan follows its own annual reviews
         values = run_reviewed(base, scenario, np.asarray(reps),
@@ -84,13 +85,13 @@ def run_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_EN
     scenario = load_scenario(scenario)
     plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every)
     return build_dataset(plan, values, every=every, replicates=np.asarray(reps),
-                         attrs=provenance(scenario, engine=engine, seed=seed))
+                         attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario))
 
 
 def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_STEP) -> xr.Dataset:
     """The deterministic mean-field projection: same schema as ``run``, without ``replicate``."""
     scenario = with_horizon(load_scenario(scenario), years)
-    base = compile_base(scenario)
+    base = budgeted(compile_base(scenario), scenario)
     plan = with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):   # one deterministic path through the reviews
         values = run_reviewed(base, scenario, np.zeros(1, np.int64),
@@ -100,4 +101,5 @@ def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_
     else:
         values = outcomes(plan, project(plan), central_demand(plan))
     values = aggregate(values, every, time_axis=0)
-    return build_dataset(plan, values, every=every, attrs=provenance(scenario, engine="expected", seed=None))
+    return build_dataset(plan, values, every=every,
+                         attrs=provenance(scenario, engine="expected", seed=None) | budget_attrs(scenario))

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .budgets import BudgetTable
 from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth
 
 def _headcount(v):
@@ -349,3 +350,7 @@ class ScenarioBase(Model):
         None, description="need-based demand with service lines; default: each profession's own demand block")
     finance: Finance = Finance()
     goals: list[Goal] = []
+    budgets: BudgetTable | None = Field(
+        None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
+        "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "
+        "Default: no budgets")
