@@ -37,7 +37,7 @@ bench: $(TESTSTAMP)
 	$(BIN)/python -m benchmarks.run
 
 schema: $(STAMP)
-	$(BIN)/wfsim schema > configs/schema.json
+	$(BIN)/wfsim schema --out configs/schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache

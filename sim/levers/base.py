@@ -8,12 +8,13 @@ Adaptive plans (``sim.levers.adaptive``) scale a lever's size month by month thr
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..scenario.types import Model, YearMonth
+from ..scenario.errors import shown
+from ..scenario.types import Model, Whole, YearMonth
 from ..vocabulary import month_index
 
 Level = Literal["national", "region", "ics", "place", "provider"]
@@ -28,7 +29,7 @@ class Lever(Model):
         None, description="place, ICS or region names the lever applies to; default: everywhere")
     from_: YearMonth | None = Field(None, alias="from", description="first month in force (YYYY-MM); default: start")
     until: YearMonth | None = Field(None, description="last month in force (YYYY-MM); default: the horizon")
-    ramp_months: Annotated[int, Field(ge=0, le=120, strict=True)] = Field(
+    ramp_months: Whole(0, 120, "months") = Field(
         0, description="delivery: months to phase in from ``from``, linearly (0: a step, in full at once)")
     _scale: np.ndarray | None = PrivateAttr(None)
 
@@ -83,10 +84,11 @@ class Lever(Model):
             pool = allowed if allowed is not None else set().union(*names.values())
             if w not in pool:
                 kind = self.level if allowed is not None else "place, ICS or region"
-                problems.append(("where", f"{w!r} is not a {kind} of this geography; allowed: "
+                problems.append(("where", f"{shown(w)} is not a {kind} of this geography; allowed: "
                                  f"{', '.join(sorted(pool))}"))
         if self.level is not None and self.level not in self.levels:
-            problems.append(("level", f"{self.lever} applies at levels {', '.join(self.levels)}; got {self.level!r}"))
+            problems.append(("level",
+                             f"{self.lever} applies at levels {', '.join(self.levels)}; got {shown(self.level)}"))
         return problems
 
     def where_list(self) -> list[str]:
@@ -164,4 +166,4 @@ def _geo_names(scenario) -> dict[str, set[str]]:
 def check_name(value: str, allowed, field: str, what: str) -> list[tuple[str, str]]:
     if value in allowed:
         return []
-    return [(field, f"unknown {what} {value!r}; allowed: {', '.join(sorted(allowed)) or '(none defined)'}")]
+    return [(field, f"unknown {what} {shown(value)}; allowed: {', '.join(sorted(allowed)) or '(none defined)'}")]

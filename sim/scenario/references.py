@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..vocabulary import APRIL, absolute_month, last_month, month_index
+from .errors import shown
 
 
 def _series_years(value) -> list[int]:
@@ -26,13 +27,13 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if isinstance(p.headcount, dict):
             for k in p.headcount:
                 if k not in places:
-                    out.append((f"{base}.headcount.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                    out.append((f"{base}.headcount.{k}", f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
             missing = [x for x in places if x not in p.headcount]
             if missing:
                 out.append((f"{base}.headcount", f"a headcount mapping needs every place; missing: {', '.join(missing)}"))
         for k, v in p.transfers.items():
             if k not in professions or k == name:
-                out.append((f"{base}.transfers.{k}", f"unknown destination profession {k!r}; allowed: "
+                out.append((f"{base}.transfers.{k}", f"unknown destination profession {shown(k)}; allowed: "
                                                     f"{', '.join(x for x in professions if x != name)}"))
             years_ok(f"{base}.transfers.{k}", v)
         for f in ("leave_rate", "rotation_rate", "sickness_absence", "cost_per_fte"):
@@ -44,14 +45,15 @@ def reference_problems(s) -> list[tuple[str, str]]:
     for name, g in s.programmes.items():
         base = f"programmes.{name}"
         if g.produces not in professions:
-            out.append((f"{base}.produces", f"unknown profession {g.produces!r}; allowed: {', '.join(professions)}"))
+            out.append((f"{base}.produces",
+                        f"unknown profession {shown(g.produces)}; allowed: {', '.join(professions)}"))
         if g.trainee_profession is not None and g.trainee_profession not in professions:
             out.append((f"{base}.trainee_profession",
-                        f"unknown profession {g.trainee_profession!r}; allowed: {', '.join(professions)}"))
+                        f"unknown profession {shown(g.trainee_profession)}; allowed: {', '.join(professions)}"))
         if g.places is not None:
             for k in g.places:
                 if k not in places:
-                    out.append((f"{base}.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                    out.append((f"{base}.places.{k}", f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
             if sum(g.places.values()) <= 0:
                 out.append((f"{base}.places", "shares must not all be zero"))
         for f in ("intake", "local_employment", "cost_per_trainee_year"):
@@ -62,7 +64,8 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if g.rotation is not None and g.rotation.places is not None:
             for k in g.rotation.places:
                 if k not in places:
-                    out.append((f"{base}.rotation.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                    out.append((f"{base}.rotation.places.{k}",
+                                f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
             if sum(g.rotation.places.values()) <= 0:
                 out.append((f"{base}.rotation.places", "shares must not all be zero"))
 
@@ -71,11 +74,11 @@ def reference_problems(s) -> list[tuple[str, str]]:
     for i, goal in enumerate(s.goals):
         base = f"goals.{i}"
         if goal.profession is not None and goal.profession not in professions:
-            out.append((f"{base}.profession", f"unknown profession {goal.profession!r}; allowed: "
+            out.append((f"{base}.profession", f"unknown profession {shown(goal.profession)}; allowed: "
                                               f"{', '.join(professions)}"))
         areas = set(places) | {i for _, i, _ in s.geography.place_table()} | {s.geography.region}
         if goal.where is not None and goal.where not in areas:
-            out.append((f"{base}.where", f"{goal.where!r} is not a place, ICS or region of this geography; "
+            out.append((f"{base}.where", f"{shown(goal.where)} is not a place, ICS or region of this geography; "
                                          f"allowed: {', '.join(sorted(areas))}"))
         if goal.metric == "annual_cost" and (goal.profession or goal.where):
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
@@ -85,7 +88,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
     for i, lever in enumerate(s.levers):
         base = f"levers.{i}"
         if lever.id and ids.count(lever.id) > 1:
-            out.append((f"{base}.id", f"lever id {lever.id!r} is used by {ids.count(lever.id)} levers; ids label "
+            out.append((f"{base}.id", f"lever id {shown(lever.id)} is used by {ids.count(lever.id)} levers; ids label "
                                       "results, so each must be unique"))
         for field, msg in lever.references(s):
             out.append((f"{base}.{field}", msg))
@@ -103,7 +106,7 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
     if pop is not None:
         for k in pop.by_place:
             if k not in places:
-                out.append((f"population.by_place.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                out.append((f"population.by_place.{k}", f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
         for band, v in pop.growth.items():
             years_ok(f"population.growth.{band}", v)
     years_ok("finance.pay_growth", s.finance.pay_growth)
@@ -114,14 +117,17 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
         return out
     if d.definition in ("need", "utilisation"):
         if pop is None:
-            out.append(("population", f"demand definition {d.definition!r} needs a population section (age bands)"))
+            out.append(("population",
+                        f"demand definition {shown(d.definition)} needs a population section (age bands)"))
         if not d.service_lines:
-            out.append(("demand.service_lines", f"demand definition {d.definition!r} needs at least one service line"))
+            out.append(("demand.service_lines",
+                        f"demand definition {shown(d.definition)} needs at least one service line"))
     for name, line in d.service_lines.items():
         base = f"demand.service_lines.{name}"
         for prof in line.staffing:
             if prof not in professions:
-                out.append((f"{base}.staffing.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
+                out.append((f"{base}.staffing.{prof}",
+                            f"unknown profession {shown(prof)}; allowed: {', '.join(professions)}"))
         if pop is not None and set(line.use_per_1000) != set(pop.age_bands):
             out.append((f"{base}.use_per_1000", f"needs exactly the population's age bands: {', '.join(pop.age_bands)}"))
         if d.definition == "utilisation" and line.activity_at_start is None:
@@ -129,7 +135,8 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
         years_ok(f"{base}.plan", line.plan)
     for prof, v in d.productivity.items():
         if prof not in professions:
-            out.append((f"demand.productivity.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
+            out.append((f"demand.productivity.{prof}",
+                        f"unknown profession {shown(prof)}; allowed: {', '.join(professions)}"))
         years_ok(f"demand.productivity.{prof}", v)
     return out
 
