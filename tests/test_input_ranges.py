@@ -37,6 +37,8 @@ PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 def words(x: float) -> str:
     """A bound as the descriptions write it: whole numbers with thousands separators, else %g."""
+    if isinstance(x, int):
+        return f"{x:,}"
     return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 

@@ -121,6 +121,25 @@ def test_workers_end_with_their_parent(tmp_path, sig):
         assert len(err.strip().splitlines()) == 1 and "interrupted" in err
 
 
+def test_agents_engine_workers_end_with_their_parent(tmp_path):
+    """The agents engine's replicate workers (forked) die with `wfsim run` too."""
+    env = {k: v for k, v in os.environ.items() if k != "WFSIM_DEBUG"}
+    with open(tmp_path / "stderr", "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", str(EXAMPLE), "--engine", "agents", "-n", "40",
+                                 "--threads", "2", "-q", "--out", str(tmp_path / "x.nc")], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    tree: list[psutil.Process] = []
+    try:
+        wait_for(lambda: len(descendants(proc.pid)) >= 2 or proc.poll() is not None, 120, "the replicate workers")
+        assert proc.poll() is None, stderr_of(tmp_path)
+        tree = descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        wait_for(lambda: not alive(tree), 30, f"workers to exit: {alive(tree)}")
+    finally:
+        cleanup(proc, tree)
+
+
 @pytest.mark.parametrize("after", [0.3, 1.5, "workers"])
 def test_ctrl_c_at_any_point_ends_with_one_line(tmp_path, after):
     """SIGINT to the whole process group, as a terminal sends it: during start-up, while workers start."""

@@ -1,73 +1,12 @@
-"""Local worker processes for an experiment's blocks, which never outlive the command that started them.
-
-Workers are spawned (numba's threads do not survive a fork) with SIGINT and SIGTERM blocked, so a Ctrl-C
-that reaches the whole process group while they start cannot print a traceback from inside them; once
-started each ignores SIGINT (the parent stops the pool), asks Linux to kill it when its parent dies
-(``prctl(PR_SET_PDEATHSIG, SIGKILL)``) and runs a watchdog thread that ends it if its parent's pid
-changes (every platform; also closes the race of a parent that died while the worker was starting).
-With the workers gone the multiprocessing resource tracker sees its pipe close and exits too, so a
-``kill -9`` of ``wfsim experiment`` leaves no process behind.
-"""
+"""Local worker processes for an experiment's blocks: spawned (numba's threads do not survive a fork),
+a bounded window of blocks in flight, and never outliving the command (``sim.processes``)."""
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import sys
-import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
-PR_SET_PDEATHSIG = 1                    # linux/prctl.h
-WATCH_SECONDS = 1.0
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _end() -> None:
-    """End this worker at once (as the death signal would): nothing in it is worth finishing."""
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _die_with_parent(parent: int) -> None:
-    """In a worker: end this process when ``parent`` ends."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):       # no prctl: the watchdog alone
-            pass
-    if os.getppid() != parent:                  # the parent died before the death signal was set
-        _end()
-
-    def watch() -> None:
-        while True:
-            time.sleep(WATCH_SECONDS)
-            if os.getppid() != parent:
-                _end()
-
-    threading.Thread(target=watch, name="wfsim-parent-watchdog", daemon=True).start()
-
-
-def start_worker(parent: int) -> None:
-    """The pool's initializer: ignore Ctrl-C, die with the parent, then accept SIGTERM (terminate)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-
-@contextmanager
-def signals_blocked() -> Iterator[None]:
-    """Block SIGINT and SIGTERM in this thread while worker processes are spawned from it: the child
-    starts with them blocked (the signal mask survives fork and exec) until ``start_worker``. A signal
-    meanwhile is only delayed in this process: it is handled when the block ends."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+from ..processes import signals_blocked, start_worker, stop_children
 
 
 def run_local(todo: list, args: Callable, finished: Callable, workers: int, compute: Callable) -> None:
@@ -104,13 +43,7 @@ def run_local(todo: list, args: Callable, finished: Callable, workers: int, comp
                 if nxt is not None:
                     running[submit(nxt)] = nxt
     except BaseException:       # Ctrl-C, SIGTERM or an error: stop the workers now; their blocks are redone
-        mine = set(mp.active_children()) - before              # this pool's worker processes
-        for proc in mine:
-            proc.terminate()
-        for proc in mine:               # one still starting has SIGTERM blocked for a moment: wait, then kill
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
+        stop_children(before)
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

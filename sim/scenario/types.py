@@ -23,6 +23,8 @@ from .errors import shown
 
 def number_words(x: float) -> str:
     """A bound as descriptions write it: whole numbers with thousands separators (10,000,000), else %g."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return f"{x:,}"
     return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
