@@ -36,7 +36,13 @@ def _existing_ancestor(folder: Path) -> Path:
 def check_folder(folder: str | Path, option: str) -> Path:
     """A folder that exists or can be created, and in which files can be written; it is not created here
     (only probed with a temporary file in its nearest existing ancestor)."""
-    folder = Path(folder)
+    try:
+        return _check_folder(Path(folder), option)
+    except OSError as e:                        # a name too long, a loop of links, …
+        raise OutputError(f"{option}: cannot use {folder}: {e.strerror or e}") from None
+
+
+def _check_folder(folder: Path, option: str) -> Path:
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{option}: {folder} is a file, not a folder")
     base = _existing_ancestor(folder.absolute())
@@ -54,7 +60,13 @@ def check_folder(folder: str | Path, option: str) -> Path:
 def check_file(path: str | Path, option: str, is_ours: Callable[[Path], bool], what: str) -> bool:
     """Check that ``path`` can be written with a ``what`` (e.g. "results file"); returns True if it exists
     (a previous output of wfsim, which will be replaced). ``is_ours(path)`` recognises wfsim's own files."""
-    path = Path(path)
+    try:
+        return _check_file(Path(path), option, is_ours, what)
+    except OSError as e:
+        raise OutputError(f"{option}: cannot use {path}: {e.strerror or e}") from None
+
+
+def _check_file(path: Path, option: str, is_ours: Callable[[Path], bool], what: str) -> bool:
     if path.is_dir():
         raise OutputError(f"{option}: {path} is a folder; give a file path")
     check_folder(path.parent, option)

@@ -169,6 +169,8 @@ def test_include_outside_the_scenario_folder_is_allowed(tmp_path):
     ("", "a path"),
     ("missing.yaml", "not found"),
     (".", "folder"),
+    ("x" * 300 + ".yaml", "too long"),
+    ("a/" * 2100 + "x.yaml", "too long"),
 ])
 def test_bad_includes_are_refused(tmp_path, include, needle):
     (tmp_path / "notes.txt").write_text(yaml.safe_dump({"levers": []}), encoding="utf-8")
@@ -191,7 +193,9 @@ def test_experiment_plans_and_scenario_must_be_yaml_files(tmp_path):
 # property: random YAML structure anywhere gives exit 0 or 2 with a short message, never 1
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
-                    st.binary(max_size=10).map(lambda b: b.decode("latin-1")))
+                    st.binary(max_size=10).map(lambda b: b.decode("latin-1")),
+                    st.sampled_from([10 ** 400, 2 ** 64, -2 ** 63 - 1, 1e308, "2026-04", "1e6", "/dev/zero",
+                                     "../x.yaml"]))
 structures = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
                           max_leaves=20)

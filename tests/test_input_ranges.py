@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
+from sim.results.io import read_results
 from sim.experiments.spec import ExperimentSpec
 from sim.levers import registry
 from sim.runs import scenario_model
@@ -241,7 +242,7 @@ def test_largest_seed_runs_and_writes(tmp_path):
     out = tmp_path / "x.nc"
     r = runner.invoke(app, ["run", str(_write(tmp_path, d)), "-n", "2", "--years", "1", "-q", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert sim.results.io.read_results(out).attrs["seed"] == 2 ** 63 - 1
+    assert read_results(out).attrs["seed"] == 2 ** 63 - 1
     r = runner.invoke(app, ["run", str(_write(tmp_path, d)), "-n", "2", "--years", "1", "-q", "--out", str(out),
                             "--seed", str(2 ** 63)])
     assert r.exit_code == 2 and "--seed" in r.output
@@ -253,7 +254,7 @@ def test_earliest_and_latest_start_give_the_right_time_axis(start, tmp_path):
     out = tmp_path / "x.nc"
     r = runner.invoke(app, ["run", str(_write(tmp_path, d)), "-n", "1", "-q", "--every", "year", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    ds = sim.results.io.read_results(out)
+    ds = read_results(out)
     months = ds.time.values.astype("datetime64[M]")
     first = np.datetime64(start, "M")
     assert months[0] == first and (np.diff(months).astype(int) == 12).all() and months[-1] == first + 49 * 12

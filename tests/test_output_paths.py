@@ -14,13 +14,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import pytest
 import xarray as xr
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import sim.experiments
 import sim.runs
 from sim.cli import app
+from sim.limits import REPLICATES, SEED, WORKERS, YEARS
+from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "configs" / "examples" / "spec_example.yaml"
@@ -207,3 +213,39 @@ def test_plot_refuses_to_write_over_other_pngs(tmp_path):
     assert victim.read_bytes() == b"\x89PNG\r\n\x1a\n not from wfsim"
     r = invoke("plot", out, "--out", "/proc/wfsim-figs")
     assert r.exit_code == 2 and "--out" in r.stderr, r.output
+
+
+# --------------------------------------------------------------------------------------------------
+# property: every numeric option at and beyond its bounds: accepted, or exit 2 naming it; never 1
+
+OPTIONS = [("run", "--replicates", 1, REPLICATES), ("run", "--seed", 0, SEED), ("run", "--years", 1, YEARS),
+           ("experiment", "--workers", 1, WORKERS), ("run", "--threads", 1, numba.config.NUMBA_NUM_THREADS)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(case=st.sampled_from(OPTIONS), where=st.sampled_from(["lo", "hi"]),
+       step=st.sampled_from([0, 1, 2, 10 ** 20, 10 ** 400]))
+def test_property_numeric_options_at_and_beyond_their_bounds(tmp_path, case, where, step):
+    command, option, lo, hi = case
+    value = lo - step if where == "lo" else hi + step
+
+    def accepted(*a, **k):
+        raise ScenarioError([("", "accepted")], "test")
+
+    threads = numba.get_num_threads()           # --threads sets numba's: put it back after
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.runs, "run", accepted)
+        mp.setattr(sim.experiments, "run_experiment", accepted)
+        target = EXAMPLE if command == "run" else tmp_path / "e.yaml"
+        if command == "experiment":
+            target.write_text(yaml.safe_dump({"name": "x", "question": "q?", "scenario": str(EXAMPLE),
+                                              "variants": {"baseline": {}}}), encoding="utf-8")
+        r = invoke(command, target, option, str(value), "--out", tmp_path / ("x.nc" if command == "run" else "o"),
+                   "-q")
+    numba.set_num_threads(threads)
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    if step == 0:
+        assert "accepted" in r.stderr, r.output
+    else:
+        assert option in r.output and "accepted" not in r.stderr, r.output

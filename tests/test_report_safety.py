@@ -134,7 +134,7 @@ def base_report(hostile):
     return ds, comparison(ds)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(question=texts, description=texts, variant=texts, goal=texts)
 def test_property_no_input_text_becomes_markup(base_report, question, description, variant, goal):

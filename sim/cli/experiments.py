@@ -40,7 +40,10 @@ def experiment(
         bad_input(e.lines())
     target = out or RESULTS_FOLDER / exp.name
     if verify:
-        _verify(exp, target)
+        try:
+            _verify(exp, target)
+        except OSError as e:                    # an --out that cannot be read (a name too long, …)
+            bad_input([f"--verify: cannot read {target}: {e.strerror or e}"])
         return
     try:
         check_folder(target, "--out")
@@ -129,4 +132,6 @@ def report(
         path, replaced = write_report(results, fmt, out)
     except (ReportError, PlotError, OutputError) as e:
         bad_input([str(e)])
+    except OSError as e:                        # a results path that cannot be read (a name too long, …)
+        bad_input([f"{results}: cannot read: {e.strerror or e}"])
     say(f"wrote {path}" + (" (replacing the previous report)" if replaced else ""))

@@ -32,5 +32,7 @@ def plot(
         paths = standard_figures(ds, target, table=table, scenario=scenario, profession=profession)
     except (PlotError, OutputError) as e:
         bad_input([str(e)])
+    except OSError as e:                        # a results path that cannot be read (a name too long, …)
+        bad_input([f"{results}: cannot read: {e.strerror or e}"])
     for path in paths:
         say(f"wrote {path}")

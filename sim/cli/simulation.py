@@ -42,8 +42,6 @@ def run(
     agents = engine.value == "agents"
     if trace is not None and not agents:
         bad_input([f"--trace: only with --engine agents (the {engine.value} engine keeps no individual careers)"])
-    if trace is not None and trace.is_dir():
-        bad_input([f"--trace: {trace} is a folder; give a file path ending in .csv or .parquet"])
     if trace is not None:
         from ..engines.agents.trace import TraceError, trace_format
 
@@ -127,4 +125,6 @@ def trace(
         rows = career(path, agent)
     except TraceError as e:
         bad_input([str(e)])
+    except OSError as e:                        # a name too long, a folder, no permission, …
+        bad_input([f"{path}: cannot read: {e.strerror or e}"])
     out_console.print(career_table(rows, agent))

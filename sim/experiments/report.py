@@ -20,6 +20,7 @@ import xarray as xr
 from ..outputs import check_file, write_text
 from ..vocabulary import COMPARISON, MANIFEST, STORE
 from .compare import COLUMNS, goals_frame, percent_cells, row_cells
+from .store import Manifest
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
 color:#222}table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1.2rem}th,td{border:1px solid #ccc;
@@ -184,6 +185,14 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
     return "\n\n".join(x for x in out if x) + "\n"
 
 
+def _saved_table(csv: Path) -> pd.DataFrame | None:
+    """The saved comparison table, or None if it cannot be read (it is then computed again)."""
+    try:
+        return pd.read_csv(csv)
+    except Exception:  # noqa: BLE001 - a damaged file is recomputed, not trusted
+        return None
+
+
 def is_report(path: Path) -> bool:
     """Whether ``path`` is a report written by wfsim report (HTML or Markdown)."""
     with open(path, "rb") as f:
@@ -220,8 +229,9 @@ def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None)
     if "experiment" not in ds.attrs:
         raise ReportError(f"{folder / STORE}: not written by wfsim experiment (no experiment attribute)")
     csv = folder / COMPARISON
-    table = pd.read_csv(csv) if csv.is_file() else comparison(ds)
-    manifest = json.loads((folder / MANIFEST).read_text()) if (folder / MANIFEST).is_file() else None
+    table = _saved_table(csv) if csv.is_file() else None
+    table = table if table is not None else comparison(ds)
+    manifest = Manifest.read(folder / MANIFEST)                # None if missing or unreadable
     figures = standard_figures(ds, folder / "figures", table=table, option="report figures")
     if fmt == "md":
         markdown = report_markdown(ds, table, figures, folder, manifest, lambda f: f.relative_to(target.parent)

@@ -26,6 +26,7 @@ from ..limits import FILE_BYTES, NESTING, NODES
 from .errors import ScenarioError, shown
 
 INCLUDE_SUFFIXES = (".yaml", ".yml")
+PATH_BYTES, NAME_BYTES = 4096, 255      # Linux's PATH_MAX and NAME_MAX
 
 
 class _Loader(yaml.SafeLoader):
@@ -179,6 +180,8 @@ def include_path(value: Any, folder: Path) -> Path:
         raise ValueError(f"expected a path to a .yaml file; got {shown(value)}")
     if "\0" in value:
         raise ValueError(f"a path holds no NUL character; got {shown(value)}")
+    if len(value.encode()) > PATH_BYTES or any(len(part.encode()) > NAME_BYTES for part in Path(value).parts):
+        raise ValueError(f"path too long (at most {PATH_BYTES:,} bytes, {NAME_BYTES} per name); got {shown(value)}")
     p = Path(value)
     if p.suffix.lower() not in INCLUDE_SUFFIXES:
         if value.endswith(("/", ".")) or (p if p.is_absolute() else folder / p).is_dir():
