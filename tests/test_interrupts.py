@@ -165,7 +165,7 @@ def test_ctrl_c_at_any_point_ends_with_one_line(tmp_path, after):
 def test_ctrl_c_after_the_last_block(monkeypatch, capsys, tmp_path):
     """A real SIGINT while the comparison is being computed: exit 130, one line (in process, via main, which
     restores the previous handlers after)."""
-    import sim.experiments
+    import sim.experiments as experiments
 
     path = tmp_path / "e.yaml"
     path.write_text(yaml.safe_dump({**LONG, "replicates": 2, "block": 2, "years": 1}), encoding="utf-8")
@@ -175,7 +175,7 @@ def test_ctrl_c_after_the_last_block(monkeypatch, capsys, tmp_path):
         time.sleep(5)
         raise AssertionError("SIGINT did not interrupt")
 
-    monkeypatch.setattr(sim.experiments, "comparison", interrupted)
+    monkeypatch.setattr(experiments, "comparison", interrupted)
     before = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(sys, "argv", ["wfsim", "experiment", str(path), "--out", str(tmp_path / "o"), "-w", "1", "-q"])
     with pytest.raises(SystemExit) as info:
