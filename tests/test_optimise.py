@@ -50,7 +50,7 @@ def test_bad_input_names_the_field():
     d = _data()
     cases = {
         "levers.0.lever": {"levers": [{**d["levers"][0], "lever": "more_nurses"}, d["levers"][1]]},
-        "levers.1.change": {"levers": [d["levers"][0], {**d["levers"][1], "chnage": 0.1}]},
+        "levers.1.chnage": {"levers": [d["levers"][0], {**d["levers"][1], "chnage": 0.1}]},
         "decisions.degree.lever": {"decisions": {**d["decisions"], "degree": {**d["decisions"]["degree"],
                                                                                 "lever": "nope"}}},
         "decisions.degree.field": {"decisions": {**d["decisions"], "degree": {**d["decisions"]["degree"],
