@@ -151,7 +151,7 @@ def _finish(problem, result, fresh, target: Path, file: str, quiet: bool) -> Non
         note += [f"Goals: {'; '.join(data['constraints']) or 'none'}", "Run it: wfsim run --plan THIS_FILE"]
         written.append(write_plan(target / PLAN, problem, plans[OPTIMISED][1], note))
     fig = pareto_figure(result.trials, result.front, result.best, table,
-                        gap_label=f"gap: {data['gap_goal']} (mean)" if data["gap_goal"] else "gap",
+                        gap_label=_gap_label(problem),
                         title=f"{problem.spec.name}: plans tried and judged")
     fig.savefig(target / FIGURE, dpi=110)
     written.append(target / FIGURE)
@@ -165,6 +165,13 @@ def _finish(problem, result, fresh, target: Path, file: str, quiet: bool) -> Non
                                                          f"{target})" if table is not None else ""))
 
 
+def _gap_label(problem) -> str:
+    if problem.gap_goal < 0:
+        return "gap"
+    g = problem.goals[problem.gap_goal]
+    return f"gap: mean {g.metric} of {g.profession or 'all professions'}\n{g.where or ''} at {g.by}".replace("\n at", "\nat")
+
+
 def _best_table(problem, data: dict) -> Table:
     t = Table(title=f"{data['name']}: chosen plan (trial {data['best']['trial']})" if data["best"] else
               f"{data['name']}: no plan met the constraints", title_justify="left")
@@ -176,6 +183,11 @@ def _best_table(problem, data: dict) -> Table:
     return t
 
 
+def money(x: float) -> str:
+    """£ million with two decimals below 10, one above."""
+    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}"
+
+
 def _fresh_table(data: dict) -> Table:
     n_con = len(data["constraints"])
     t = Table(title="on fresh replicates: extra spend against the base scenario (£m), gap, risk and each "
@@ -184,7 +196,7 @@ def _fresh_table(data: dict) -> Table:
             (["meets"] if n_con else []):
         t.add_column(col, justify="left" if col == "plan" else "right")
     for r in data["fresh"]:
-        cells = [r["variant"], f"{r['spend_m']:,.1f}", "—" if r["gap"] is None else f"{r['gap']:.4f}",
+        cells = [r["variant"], money(r["spend_m"]), "—" if r["gap"] is None else f"{r['gap']:.4f}",
                  f"{100 * r['risk']:.1f}%"]
         cells += [f"{100 * r[f'P({c})']:.1f}% ({100 * r[f'P({c}) low']:.0f}–{100 * r[f'P({c}) high']:.0f})"
                   for c in range(1, n_con + 1)]

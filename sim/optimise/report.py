@@ -13,7 +13,7 @@ def _pct(x) -> str:
 
 
 def _m(x) -> str:
-    return "—" if x is None else f"{x:,.1f}"
+    return "—" if x is None else (f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}")
 
 
 def _decisions_md(s: dict, md_table: Callable) -> str:
@@ -66,11 +66,11 @@ def optimise_section(folder: Path, image: Callable[[Path], str], md_table: Calla
            _decisions_md(s, md_table)]
     best = s.get("best")
     if best:
-        line = (f"Chosen: trial {best['trial']}; on the search's replicates extra spend £{best['search']['spend_m']:,.1f}m"
+        line = (f"Chosen: trial {best['trial']}; on the search's replicates extra spend £{_m(best['search']['spend_m'])}m"
                 + "".join(f", P({c}) {_pct(best['search'][f'P({c})'])}" for c in range(1, len(s['constraints']) + 1)))
         if best.get("fresh"):
             f = best["fresh"]
-            line += (f". On {ev['replicates']} fresh replicates (seed {ev['seed']}): extra spend £{f['spend_m']:,.1f}m"
+            line += (f". On {ev['replicates']} fresh replicates (seed {ev['seed']}): extra spend £{_m(f['spend_m'])}m"
                      + "".join(f", P({c}) {_pct(f[f'P({c})'])}" for c in range(1, len(s['constraints']) + 1))
                      + (" — it meets the goals." if f.get("meets") else " — it does NOT meet the goals on fresh "
                         "replicates (the search's estimate was lucky or too close to the line)." if s["constraints"]

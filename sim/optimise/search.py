@@ -92,6 +92,7 @@ class SearchResult:
 def fingerprint(problem: Problem) -> str:
     """What must match for a stored search to be resumed."""
     spec = problem.spec.model_dump(mode="json", exclude={"evaluate", "compare", "question", "description"})
+    spec["search"].pop("trials")            # more (or fewer) trials continue the same search
     key = {"spec": spec, "bases": problem.bases}
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -134,7 +135,7 @@ def _sampler(problem: Problem, seed: int):
         if s.sampler == "nsga2":
             return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2 * s.batch, 8))
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
-                                          n_startup_trials=min(10, max(2, s.trials // 10)))
+                                          n_startup_trials=10)
 
 
 def _suggest(trial, problem: Problem) -> dict:
