@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .pareto import frontier
+
 FRESH = "#d62728"
 COMPARED = "#1f77b4"
 
@@ -13,15 +15,17 @@ COMPARED = "#1f77b4"
 def pareto_figure(trials: pd.DataFrame, front: list[int], best: int | None, fresh: pd.DataFrame | None = None,
                   *, gap_label: str = "gap goal's metric (mean)", title: str = "") -> Figure:
     """Two panels, extra spend (£m) against risk (share of replicates missing a goal) and against the gap:
-    grey dots are the search's trials (search replicates), the line joins the frontier, the star is the
-    chosen plan; open red circles are plans re-run on fresh replicates, blue squares the compared plans."""
+    grey dots are the search's trials (search replicates), black dots the frontier (the step line is the
+    panel's own two-way trade-off), the star is the chosen plan; open red circles are plans re-run on fresh replicates, blue squares the compared plans."""
     fig = Figure(figsize=(11, 4.4), layout="constrained")
     axes = [fig.add_subplot(1, 2, k + 1) for k in range(2)]
     for ax, col, label in zip(axes, ("risk", "gap"), ("risk: share of replicates missing a goal", gap_label)):
         ax.scatter(trials.spend_m, trials[col], s=12, color="#9a9a9a", alpha=0.6, label="search trials")
         if front:
-            f = trials.iloc[sorted(front, key=lambda i: trials.spend_m.iloc[i])]
-            ax.plot(f.spend_m, f[col], "-o", color="black", ms=4, lw=1, label="Pareto frontier (search)")
+            f = trials.iloc[front]
+            ax.scatter(f.spend_m, f[col], s=16, color="black", label="Pareto frontier (search)")
+            pair = trials.iloc[frontier(trials, ["spend", col])]      # this panel's own trade-off, as a step
+            ax.step(pair.spend_m, pair[col], where="post", color="black", lw=1)
         if best is not None:
             ax.scatter([trials.spend_m.iloc[best]], [trials[col].iloc[best]], marker="*", s=180, color="gold",
                        edgecolor="black", zorder=5, label="chosen plan (search)")
@@ -43,7 +47,7 @@ def pareto_figure(trials: pd.DataFrame, front: list[int], best: int | None, fres
     finite = np.isfinite(trials.gap.to_numpy(float))
     if not finite.any():
         axes[1].set_visible(False)
-    axes[0].legend(fontsize=7, loc="upper right")
+    axes[0].legend(fontsize=7, loc="best")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
