@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim.engines.kernel.core import stream_states, uniform
+from sim.engines.kernel.rng import stream_states, uniform
 
 from ._child import MARK
 from .common import (REPO, agent_months, agent_months_per_replicate, default_scenario, scaled_scenario, tiny_plan,
@@ -234,7 +234,7 @@ class Suite:
             changed = sorted({c["kernel_source"] for c in cold + cached} - {cold[-1]["kernel_source"]})
             if changed:
                 self.rows[-1].extra["warning"] = ("kernel source changed while compiling (someone edited "
-                                                  "sim/engines/kernel/core.py): cached timings include a recompile")
+                                                  "sim/engines/kernel/): cached timings include a recompile")
                 self.log.print(f"[yellow]warning:[/] {self.rows[-1].extra['warning']}")
             c_cold = statistics.median(c["first_call_s"] for c in cold)
             c_warm = statistics.median(c["first_call_s"] for c in cached)

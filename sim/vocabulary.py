@@ -1,5 +1,6 @@
 """The words every layer shares, defined once: months (``YYYY-MM``), output steps, plan years, engine
-names and the names of the default scenario and of an experiment's files.
+names, the names of the default scenario, the shipped files and an experiment's files, and the package's
+name on the package index.
 
 It sits below every other module of ``sim`` (the import-linter contracts in pyproject.toml keep it
 there), so anything may use it and it uses nothing of ``sim``. Months are counted as whole numbers:
@@ -57,23 +58,23 @@ def month_dates(start: str, months: int) -> np.ndarray:
 
 
 # --- output steps: what ``--every`` and an experiment's ``every`` accept --------------------------------------
-STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-STEPS = tuple(STEP_MONTHS)
-DEFAULT_STEP = "month"
+OUTPUT_STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+OUTPUT_STEPS = tuple(OUTPUT_STEP_MONTHS)
+DEFAULT_OUTPUT_STEP = "month"
 
 
 def step_of(attrs) -> str:
     """The output step of a results dataset (its attribute ``time_step``; month if absent)."""
-    return attrs.get("time_step", DEFAULT_STEP)
+    return attrs.get("time_step", DEFAULT_OUTPUT_STEP)
 
 
 def periods_per_year(step: str) -> int:
-    return 12 // STEP_MONTHS[step]
+    return 12 // OUTPUT_STEP_MONTHS[step]
 
 
 def period_last_month(first: np.datetime64, step: str) -> np.datetime64:
     """The last month of the output period that starts in month ``first``."""
-    return np.datetime64(first, "M") + STEP_MONTHS[step] - 1
+    return np.datetime64(first, "M") + OUTPUT_STEP_MONTHS[step] - 1
 
 
 def plan_year_label(first: np.datetime64) -> str:
@@ -89,8 +90,29 @@ ENGINES = ("kernel", "agents")           # the Monte Carlo engines (``sim.expect
 DEFAULT_ENGINE = "kernel"
 
 # --- files -------------------------------------------------------------------------------------------------
-DEFAULT_SCENARIO = Path(__file__).resolve().parent / "data" / "baseline_ics.yaml"   # the embedded baseline ICS
+DATA = Path(__file__).resolve().parent / "data"       # shipped with the package (pyproject's package-data)
+DEFAULT_SCENARIO = DATA / "baseline_ics.yaml"        # the embedded baseline ICS
+SHIPPED_CONFIGS = DATA / "configs"                   # the repository's configs/ (a link there; copies in a wheel)
+SHIPPED_PLANS = SHIPPED_CONFIGS / "levers"           # the action plans: ``--plan train`` finds train.yaml here
+SHIPPED_EXPERIMENTS = DATA / "experiments"           # the repository's experiments/
 RESULTS_FOLDER = Path("results")        # default home of outputs, relative to the working folder
 STORE = "results.zarr"                  # an experiment's results store, in its output folder
 MANIFEST = "manifest.json"              # the finished blocks of that store
 COMPARISON = "comparison.csv"           # the experiment's comparison table, beside the store
+
+
+# --- the package -------------------------------------------------------------------------------------------
+# Its name on the package index: ``pip install wfsim-ics`` (``wfsim`` there is another project). The import
+# package is ``sim`` and the command ``wfsim``.
+DISTRIBUTION = "wfsim-ics"
+
+
+def package_version() -> str:
+    """The installed version of wfsim (``wfsim --version``, the results' ``wfsim_version``); ``0+unknown``
+    when running from a source tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path, not installed
+        return "0+unknown"

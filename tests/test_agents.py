@@ -447,10 +447,10 @@ def test_parquet_trace_without_pyarrow_says_how_to_install_it(tmp_path, monkeypa
                                  "-n", "1", "--years", "1", "--out", str(tmp_path / "x.nc"), "--trace",
                                  str(tmp_path / "t.parquet"), "-q"])
     assert r.exit_code == 2, r.output
-    assert "--trace" in r.stderr and "pip install wfsim[parquet]" in r.stderr
+    assert "--trace" in r.stderr and "pip install 'wfsim-ics[parquet]'" in r.stderr
     assert not (tmp_path / "x.nc").exists()
     r = CliRunner().invoke(app, ["trace", str(tmp_path / "t.parquet"), "--agent", "1"])
-    assert r.exit_code == 2 and "pip install wfsim[parquet]" in r.stderr
+    assert r.exit_code == 2 and "pip install 'wfsim-ics[parquet]'" in r.stderr
 
 
 # --------------------------------------------------------------------------------------------------

@@ -77,6 +77,9 @@ BAD_INPUT = {   # case: (arguments, text the message must contain)
                                                         "--out", t / "x.nc", "-q"], "--trace"),
     "bad --every value": (lambda t, bad: ["run", EXAMPLE, "--every", "week", "--out", t / "x.nc"], "--every"),
     "unknown command": (lambda t, bad: ["simulate", EXAMPLE], "simulate"),
+    "missing file (optimise)": (lambda t, bad: ["optimise", t / "nope.yaml", "--out", t / "o"], "not found"),
+    "optimise --workers 0": (lambda t, bad: ["optimise", "configs/optimise/analytic_two_levers.yaml", "--workers", "0",
+                                             "--out", t / "o"], "--workers"),
 }
 
 
@@ -222,7 +225,7 @@ def test_run_dataset_provenance(monthly_run, example_data):
     assert ds.attrs["scenario_name"] == "example-ics"
     assert ds.attrs["engine"] == "kernel"
     assert int(ds.attrs["seed"]) == 20261123                       # the scenario's seed by default
-    assert ds.attrs["wfsim_version"] == version("wfsim")
+    assert ds.attrs["wfsim_version"] == version("wfsim-ics")
     datetime.fromisoformat(ds.attrs["created"])
     # the hash is of the scenario as run (with --years 2)
     example_data["years"] = 2

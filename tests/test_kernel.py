@@ -11,7 +11,7 @@ from scipy import stats
 
 import sim
 from helpers import assert_same_on_one_and_two_threads
-from sim.engines.kernel import core, simulate
+from sim.engines.kernel import draws, rng, simulate
 from sim.model.compile import compile_plan
 from sim.model.plan import age_cdf
 
@@ -73,30 +73,22 @@ def test_replicate_results_do_not_depend_on_batching():
     np.testing.assert_array_equal(alone["headcount"][0, :24], whole.headcount.values[7])
 
 
-def test_streams_are_independent_per_replicate_and_decision():
-    s = core.stream_states(5, range(3))
-    assert s.shape == (3, core.N_STREAMS, 4)
-    flat = s.reshape(-1, 4)
-    assert len({tuple(r) for r in flat}) == flat.shape[0]
-    np.testing.assert_array_equal(core.stream_states(5, [2])[0], s[2])
-
-
 def _draws(fn, n, *args):
-    st = core.stream_states(11, [0])[0, 0].copy()
+    st = rng.stream_states(11, [0])[0, 0].copy()
     return np.array([fn(st, *args) for _ in range(n)])
 
 
 def test_uniform_and_exponential_distributions():
-    u = _draws(core.uniform, 20000)
+    u = _draws(rng.uniform, 20000)
     assert u.min() >= 0 and u.max() < 1
     assert stats.kstest(u, "uniform").pvalue > 1e-3
-    e = _draws(core.exponential, 20000)
+    e = _draws(rng.exponential, 20000)
     assert stats.kstest(e, "expon").pvalue > 1e-3
 
 
 @pytest.mark.parametrize("lam", [0.3, 8.0, 45.0, 900.0])
 def test_poisson_mean_and_variance(lam):
-    x = _draws(core.poisson, 20000, lam)
+    x = _draws(rng.poisson, 20000, lam)
     assert abs(x.mean() - lam) < 4 * np.sqrt(lam / len(x))
     assert abs(x.var() / lam - 1) < 0.06
     # goodness of fit on the central values
@@ -116,19 +108,19 @@ def test_guide_table_search_equals_bisection():
         pmf = rng.random(1202) * (rng.random(1202) < 0.3)      # many zero-mass months: flat stretches
         cdf = np.cumsum(pmf / pmf.sum())
         cdf[-1] = 1.0
-        guide = core.guide_table(cdf[None])[0]
-        targets = np.concatenate([rng.random(300), np.arange(0, core.GUIDE) / core.GUIDE, cdf[::50]])
+        guide = draws.guide_table(cdf[None])[0]
+        targets = np.concatenate([rng.random(300), np.arange(0, draws.GUIDE) / draws.GUIDE, cdf[::50]])
         for lo in (0, 1, 600, 1201):
             for t in targets[targets < 1.0]:
                 expected = max(lo, min(int(np.searchsorted(cdf, t, side="right")), len(cdf) - 1))
-                assert core.first_above(cdf, guide, lo, t) == expected, (lo, t)
+                assert draws.first_above(cdf, guide, lo, t) == expected, (lo, t)
 
 
 @settings(max_examples=400, deadline=None)
 @given(shape=hst.sampled_from(["constant", "steps", "sparse"]), n=hst.integers(2, 130),
        seed=hst.integers(0, 2**32 - 1), scale=hst.sampled_from([1e-4, 0.01, 0.3, 3.0]))
 def test_hazard_crossing_equals_a_linear_scan(shape, n, seed, scale):
-    """_first_crossing guesses from the average hazard, then steps or bisects; it must give the month a
+    """first_crossing guesses from the average hazard, then steps or bisects; it must give the month a
     scan gives (the first t in [lo, hi) with cum[t+1] - cum[lo] >= e and a positive hazard, else hi),
     for constant hazards (where the guess lands), piecewise ones, and ones with zero-hazard months."""
     rng = np.random.default_rng(seed)
@@ -141,12 +133,13 @@ def test_hazard_crossing_equals_a_linear_scan(shape, n, seed, scale):
         hi = int(rng.integers(lo, n + 1))
         e = float(rng.exponential() * scale)
         expected = next((t for t in range(lo, hi) if cum[t + 1] >= cum[lo] + e and cum[t + 1] > cum[lo]), hi)
-        assert core._first_crossing(cum, lo, hi, e) == expected, (lo, hi, e)
+        assert draws.first_crossing(cum, lo, hi, e) == expected, (lo, hi, e)
 
 
 def test_truncated_age_distribution():
     dist = np.array([42.0, 11.0, 21.0, 68.0])
-    a = _draws(core.age_months, 20000, (c := age_cdf(dist[None]), core.guide_table(c)), 0) / 12
+    cdf = age_cdf(dist[None])
+    a = _draws(draws.age_months, 20000, cdf[0], draws.guide_table(cdf)[0]) / 12
     assert a.min() >= 21 and a.max() < 68
     ref = stats.truncnorm((21 - 42) / 11, (68 - 42) / 11, loc=42, scale=11)
     assert stats.kstest(a + 1 / 24, ref.cdf).pvalue > 1e-3     # floor to months, shift to the middle
@@ -167,14 +160,14 @@ def test_common_random_numbers_across_scenarios():
 
 
 def test_owner_streams_are_distinct_and_reproducible():
-    base = core.stream_states(5, [0])[0]
-    owners = core.owner_streams(base, 4, core.JUMP)
-    assert owners.shape == (4, core.N_STREAMS, 4)
+    base = rng.stream_states(5, [0])[0]
+    owners = rng.owner_streams(base, 4, rng.JUMP)
+    assert owners.shape == (4, rng.N_STREAMS, 4)
     np.testing.assert_array_equal(owners[0], base)
-    assert len({tuple(r) for r in owners.reshape(-1, 4)}) == 4 * core.N_STREAMS
-    np.testing.assert_array_equal(core.owner_streams(base, 4, core.JUMP), owners)
+    assert len({tuple(r) for r in owners.reshape(-1, 4)}) == 4 * rng.N_STREAMS
+    np.testing.assert_array_equal(rng.owner_streams(base, 4, rng.JUMP), owners)
     # owner k's stream is owner 0's jumped k times: a longer list keeps the first owners' streams
-    np.testing.assert_array_equal(core.owner_streams(base, 6, core.JUMP)[:4], owners)
+    np.testing.assert_array_equal(rng.owner_streams(base, 6, rng.JUMP)[:4], owners)
 
 
 def test_lever_on_one_profession_leaves_the_others_replicates_identical(example_data):

@@ -17,11 +17,18 @@ KNOWN = {
     # Mesa 3.3 keeps every model alive through Agent._ids (mesa#3179, fixed after the last release for
     # Python 3.11): the one work-around, in its own module, tested in tests/test_agents.py
     ("sim/engines/agents/mesa_compat.py", "_ids"),
+    # numba's on-disk cache checks only the cached function's own file, not the kernel modules it calls:
+    # jit.stamp_cache keys the cache to the whole kernel package through numba's cache file (warns and
+    # falls back if numba changes it; tests/test_kernel_jit.py)
+    ("sim/engines/kernel/jit.py", "_cache"),
+    ("sim/engines/kernel/jit.py", "_cache_file"),
 }
+# names with a leading underscore that are public API: a named tuple's methods and fields
+PUBLIC = {"_asdict", "_fields", "_replace", "_make", "_field_defaults"}
 
 
 def _private(name: str) -> bool:
-    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__")) and name not in PUBLIC
 
 
 def _defined(tree: ast.AST) -> set[str]:

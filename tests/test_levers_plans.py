@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 import yaml
 from typer.testing import CliRunner
 
@@ -73,3 +74,29 @@ def test_cli_bad_plan_exits_2(tmp_path):
     for plan, needle in ((bad, "unknown profession 'nurse'"), (tmp_path / "none.yaml", "not found")):
         r = CliRunner().invoke(app, ["validate", str(BASELINE), "--plan", str(plan)])
         assert r.exit_code == 2 and needle in r.output, r.output
+
+
+def test_cli_plan_by_name_runs_the_shipped_plan(tmp_path, monkeypatch):
+    """``--plan retain`` where no file of that name exists is configs/levers/retain.yaml (shipped in the package)."""
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["run", str(BASELINE), "--plan", "retain", "-n", "2", "--years", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    with xr.open_dataset(tmp_path / "results" / "baseline-ics+retain.nc") as by_name:
+        by_path = sim.run(sim.load_scenario(BASELINE, plans=[PLANS / "retain.yaml"]), replicates=2, years=1)
+        assert list(by_name.lever.values) == list(by_path.lever.values) == [x["id"] for x in _flat("retain")]
+        xr.testing.assert_equal(by_name, by_path)           # values, not attributes (creation time)
+
+
+def test_cli_unknown_plan_name_lists_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["validate", str(BASELINE), "--plan", "trian"])
+    assert r.exit_code == 2, r.output
+    assert "--plan trian: file not found: trian (or name a shipped action plan: all, reform, retain, train)" in r.output
+
+
+def test_experiment_variants_name_shipped_plans():
+    from sim.experiments import load_experiment
+
+    exp = load_experiment({"name": "x", "question": "q", "scenario": "default",
+                           "variants": {"baseline": {}, "train": {"plans": ["train"]}}})
+    assert [x.id for x in exp.runs[1].scenario.levers] == [x["id"] for x in _flat("train")]

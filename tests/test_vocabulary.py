@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, strategies as st
 
-from sim.vocabulary import (STEP_MONTHS, YEAR_MONTH, absolute_month, calendar_months, last_month, month_dates,
+from sim.vocabulary import (OUTPUT_STEP_MONTHS, YEAR_MONTH, absolute_month, calendar_months, last_month, month_dates,
                             month_index, month_text, period_last_month, periods_per_year, plan_year_label)
 
 months = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1900, 2200), st.integers(1, 12))
@@ -26,7 +26,7 @@ def test_a_run_s_months(start, n):
 
 
 def test_output_steps_and_plan_years():
-    assert {k: periods_per_year(k) for k in STEP_MONTHS} == {"month": 12, "quarter": 4, "year": 1}
+    assert {k: periods_per_year(k) for k in OUTPUT_STEP_MONTHS} == {"month": 12, "quarter": 4, "year": 1}
     assert str(period_last_month(np.datetime64("2026-04-01T00:00:00.000000000"), "quarter")) == "2026-06"
     assert plan_year_label(np.datetime64("2026-04")) == "2026/27"
     assert plan_year_label(np.datetime64("2099-04")) == "2099/00"

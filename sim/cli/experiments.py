@@ -16,7 +16,7 @@ from .interrupts import INTERRUPTED, Interrupted, say_interrupted
 
 
 def experiment(
-    experiment: Path = typer.Argument(..., help="experiment YAML (see experiments/)"),
+    experiment: Path = typer.Argument(..., help="experiment YAML, or a shipped experiment's name (hee_supply_levers)"),
     out: Optional[Path] = typer.Option(None, "--out", help="output folder; default results/<experiment-name>/"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=WORKERS,
                                           help=f"worker processes, 1 to {WORKERS}; default: all cores"),

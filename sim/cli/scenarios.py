@@ -13,7 +13,8 @@ from ..scenario import ScenarioError
 
 def validate(path: Path = typer.Argument(..., help="scenario, experiment or action-plan YAML to check"),
              action_plans: Optional[list[Path]] = typer.Option(None, "--plan",
-                                                               help="action plan YAML to add; repeatable"),
+                                                               help="action plan to add: a YAML file or a shipped "
+                                                                    "plan's name (train); repeatable"),
              scenario: Optional[Path] = typer.Option(None, "--scenario", help="for an action plan: the scenario "
                                                      "to check its levers against; default: the embedded baseline"),
              ) -> None:

@@ -12,7 +12,7 @@ import typer
 from ..console import bad_input, err_console, out_console, say
 from ..scenario import ScenarioError
 from ..limits import REPLICATES, SEED, YEARS
-from ..vocabulary import DEFAULT_ENGINE, DEFAULT_SCENARIO, DEFAULT_STEP, RESULTS_FOLDER
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_SCENARIO, DEFAULT_OUTPUT_STEP, RESULTS_FOLDER
 from .options import Engine, Every, set_threads
 
 
@@ -27,13 +27,13 @@ def run(
     engine: Engine = typer.Option(Engine(DEFAULT_ENGINE), "--engine"),
     out: Optional[Path] = typer.Option(None, "--out", help="netCDF file; default results/<scenario-name>.nc"),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="worker threads; default: all cores"),
-    every: Every = typer.Option(Every(DEFAULT_STEP), "--every", help="output step: month, quarter or year"),
+    every: Every = typer.Option(Every(DEFAULT_OUTPUT_STEP), "--every", help="output step: month, quarter or year"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
     trace: Optional[Path] = typer.Option(None, "--trace", help="with --engine agents: write replicate 0's "
                                          "career event log to this file, .csv or .parquet"),
     action_plans: Optional[list[Path]] = typer.Option(
-        None, "--plan", help="action plan YAML (e.g. configs/levers/train.yaml) whose levers are added to the "
-        "scenario's; repeatable"),
+        None, "--plan", help="action plan whose levers are added to the scenario's: a YAML file, or the name of a "
+        "shipped plan (train, retain, reform, all); repeatable"),
 ) -> None:
     """Run a scenario's replicates, write the results dataset, print the summary table."""
     from .. import runs

@@ -116,13 +116,14 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
          "awaiting posts (unplaced graduates are lost); entry: intakes and hires; exit: dropout, leaving, "
          "retirement, moving out of the system."),
         ("3.1 Data sources", "Public England figures with dates and sources are cited in the scenario files' "
-         "comments (shared reference figures); [A] marks assumptions."),
+         "comments (compiled on the documentation's Reference figures page, docs/reference-figures.md); [A] "
+         "marks assumptions."),
         ("3.2 Pre-processing", "England figures scaled to the area by population share; year tables hold from "
          "April of each year."),
         ("3.3 Input parameters", "The resolved scenario of every run is stored in the results (attribute "
          "`experiment`), with its sha256 below."),
-        ("3.4 Assumptions", "See each scenario's [A] comments and the README's known limits (e.g. one joiner age "
-         "distribution per profession; no provider level below place)."),
+        ("3.4 Assumptions", "See each scenario's [A] comments and the documentation's Known limits page "
+         "(docs/limits.md; e.g. one joiner age distribution per profession; no provider level below place)."),
         ("4.1 Initialisation", f"Staff in post at the start drawn from each profession's age distribution; "
          f"training pipelines start in steady state unless configured empty. Start {start}."),
         ("4.2 Run length", f"{years} years ({12 * int(years)} months) from {start}; no warm-up (the start is "
@@ -170,6 +171,10 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
         out += ["## Goals", "Share of replicates meeting each system goal of the scenario:",
                 md_table(["run"] + [text(c[2:-1]) for c in goals.columns],
                          [[s] + percent_cells(row.values) for s, row in goals.iterrows()])]
+    from ..evidence.report import sensitivity_section
+    from ..optimise.report import optimise_section
+    out += sensitivity_section(folder, image, md_table)      # when the folder holds a sensitivity analysis
+    out += optimise_section(folder, image, md_table)         # when the folder is an optimisation's
     out.append("## Figures")
     for f in figures:
         out.append(f"![{f.stem.replace('_', ' ')}]({image(f)})")

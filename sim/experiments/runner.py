@@ -280,7 +280,7 @@ def _dask(todo, args, finished, workers: int, address: str) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise ScenarioError([("--dask", "needs dask.distributed: pip install 'wfsim[dask]'")], "experiment") from None
+        raise ScenarioError([("--dask", "needs dask.distributed: pip install 'wfsim-ics[dask]'")], "experiment") from None
     if address == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

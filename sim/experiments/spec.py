@@ -37,12 +37,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..limits import BLOCK, REPLICATES, SEED, YEARS
 from ..runs import load_scenario
-from ..scenario import ScenarioError, scenario_dict, scenario_sha256
+from ..scenario import ScenarioError, scenario_dict, scenario_sha256, shipped
 from ..scenario.errors import shown
 from ..scenario.loading import validation_problems
 from ..scenario.reading import include_path, read_yaml
 from ..scenario.types import Whole, YearMonth, describe_ranges
-from ..vocabulary import DEFAULT_ENGINE, DEFAULT_SCENARIO, ENGINES, STEPS, last_month, month_index
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_SCENARIO, ENGINES, OUTPUT_STEPS, last_month, month_index
 
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
@@ -55,7 +55,7 @@ class Change(Model):
     """How a variant or future differs from the base scenario."""
     description: str = ""
     plans: list[str] = Field([], description="action-plan YAML files whose levers are added (relative to the "
-                                             "experiment file)")
+                                             "experiment file), or shipped plans' names (train)")
     levers: list[dict] = Field([], description="levers added, written as in a scenario's levers list")
     set: dict[str, object] = Field({}, description="scenario fields replaced: dotted path (lists by index, e.g. "
                                                    "geography.places.0.population) → value")
@@ -75,7 +75,7 @@ class ExperimentSpec(Model):
     replicates: Whole(1, REPLICATES, "Monte Carlo replicates of every run") = 1000
     seed: Whole(0, SEED, "the random seed shared by every run") = 0
     years: Whole(1, YEARS, "horizon of every run; default: the scenario's") | None = None
-    every: Literal[STEPS] = "year"
+    every: Literal[OUTPUT_STEPS] = "year"
     engine: Literal[ENGINES] = DEFAULT_ENGINE
     block: Whole(1, BLOCK, "replicates per block, the unit of work and of resuming") = 250
     baseline: Label = "baseline"
@@ -156,12 +156,16 @@ def _apply(data: dict, change: Change, field: str, base: Path) -> dict:
         _set_path(data, k, v, f"{field}.set.{k}")
     added = [copy.deepcopy(x) for x in change.levers]
     for i, action_plan in enumerate(change.plans):
-        try:
-            p = include_path(action_plan, base)
-        except ValueError as e:
-            raise ScenarioError([(f"{field}.plans.{i}", str(e))], "experiment") from None
+        if isinstance(action_plan, str) and shipped.action_plan(action_plan, base) != base / action_plan:
+            p = shipped.action_plan(action_plan, base)     # the bare name of a shipped plan (train)
+        else:
+            try:
+                p = include_path(action_plan, base)
+            except ValueError as e:
+                raise ScenarioError([(f"{field}.plans.{i}", str(e))], "experiment") from None
         if not p.is_file():
-            raise ScenarioError([(f"{field}.plans.{i}", f"action plan not found: {p}")], "experiment")
+            raise ScenarioError([(f"{field}.plans.{i}", shipped.not_found("action plan", p, shipped.action_plans()))],
+                                "experiment")
         added.append({"include": str(p)})
     levers = data.get("levers", [])
     if isinstance(levers, list):        # anything else is reported by the scenario's own validation
@@ -180,7 +184,11 @@ def is_experiment(data) -> bool:
 
 def load_experiment(source) -> Experiment:
     """Validate an experiment file (or dict) and every run it makes; ScenarioError lists all problems."""
+    if isinstance(source, (str, Path)):
+        source = shipped.experiment(source)      # a file, or a shipped experiment's name (hee_supply_levers)
     label = str(source) if isinstance(source, (str, Path)) else "experiment"
+    if isinstance(source, Path) and not source.exists():
+        raise ScenarioError([("", shipped.not_found("experiment", source, shipped.experiments()))], label)
     data = read_yaml(source) if isinstance(source, (str, Path)) else source
     if not isinstance(data, dict):
         raise ScenarioError([("", "an experiment is a mapping with name, question, variants, …")], label)

@@ -17,7 +17,7 @@ from .registry import register
 class AdaptivePlan(Lever):
     """Each year at the review month, where a profession's gap exceeds a threshold, raise other levers.
 
-    Seed 000, Part 1 ("implement, monitor and refresh" closes the planning cycle) and seed 001, area 8
+    HEE-ICS 2021, box 4 ("implement, monitor and refresh" closes the planning cycle) and ICS-PF 2021, area 8
     (workforce planning that is "iterative" and "responsive to changing need"). At each review a
     replicate whose gap share (required minus effective FTE, over required FTE, in the month before the
     review) is above ``gap_threshold``, and whose spend on the raised levers over the past twelve months

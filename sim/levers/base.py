@@ -19,8 +19,17 @@ from ..vocabulary import month_index
 
 Level = Literal["national", "region", "ics", "place", "provider"]
 
+# The ICS People Function's outcome areas that levers act in (a lever's ``area``): NHS England and NHS
+# Improvement, "Building strong integrated care systems everywhere: guidance on the ICS people function" (2021).
+AREAS = {1: "health and wellbeing", 2: "growing the workforce", 3: "inclusion and belonging",
+         4: "leadership and lifelong learning", 5: "transformation and new ways of working",
+         6: "education, training and talent", 7: "social and economic development", 8: "people services"}
+
 
 class Lever(Model):
+    """A lever plugin: its parameters (validated with the scenario, unknown keys refused), where and when it
+    acts, and ``apply``, which changes the plan tensors; ``cost`` (optional) is its spend."""
+
     lever: str
     id: str | None = Field(None, min_length=1, description="label of this lever in results (coordinate ``lever``); "
                            "default: its name")
@@ -38,6 +47,8 @@ class Lever(Model):
 
     # --- the plugin's one key method -----------------------------------------------------------
     def apply(self, plan, scenario) -> None:  # pragma: no cover - abstract
+        """Change the plan tensors (``plan``, arrays over months × profession or programme × place) on the
+        lever's slice and window, weighted by ``window`` or ``multiplier``."""
         raise NotImplementedError
 
     def cost(self, plan, raw: dict[str, np.ndarray]) -> np.ndarray:
@@ -51,7 +62,7 @@ class Lever(Model):
         plan.lever_state[len(plan.levers)] = value
 
     def recall(self, plan):
-        """What :meth:`remember` kept for this lever in this plan."""
+        """What ``remember`` kept for this lever in this plan."""
         at = [i for i, x in enumerate(plan.levers) if x is self]
         if not at or at[0] not in plan.lever_state:
             raise RuntimeError(f"{self.lever}: cost needs a plan this lever was applied to by sim.model.compile.apply")
@@ -65,7 +76,7 @@ class Lever(Model):
 
     def scale(self, months: int) -> np.ndarray:
         """[months] the lever's size relative to its configuration, month by month: 1 unless an adaptive
-        plan's reviews scaled it (:meth:`scaled`). The results report it as ``lever_scale``."""
+        plan's reviews scaled it (``scaled``). The results report it as ``lever_scale``."""
         if self._scale is None:
             return np.ones(months)
         return self._scale[:months]
@@ -124,7 +135,7 @@ class Lever(Model):
                          for p, i, r in zip(plan.places, plan.place_ics, plan.place_region)])
 
     def window(self, plan) -> np.ndarray:
-        """Float [M, L]: the lever's delivered share (:meth:`intensity`) in each month × place in scope."""
+        """Float [M, L]: the lever's delivered share (``intensity``) in each month × place in scope."""
         return self.intensity(plan)[:, None] * self.place_mask(plan)[None, :]
 
     def multiplier(self, plan, k: float) -> np.ndarray:

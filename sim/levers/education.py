@@ -52,8 +52,8 @@ class _ProgrammeLever(Lever):
 class TrainingPlaces(_ProgrammeLever):
     """Change the places commissioned on a programme by a share from ``from`` (e.g. +10% nursing degree places).
 
-    Seed 000, Fig 2 ("clinical education commissioning", "delivery of supply-expansion commitments"); seed
-    001, area 6 (education capacity planning). LTWP: nursing places +34% by 2028/29 (40,000 from 29,860).
+    HEE-ICS 2021, Fig 2 ("clinical education commissioning", "delivery of supply-expansion commitments"); ICS-PF
+    2021, area 6 (education capacity planning). LTWP: nursing places +34% by 2028/29 (40,000 from 29,860).
     It changes commissioned places only: starters are places × fill rate, and compile clips them to the
     programme's placement capacity after all levers, so the lever cannot exceed placement capacity without
     ``placement_capacity``. Closed form: with no capacity limit, intake × (1 + change) starters, rounded to
@@ -73,6 +73,8 @@ class TrainingPlaces(_ProgrammeLever):
         plan.intake[:, self.g(plan), :] *= 1 + self.change * self.window(plan)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Extra starters in scope in the window (the intake above what it would be without the lever) ×
+        ``cost_per_extra_starter``, in their start month; fewer places save nothing here (training cost falls)."""
         cw = max(self.change, 0.0) * self.window(plan)
         extra = plan.intake[:, self.g(plan), :] * (cw / (1 + cw))
         return by_month(raw, extra.sum(axis=-1) * self.cost_per_extra_starter)
@@ -82,7 +84,7 @@ class TrainingPlaces(_ProgrammeLever):
 class PlacementCapacity(_ProgrammeLever):
     """Raise a programme's placement capacity (most starters a year) by ``extra_per_year`` and/or a share.
 
-    Seed 000, Fig 2 ("education capacity planning", quality of learning environments) and seed 001, area 6
+    HEE-ICS 2021, Fig 2 ("education capacity planning", quality of learning environments) and ICS-PF 2021, area 6
     (placement capacity across the system). Placement capacity is the binding constraint on nursing
     expansion (LTWP: places +34% by 2028/29 needs placements to match). Starters are
     min(places × fill rate, capacity); closed form: with places above capacity C, starters C + extra.
@@ -126,6 +128,8 @@ class PlacementCapacity(_ProgrammeLever):
         plan.placement_capacity[:, g] = np.where(finite, cap * (1 + self.change * w) + self.extra_per_year * w, cap)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Extra capacity in force (``extra_per_year`` + ``change`` × the capacity before the lever) ×
+        ``cost_per_place_per_year`` ÷ 12 a month, times the delivered share."""
         w = self.intensity(plan)
         cap = plan.placement_capacity[:, self.g(plan)]
         finite = np.flatnonzero(np.isfinite(cap))
@@ -142,7 +146,7 @@ class PlacementCapacity(_ProgrammeLever):
 class AttritionReduction(_ProgrammeLever):
     """Cut the attrition of cohorts that start while in force by a share (learning-environment quality).
 
-    Seed 000, Fig 2 ("quality assurance of learning environments"), seed 001, area 6 (pastoral support,
+    HEE-ICS 2021, Fig 2 ("quality assurance of learning environments"), ICS-PF 2021, area 6 (pastoral support,
     placement quality). Nursing degree attrition is 25-36% (England cohorts 2016-19); HEE's RePAIR
     programme cut "pure attrition" from 32.8% to 30.5% in a year (a reduction of 0.07). A cohort's total
     attrition a becomes a·(1 - reduction), spread evenly over its months: monthly dropout
@@ -168,6 +172,7 @@ class AttritionReduction(_ProgrammeLever):
         plan.prog_dropout[:, g, :] = np.where(rw > 0, q_new, q)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Every starter of the programme in scope in the window × ``cost_per_starter``, in the start month."""
         starters = (plan.intake[:, self.g(plan), :] * (self.window(plan) > 0)).sum(axis=-1)
         return by_month(raw, starters * self.cost_per_starter)
 
@@ -176,7 +181,7 @@ class AttritionReduction(_ProgrammeLever):
 class LocalEmployment(_ProgrammeLever):
     """Raise the share of a programme's completers who take a local post (``change`` points, or ``to``).
 
-    Seed 001, area 6 ("local clinical learner pipeline", employing local graduates) and area 7 (anchor
+    ICS-PF 2021, area 6 ("local clinical learner pipeline", employing local graduates) and area 7 (anchor
     institutions). Nuffield Trust: for every 5 nurse training places only 3 full-time nurses join the NHS;
     1 in 9 midwifery graduates do not join the profession. Acts on completers in the window (by completion
     month), capped to [0, 1]. Closed form: newly qualified joiners = completions × new share.
@@ -206,6 +211,7 @@ class LocalEmployment(_ProgrammeLever):
         plan.local_employment[:, g, :] = np.clip(le + self.window(plan) * (target - le), 0.0, 1.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Completers of the programme in scope in the window × ``cost_per_completer``."""
         done = np.asarray(raw["completions"])[..., self.g(plan), :] * (self.window(plan) > 0)
         return done.sum(axis=-1) * self.cost_per_completer
 
@@ -215,7 +221,7 @@ class ApprenticeshipRoute(_ProgrammeLever):
     """Open (``set``) or grow (``add``) an in-service apprenticeship route: places per year on a programme
     whose trainees are employed staff.
 
-    Seed 000, Fig 2 ("widening access: apprenticeships, T-levels"), seed 001, areas 6 and 7
+    HEE-ICS 2021, Fig 2 ("widening access: apprenticeships, T-levels"), ICS-PF 2021, areas 6 and 7
     (apprenticeships for local people). LTWP: apprenticeships from 7% to 22% of clinical training by
     2031/32 (nursing 9% to 28%); nursing associate apprenticeship 2 years, degree apprenticeship 4. Places
     go in the programme's intake month, split over places in scope as its intake is; each is filled at the
@@ -257,6 +263,8 @@ class ApprenticeshipRoute(_ProgrammeLever):
             plan.intake[:, g, :] += w * (new - plan.intake[:, g, :])
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Trainees of the programme in scope in the window (all count as apprentices) × ``cost_per_apprentice_year`` ÷
+        12 a month."""
         tr = np.asarray(raw["trainees"])[..., self.g(plan), :] * (self.window(plan) > 0)
         return tr.sum(axis=-1) * self.cost_per_apprentice_year / 12.0
 
@@ -265,7 +273,7 @@ class ApprenticeshipRoute(_ProgrammeLever):
 class WideningParticipation(_ProgrammeLever):
     """Fill places that would otherwise go unfilled: raise a programme's fill rate by ``change`` points.
 
-    Seed 000, Fig 2 ("widening access") and seed 001, area 7 (widening participation, local and NEET
+    HEE-ICS 2021, Fig 2 ("widening access") and ICS-PF 2021, area 7 (widening participation, local and NEET
     applicants). Nursing applicants in England fell to 33,450 in 2025, the lowest since 2019, and UK
     acceptances to 26,315: places go unfilled. Acts on the intakes in the window, capped at 1; it cannot
     create places. Closed form: starters = places × min(1, fill rate + change).
@@ -284,6 +292,7 @@ class WideningParticipation(_ProgrammeLever):
         plan.fill_rate[:, g, :] = np.minimum(1.0, f + self.window(plan) * (np.minimum(1.0, f + self.change) - f))
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)
 
 
@@ -307,7 +316,7 @@ MonthOrYear = Annotated[str | int, PlainValidator(_month_or_year), WithJsonSchem
 class SupplyExpansionCommitment(_ProgrammeLever):
     """A national target: a programme's intake reaches ``target`` places a year by ``by``, then holds.
 
-    Seed 000, Fig 2 ("delivery of supply-expansion commitments (national targets)"); seed 001, area 2
+    HEE-ICS 2021, Fig 2 ("delivery of supply-expansion commitments (national targets)"); ICS-PF 2021, area 2
     (growth commitments). LTWP: nursing places to 40,000 by 2028/29 and 53,858 by 2031/32; medical school
     places to 15,000 by 2031/32; GP trainees to 6,000. Closed form: the intake in intake month m is
     I0 + (target - I0)·clip((m - from)/(by - from), 0, 1), I0 the intake (places in scope) at the first
@@ -360,4 +369,5 @@ class SupplyExpansionCommitment(_ProgrammeLever):
         plan.intake[:, g, :] += w * (new - plan.intake[:, g, :])
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)

@@ -59,8 +59,8 @@ class _ExtraHires(Lever):
 class InternationalRecruitment(_ExtraHires):
     """A campaign of ``hires_per_year`` extra international hires of a profession, within an ethical cap.
 
-    Seed 001, people function 2 ("international recruitment" with regional and national support) and
-    seed 000, Fig 2 ("global learning": ethical international recruitment). 93% of the 51,245 extra NHS
+    ICS-PF 2021, people function 2 ("international recruitment" with regional and national support) and
+    HEE-ICS 2021, Fig 2 ("global learning": ethical international recruitment). 93% of the 51,245 extra NHS
     nurses of 2019-23 came from abroad (international NMC joiners 25,006 in 2022/23, 20,671 in 2024/25);
     the 10 Year Health Plan aims for under 10% of hires from abroad by 2035, and the WHO code bars active
     recruitment from red-list countries, so ``ethical_cap`` bounds the places in scope's total
@@ -91,7 +91,7 @@ class InternationalRecruitment(_ExtraHires):
 class ReturnToPractice(_ExtraHires):
     """Extra return-to-practice hires (registrants who had left the profession) of ``hires_per_year``.
 
-    Seed 001, people function 2 ("growing the workforce": return to practice among the domestic
+    ICS-PF 2021, people function 2 ("growing the workforce": return to practice among the domestic
     routes). HEE supported 7,978 nurse returners 2014-22 at about £2,000 each (against ~£50,000 to
     train a new nurse), with an employer placement fee of £500-1,500: hence ``cost_per_returner``.
     Returners are shared across the places in scope by population at the start. Closed form as for
@@ -111,7 +111,7 @@ class ReturnToPractice(_ExtraHires):
 class StreamlinedRecruitment(Lever):
     """Shorter time to hire: experienced hires of a profession start ``months_saved`` months sooner.
 
-    Seed 001, people function 8 ("standardised recruitment", "HR at scale") and function 2
+    ICS-PF 2021, people function 8 ("standardised recruitment", "HR at scale") and function 2
     (streamlined onboarding, digital staff passport). No national time-to-hire figure was found (the
     default scenario assumes 1-6 months), so ``months_saved`` is the planner's own. While in force,
     starts in month m are those the old process would have started in month m + months_saved (the last
@@ -155,6 +155,8 @@ class StreamlinedRecruitment(Lever):
             plan.time_to_hire[p] = max(int(plan.time_to_hire[p]) - self.months_saved, 0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A saving (a negative cost): experienced hires of the profession in scope through the faster process ×
+        ``saving_per_hire``."""
         if self.months_saved == 0:
             return np.zeros(raw["headcount"].shape[:-2])
         p = plan.professions.index(self.profession)

@@ -22,8 +22,8 @@ def _professions(plan, profession: str | None) -> list[int]:
 class NewRoles(Lever):
     """Skill-mix substitution: move ``share`` of one profession's required FTE to a new role.
 
-    Seed 001, area 5 ("supporting the spread and adoption of new roles", skill mix in multidisciplinary
-    teams) and seed 000, Fig 2 ("development of new roles"). Nursing associates (Band 4, 6,161 FTE in
+    ICS-PF 2021, area 5 ("supporting the spread and adoption of new roles", skill mix in multidisciplinary
+    teams) and HEE-ICS 2021, Fig 2 ("development of new roles"). Nursing associates (Band 4, 6,161 FTE in
     trusts in 2024, LTWP target 10,500 trained a year by 2031/32) take on part of registered-nurse work;
     a share of a few per cent at ``ratio`` 1.0 is the order the LTWP implies. Funded posts follow the
     changed demand (they are set after the levers). Closed form, with w the delivered window:
@@ -60,6 +60,8 @@ class NewRoles(Lever):
         self.remember(plan, moved.sum(axis=1))
 
     def cost(self, plan, raw) -> np.ndarray:
+        """FTE of work moved to the new role (``share`` × the required FTE of ``from_profession`` in scope, times the
+        delivered share) × ``cost_per_fte_moved_per_year`` ÷ 12 a month."""
         return by_month(raw, self.recall(plan) * self.cost_per_fte_moved_per_year / 12.0)
 
 
@@ -67,7 +69,7 @@ class NewRoles(Lever):
 class RotationalRoles(Lever):
     """Rotational roles shared across places: add ``rotation_rate`` (annual probability) of moving place.
 
-    Seed 001, area 5 ("rotational roles across primary and secondary care", "system-wide secondments",
+    ICS-PF 2021, area 5 ("rotational roles across primary and secondary care", "system-wide secondments",
     "local workforce-sharing arrangements"); HEE's postgraduate trainees already rotate between providers
     (their leaver rates of 18-50% a year include rotations). The move goes to another place of the same
     ICS, weighted by population; places alone in their ICS have nowhere to go and are left as they are.
@@ -92,6 +94,8 @@ class RotationalRoles(Lever):
         plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_move[None, :]
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope × ``cost_per_head_per_year`` ÷ 12 a month, times the delivered
+        share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
@@ -99,7 +103,7 @@ class RotationalRoles(Lever):
 class SharedBank(Lever):
     """A collaborative staff bank: more vacant FTE covered by bank staff, at a lower premium.
 
-    Seed 001, area 5 ("a collaborative system for managing temporary staffing ... shared staff banks ...
+    ICS-PF 2021, area 5 ("a collaborative system for managing temporary staffing ... shared staff banks ...
     system-wide bank rates"). Bank spend (£5.8bn) exceeds agency spend (£4.6bn, 2023/24); the agency
     cap is 55% over basic pay against 86-90% before it, and 2025/26 guidance asks trusts to cut temporary
     staffing 30%: a shared bank moves cover from agency to bank rates. Cover rises by ``extra_cover``
@@ -126,6 +130,7 @@ class SharedBank(Lever):
             plan.bank_premium[:, p, :] *= np.maximum(1.0 - self.premium_reduction * w, 0.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)
 
 
@@ -133,7 +138,7 @@ class SharedBank(Lever):
 class Productivity(Lever):
     """Digital and new ways of working: less FTE per unit of activity (required FTE ÷ (1 + gain)).
 
-    Seed 001, area 5 ("maximising the use of technology", "aligned e-rostering solutions") and seed 000,
+    ICS-PF 2021, area 5 ("maximising the use of technology", "aligned e-rostering solutions") and HEE-ICS 2021,
     area 5 ("digital workforce and education transformation"). The LTWP assumes labour productivity of
     1.5-2% a year; a one-off ``gain`` of a few per cent (e-rostering, digital tools) is that order.
     Required FTE of the profession (or all professions) in scope is divided by 1 + gain·w, w the
@@ -156,4 +161,5 @@ class Productivity(Lever):
             plan.demand_fte[:, p, :] /= 1.0 + np.maximum(self.gain * w, -0.5)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """A running cost: ``cost_per_year`` ÷ 12 a month while in force, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)

@@ -44,5 +44,7 @@ def _load_entry_points() -> None:
 
 
 def registry() -> dict[str, type[Lever]]:
+    """Name → class of every lever plugin: the built-in ones and those of installed packages' ``wfsim.levers``
+    entry points (loaded the first time it is read)."""
     _load_entry_points()
     return dict(_REGISTRY)

@@ -34,7 +34,7 @@ class Retention(Lever):
     """Multiply a profession's leaving hazard by ``leave_rate_multiplier`` while in force, at all ages or
     (late-career retention) only at ``ages``.
 
-    Seed 001, people function 1 ("local retention plans", occupational health) and the NHS retention
+    ICS-PF 2021, people function 1 ("local retention plans", occupational health) and the NHS retention
     programme: the leaver rate fell from 12.5% to 10.1% (2022→2024), a multiplier of about 0.8; about 2%
     of nurses a year leave at retirement age and 8% before it, so late-career schemes act on a band of
     ages. With ``ages`` the lever multiplies the leave-by-age multipliers, which do not vary over time,
@@ -86,6 +86,8 @@ class Retention(Lever):
         plan.leave_age_mult[p, places, lo:hi + 1] *= self.leave_rate_multiplier
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope (at all ages) × ``cost_per_head_per_year`` ÷ 12 a month, times the
+        delivered share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
@@ -93,7 +95,7 @@ class Retention(Lever):
 class Wellbeing(Lever):
     """Multiply a profession's sickness absence by ``sickness_multiplier`` while in force.
 
-    Seed 001, people function 1 ("health and wellbeing": occupational health, psychological support,
+    ICS-PF 2021, people function 1 ("health and wellbeing": occupational health, psychological support,
     wellbeing hubs). Sickness absence removes effective FTE without a leaver; ambulance sickness rose
     from 5% to 9% (2019→2022), so a programme that brings it back is worth about 4% of FTE. Effective
     FTE is FTE × (1 - sickness); sickness is held at most 1. Closed form: effective_fte = fte × (1 - k·s)
@@ -113,6 +115,8 @@ class Wellbeing(Lever):
         plan.sickness[:, p, :] = np.minimum(changed, 1.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope × ``cost_per_head_per_year`` ÷ 12 a month, times the delivered
+        share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)
 
 
@@ -120,8 +124,8 @@ class Wellbeing(Lever):
 class LeadershipCPD(Lever):
     """Leadership and CPD programmes: a leaving-hazard multiplier, and progression into a senior role.
 
-    Seed 001, people function 4 ("leadership and lifelong learning": CPD, training hubs, talent
-    management) and seed 000, Fig 2 (workforce-development investment). No national effect size was
+    ICS-PF 2021, people function 4 ("leadership and lifelong learning": CPD, training hubs, talent
+    management) and HEE-ICS 2021, Fig 2 (workforce-development investment). No national effect size was
     found (work-life balance rose from 17% to 23% of voluntary leaving reasons, 2011/12→2018/19), so the
     defaults do nothing: the planner sets the leaving multiplier and ``progression_rate``, the share of
     ``profession`` moving into ``to_profession`` a year (e.g. nurses into advanced practice), added to
@@ -159,4 +163,6 @@ class LeadershipCPD(Lever):
             plan.transfer_hazard[:, p, :, q] += monthly_hazard(np.asarray(self.progression_rate)) * self.window(plan)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """Heads in post of the profession in scope × ``cost_per_head_per_year`` ÷ 12 a month, times the delivered
+        share."""
         return heads_cost(self, plan, raw, self.profession, self.cost_per_head_per_year)

@@ -144,28 +144,6 @@ class Plan:
         """[M] first day of each month of the plan."""
         return month_dates(self.start, self.months)
 
-    def kernel_arrays(self) -> tuple:
-        """The arrays the kernel takes, in its argument order, as contiguous numpy arrays."""
-        c = np.ascontiguousarray
-        zero = np.zeros((1,) + self.leave_hazard.shape[1:])
-        cum_leave = np.concatenate([zero, np.cumsum(self.leave_hazard, axis=0)]).transpose(1, 2, 0)
-        moving = self.rotation_hazard + self.transfer_hazard.sum(axis=3)
-        cum_rot = np.concatenate([zero, np.cumsum(moving, axis=0)]).transpose(1, 2, 0)
-        age_flat = np.all(self.leave_age_mult == 1.0, axis=2)
-        return (c(self.leave_hazard, dtype=np.float64), c(cum_leave, dtype=np.float64),
-                c(cum_rot, dtype=np.float64), c(age_flat, dtype=np.bool_),
-                c(self.recruit_rate, dtype=np.float64), c(self.recruit_capacity, dtype=np.float64),
-                c(self.leave_age_mult, dtype=np.float64),
-                c(self.retire_cdf, dtype=np.float64), age_cdf(self.staff_age), age_cdf(self.joiner_age),
-                c(self.init_headcount, dtype=np.int64),
-                c(self.rotation_cdf, dtype=np.float64), c(self.rotation_hazard, dtype=np.float64),
-                c(self.transfer_hazard, dtype=np.float64), c(self.prog_produces, dtype=np.int64),
-                c(self.prog_trainee_prof, dtype=np.int64), c(self.prog_months, dtype=np.int64),
-                c(self.prog_dropout, dtype=np.float64), age_cdf(self.prog_entry_age),
-                c(self.intake, dtype=np.int64), c(self.local_employment, dtype=np.float64),
-                c(self.init_cohorts, dtype=np.int64), c(self.prog_rotate, dtype=np.bool_),
-                c(self.prog_rotation_cdf, dtype=np.float64))
-
     def rotation_matrix(self) -> np.ndarray:
         """[G, L, L2] probability that a rotating trainee of programme g at place l is next at place l2."""
         cdf = self.prog_rotation_cdf

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from ..vocabulary import DEFAULT_STEP, STEP_MONTHS, period_last_month, periods_per_year, plan_year_label
+from ..vocabulary import DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS, period_last_month, periods_per_year, plan_year_label
 
 # colours for categories with no colour of their own (futures, ICSs), in order: matplotlib's tableau set
 PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
@@ -68,16 +68,16 @@ def profession_label(ds: xr.Dataset | None, profession: str) -> str:
 
 def time_step(ds: xr.Dataset) -> str:
     """month, quarter or year: the attribute time_step, else the spacing of the time labels."""
-    if ds.attrs.get("time_step") in STEP_MONTHS:
+    if ds.attrs.get("time_step") in OUTPUT_STEP_MONTHS:
         return str(ds.attrs["time_step"])
     months = ds["time"].values[:2].astype("datetime64[M]").astype(int)
     gap = int(months[1] - months[0]) if len(months) == 2 else 1
-    return {months: step for step, months in STEP_MONTHS.items()}.get(gap, DEFAULT_STEP)
+    return {months: step for step, months in OUTPUT_STEP_MONTHS.items()}.get(gap, DEFAULT_OUTPUT_STEP)
 
 
 def period_ends(ds: xr.Dataset) -> np.ndarray:
     """The last day of each period, where its stocks are measured."""
-    months = ds["time"].values.astype("datetime64[M]") + STEP_MONTHS[time_step(ds)]
+    months = ds["time"].values.astype("datetime64[M]") + OUTPUT_STEP_MONTHS[time_step(ds)]
     return months.astype("datetime64[D]") - 1
 
 

@@ -15,7 +15,7 @@ import xarray as xr
 
 from ..model.flows import COUNTS, REASONS, SOURCES
 from ..model.plan import Plan
-from ..vocabulary import DEFAULT_STEP, STEP_MONTHS
+from ..vocabulary import DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
 
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 
@@ -86,7 +86,7 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
 
 def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int) -> dict[str, np.ndarray]:
     """Coarsen months to quarters or years: stocks at the period's last month, flows summed."""
-    k = STEP_MONTHS[every]
+    k = OUTPUT_STEP_MONTHS[every]
     if k == 1:
         return values
     out = {}
@@ -108,11 +108,11 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
 }
 
 
-def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_STEP, replicates=None,
+def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_OUTPUT_STEP, replicates=None,
                   attrs: dict | None = None) -> xr.Dataset:
     """The results Dataset from (aggregated) arrays; ``replicates`` None for the mean field."""
     lead = ("replicate",) if replicates is not None else ()
-    step = STEP_MONTHS[every]
+    step = OUTPUT_STEP_MONTHS[every]
     coords = {
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
         "profession": list(plan.professions), "place": list(plan.places),

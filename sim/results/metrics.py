@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..vocabulary import STEP_MONTHS, periods_per_year, step_of
+from ..vocabulary import OUTPUT_STEP_MONTHS, periods_per_year, step_of
 
 
 class BeyondHorizon(ValueError):
@@ -18,7 +18,7 @@ def period_index(ds: xr.Dataset, when: str) -> int:
     idx = int(np.searchsorted(starts, month, side="right")) - 1
     if idx < 0:
         raise ValueError(f"{when} is before the first period ({starts[0]})")
-    step = STEP_MONTHS[step_of(ds.attrs)]
+    step = OUTPUT_STEP_MONTHS[step_of(ds.attrs)]
     if month > starts[-1] + step - 1:
         raise BeyondHorizon(f"{when} is after the run's last month ({starts[-1] + step - 1})")
     return idx

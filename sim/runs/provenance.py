@@ -3,16 +3,14 @@ and wfsim version (the dataset's attributes)."""
 from __future__ import annotations
 
 import json
-from importlib.metadata import PackageNotFoundError, version
 
 from ..scenario import scenario_dict, scenario_sha256
+from ..vocabulary import package_version
 
 
 def wfsim_version() -> str:
-    try:
-        return version("wfsim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+    """The installed wfsim's version (distribution ``wfsim-ics``), recorded with every result."""
+    return package_version()
 
 
 def demand_definition(scenario) -> str:

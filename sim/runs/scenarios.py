@@ -12,9 +12,9 @@ from ..scenario.reading import read_yaml
 def load_scenario(source, *, name: str | None = None, plans=()):
     """A validated, frozen Scenario from a YAML path, a dict, or a Scenario (returned as is).
 
-    ``plans``: action-plan files whose levers are added to the scenario's (``wfsim run --plan``);
-    ``{include: PATH}`` items in ``levers`` are expanded from PATH relative to the scenario file.
-    """
+    ``plans``: action plans whose levers are added to the scenario's (``wfsim run --plan``): files, or the
+    names of shipped plans (``train``); ``{include: PATH}`` items in ``levers`` are expanded from PATH
+    relative to the scenario file. Raises ``ScenarioError`` listing every problem."""
     return loading.load_scenario(source, levers=registry(), name=name, plans=plans)
 
 

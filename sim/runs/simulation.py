@@ -15,7 +15,7 @@ from ..model.expected import project
 from ..results.dataset import aggregate, build_dataset, central_demand
 from ..scenario import ScenarioError
 from ..scenario.errors import shown
-from ..vocabulary import DEFAULT_ENGINE, DEFAULT_STEP, STEPS
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
 from .lever_costs import outcomes
 from .provenance import provenance
 from .reviews import adaptive_levers, run_reviewed
@@ -34,7 +34,7 @@ def with_horizon(scenario, years: int | None):
 
 
 def run(scenario, *, replicates: int | None = None, seed: int | None = None, engine: str = DEFAULT_ENGINE,
-        years: int | None = None, every: str = DEFAULT_STEP, batch_size: int = 250,
+        years: int | None = None, every: str = DEFAULT_OUTPUT_STEP, batch_size: int = 250,
         progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
     """Run ``replicates`` stochastic replicates and return the results dataset.
 
@@ -42,8 +42,8 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     do not change results. ``progress(done, total)`` is called after each batch.
     """
     scenario = with_horizon(load_scenario(scenario), years)
-    if every not in STEPS:
-        raise ScenarioError([("every", f"expected one of {', '.join(STEPS)}; got {every!r}")], "run")
+    if every not in OUTPUT_STEPS:
+        raise ScenarioError([("every", f"expected one of {', '.join(OUTPUT_STEPS)}; got {every!r}")], "run")
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
     for name, value, lo, hi in (("replicates", replicates, 1, REPLICATES), ("seed", seed, 0, SEED)):
@@ -64,7 +64,7 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
 
 
 def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,
-                        every: str = DEFAULT_STEP, plan=None):
+                        every: str = DEFAULT_OUTPUT_STEP, plan=None):
     """(plan tensors, aggregated arrays) for replicates ``reps`` of a validated scenario: the unit of work
     that ``run`` batches and experiments send to worker processes. Replicate r depends only on (seed, r)."""
     simulate = simulator(engine)
@@ -81,7 +81,7 @@ def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAU
 
 
 def run_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,
-                   every: str = DEFAULT_STEP) -> xr.Dataset:
+                   every: str = DEFAULT_OUTPUT_STEP) -> xr.Dataset:
     """The dataset of replicates ``reps`` only (labelled by their own numbers): one experiment block."""
     scenario = load_scenario(scenario)
     plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every)
@@ -89,7 +89,7 @@ def run_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_EN
                          attrs=provenance(scenario, engine=engine, seed=seed))
 
 
-def expected(scenario, *, years: int | None = None, every: str = DEFAULT_STEP) -> xr.Dataset:
+def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_STEP) -> xr.Dataset:
     """The deterministic mean-field projection: same schema as ``run``, without ``replicate``."""
     scenario = with_horizon(load_scenario(scenario), years)
     base = compile_base(scenario)

@@ -2,7 +2,8 @@
 
 A scenario's ``levers:`` list may hold ``{include: PATH}`` items (PATH relative to the scenario file,
 a .yaml or .yml file, which may lie outside the scenario's folder: see ``reading``), and
-``wfsim run --plan PATH`` appends a plan to any scenario. An action plan file is::
+``wfsim run --plan PATH`` appends a plan to any scenario (``--plan NAME``: a shipped plan, such as
+``train``, when no file of that name exists; ``sim.scenario.shipped``). An action plan file is::
 
     name: train
     description: what the portfolio is and why
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import shipped
 from .errors import ScenarioError, shown
 from .reading import include_path
 
@@ -74,8 +76,11 @@ def expand(data: dict, base: Path, reader, extra_action_plans=()) -> tuple[dict,
             if set(item) - {"include", "_cli"}:
                 problems.append((field, "an include item holds only 'include: PATH'"))
                 continue
-            if item.get("_cli"):
-                path = Path(item["include"])                   # named on the command line: any file
+            if item.get("_cli"):                  # --plan PATH, or the name of a shipped plan (--plan train)
+                path = shipped.action_plan(Path(item["include"]))
+                if not path.exists():
+                    problems.append((field, shipped.not_found("action plan", path, shipped.action_plans())))
+                    continue
             else:
                 try:
                     path = include_path(item["include"], base)

@@ -46,4 +46,6 @@ class ScenarioError(ValueError):
         return (type(self), (self.problems, self.source))
 
     def lines(self) -> list[str]:
+        """One line per problem, ``SOURCE: FIELD: MESSAGE``, as ``wfsim validate`` prints them (long fields
+        and messages clipped)."""
         return [clipped(f"{self.source}: {clipped(path, 200) or '(top level)'}: {msg}") for path, msg in self.problems]

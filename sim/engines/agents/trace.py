@@ -1,7 +1,7 @@
 """The trace: a tidy event log of careers (one row per event), as CSV or Parquet, and reading one career back.
 
 The file's suffix picks the format: ``.csv`` (text, any tool) or ``.parquet`` (typed columns, compressed,
-read by pandas, polars or DuckDB; needs pyarrow: ``pip install wfsim[parquet]``). Both hold the same rows
+read by pandas, polars or DuckDB; needs pyarrow: ``pip install 'wfsim-ics[parquet]'``). Both hold the same rows
 and columns; in Parquet ``agent_id`` is int64, ``time`` int32, ``date`` a date, ``age`` int16 and the
 rest text (empty text where a column does not apply, as in the CSV).
 
@@ -44,7 +44,7 @@ COLUMNS = ("agent_id", "agent_type", "time", "date", "event", "event_type", "pat
 
 
 SUFFIXES = (".csv", ".parquet")
-PARQUET_HINT = "pip install wfsim[parquet]"
+PARQUET_HINT = "pip install 'wfsim-ics[parquet]'"
 
 
 class TraceError(ValueError):

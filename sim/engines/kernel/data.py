@@ -1,0 +1,85 @@
+"""A plan as the kernel's named data (``structs.py``): contiguous arrays of the dtypes the compiled code
+was built for, and what the kernel derives once per call (cumulative hazards, guide tables, runs of ages).
+
+The model layer knows nothing of the kernel's layout: this is the one place that reads a ``Plan`` for it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...model.plan import Plan, age_cdf
+from .draws import age_runs, guide_table
+from .structs import Draws, Programmes, Recruitment, Staff
+
+
+def _f(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _i(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _cumulative(hazard: np.ndarray) -> np.ndarray:
+    """[P, L, M+1] cumulative hazard of a [M, P, L] monthly hazard, from 0 before the first month."""
+    zero = np.zeros((1,) + hazard.shape[1:])
+    return _f(np.concatenate([zero, np.cumsum(hazard, axis=0)]).transpose(1, 2, 0))
+
+
+def _move_hazard(rotation: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+    """[M, P, L] rotation hazard plus each transfer hazard, one at a time: a move's draw is split on this
+    total by the same additions, so the kernel need not redo them at each move."""
+    total = rotation.copy()
+    for p2 in range(transfer.shape[3]):
+        total += transfer[..., p2]
+    return total
+
+
+def staff(plan: Plan) -> Staff:
+    mult = _f(plan.leave_age_mult)
+    rotation, transfer = _f(plan.rotation_hazard), _f(plan.transfer_hazard)
+    return Staff(headcount=_i(plan.init_headcount), cum_leave=_cumulative(plan.leave_hazard),
+                 cum_move=_cumulative(plan.rotation_hazard + plan.transfer_hazard.sum(axis=3)),
+                 age_flat=np.ascontiguousarray(np.all(plan.leave_age_mult == 1.0, axis=2)), age_mult=mult,
+                 age_runs=age_runs(mult, plan.leave_hazard.shape[0]), rotation=rotation, transfer=transfer,
+                 move=_move_hazard(rotation, transfer), rotation_cdf=_f(plan.rotation_cdf))
+
+
+def draws(plan: Plan) -> Draws:
+    retire, staff_age = _f(plan.retire_cdf), age_cdf(plan.staff_age)
+    joiner_age, entry_age = age_cdf(plan.joiner_age), age_cdf(plan.prog_entry_age)
+    return Draws(retire_cdf=retire, retire_guide=guide_table(retire), staff_age_cdf=staff_age,
+                 staff_age_guide=guide_table(staff_age), joiner_age_cdf=joiner_age,
+                 joiner_age_guide=guide_table(joiner_age), entry_age_cdf=entry_age,
+                 entry_age_guide=guide_table(entry_age))
+
+
+def recruitment(plan: Plan, funded_posts: np.ndarray | None) -> Recruitment:
+    """``funded_posts`` [R, M, P, L] or [M, P, L] caps joiners where the plan hires only into vacancies."""
+    return Recruitment(rates=_f(plan.recruit_rate), capacity=_f(plan.recruit_capacity),
+                       posts=posts_in_heads(plan, funded_posts))
+
+
+def programmes(plan: Plan) -> Programmes:
+    return Programmes(produces=_i(plan.prog_produces), trainee_prof=_i(plan.prog_trainee_prof),
+                      months=_i(plan.prog_months), dropout=_f(plan.prog_dropout), intake=_i(plan.intake),
+                      local=_f(plan.local_employment), cohorts=_i(plan.init_cohorts),
+                      rotate=np.ascontiguousarray(plan.prog_rotate, dtype=np.bool_),
+                      rotation_cdf=_f(plan.prog_rotation_cdf))
+
+
+def posts_in_heads(plan: Plan, funded_posts: np.ndarray | None) -> np.ndarray:
+    """[R or 1, M, P, L] staff in heads a place may employ (infinite unless hiring only into vacancies)."""
+    if not plan.hire_only_into_vacancies or funded_posts is None:
+        return np.full((1,) + plan.shape, np.inf)
+    funded = funded_posts if funded_posts.ndim == 4 else funded_posts[None]
+    return _f(funded / plan.fte_per_head[None])
+
+
+def agent_slots(plan: Plan) -> int:
+    """Agent slots a replicate can need: everyone present at the start plus every possible arrival."""
+    expected_hires = float(plan.recruit_rate.sum())
+    return int(plan.init_headcount.sum() + plan.init_cohorts[:, 3].sum() + plan.intake.sum()
+               + expected_hires + 10 * math.sqrt(expected_hires) + 100)
