@@ -7,6 +7,12 @@ Ctrl-C is handled from the first moment of a command.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                    # for type checkers and the API reference (griffe); at run time, lazily
+    from . import levers
+    from .runs import expected, load_scenario, run
+    from .scenario import ScenarioError
 
 __all__ = ["load_scenario", "run", "expected", "levers", "ScenarioError"]
 _HOME = {"load_scenario": "sim.runs", "run": "sim.runs", "expected": "sim.runs", "ScenarioError": "sim.scenario"}
