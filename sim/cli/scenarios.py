@@ -50,19 +50,28 @@ def validate(path: Path = typer.Argument(..., help="scenario, experiment or acti
 
 def levers() -> None:
     """List the lever plugins: name, People Function area, levels and parameters."""
+    out_console.print(levers_table())
+
+
+def levers_table():
+    """One row per lever: its name, People Function area and levels on the left, each parameter with
+    its description on the right (wrapped at words; names are never cut, so it reads at 80 columns)."""
     from rich.table import Table
+    from rich.text import Text
 
     from ..levers import Lever, registry
 
-    t = Table(title="lever plugins")
-    for col in ("lever", "area", "levels", "parameters"):
-        t.add_column(col)
+    t = Table(title="lever plugins", title_justify="left", show_lines=True)
+    t.add_column("lever", overflow="fold", no_wrap=True)
+    t.add_column("parameters", overflow="fold", ratio=1)
     common = set(Lever.model_fields)
     for name, cls in sorted(registry().items()):
         props = cls.model_json_schema(by_alias=True)["properties"]
-        params = [f"{k}: {props.get(k, {}).get('description', '')}" for k in cls.model_fields if k not in common]
-        t.add_row(name, str(cls.area), ", ".join(cls.levels), "\n".join(params))
-    out_console.print(t)
+        params = Text("\n").join(Text.assemble((k, "bold"), f": {props.get(k, {}).get('description', '')}")
+                                  for k in cls.model_fields if k not in common)
+        levels = ",\n".join(f"  {lv}" for lv in cls.levels)
+        t.add_row(Text.assemble((name, "bold"), f"\narea {cls.area}\nlevels:\n{levels}"), params)
+    return t
 
 
 def schema(out: Optional[Path] = typer.Option(None, "--out", help="write the schema to this file (replaced "
