@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -104,6 +105,24 @@ def comparison_table_frame(tmp_path_factory):
     data["variants"]["a_much_longer_variant_name_for_the_table"] = data["variants"].pop("slower_leaving")
     run_experiment(load_experiment(data), out, workers=1)
     return comparison(open_experiment(out))
+
+
+def test_comparison_with_zero_demand_gives_no_share_and_no_warning(comparison_table_frame, tmp_path):
+    import warnings
+
+    from sim.experiments import comparison, load_experiment, open_experiment, run_experiment
+    from tests.test_experiments import experiment_data
+
+    data = experiment_data(replicates=2, block=2, futures={})
+    data["variants"] = {"baseline": {}, "no_demand": {"set": {"professions.registered_nurse.demand": {
+        "fte_per_1000_population": 0}}}}
+    run_experiment(load_experiment(data), tmp_path, workers=1)
+    ds = open_experiment(tmp_path).load()
+    ds["demand_fte"][:] = 0                                   # no demand anywhere, in every run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = comparison(ds)
+    assert table.gap_share_p50.isna().all() and table.gap_p50.notna().all()
 
 
 def test_experiment_comparison_fits_80_columns(comparison_table_frame):
@@ -209,3 +228,51 @@ def test_commands_import_nothing_heavy():
             "'scipy', 'mesa', 'simpy', 'h5py', 'zarr') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and json.loads(out.stdout.replace("'", '"')) == [], out.stdout + out.stderr
+
+
+# --- the web app's server ends with the command --------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    return [int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()] if tasks.is_dir() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_app_server_ends_with_the_command(how, tmp_path):
+    import signal
+    import socket
+    import time
+
+    pytest.importorskip("streamlit")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--no-browser", "--port", str(port),
+                             "--address", "127.0.0.1"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 60
+        while not _children(proc.pid) and time.monotonic() < end:
+            time.sleep(0.2)
+        (child,) = _children(proc.pid)
+        time.sleep(1.0)                                          # the server is starting (or up)
+        proc.send_signal(getattr(signal, how))
+        proc.wait(30)
+        end = time.monotonic() + 20
+        while _alive(child) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert not _alive(child), f"streamlit ({child}) outlived wfsim app after {how}"
+        if how == "SIGTERM":
+            assert proc.returncode == 130
+    finally:
+        for pid in [proc.pid] + _children(proc.pid):
+            if _alive(pid):
+                os.kill(pid, 9)

@@ -11,7 +11,8 @@ from ..console import bad_input, out_console, say
 from ..scenario import ScenarioError
 
 
-def validate(path: Path = typer.Argument(..., help="scenario, experiment or action-plan YAML to check"),
+def validate(path: Path = typer.Argument(..., help="scenario, experiment or action-plan YAML to check, or the name "
+                                        "of a shipped plan (train) or experiment (hee_supply_levers)"),
              action_plans: Optional[list[Path]] = typer.Option(None, "--plan",
                                                                help="action plan to add: a YAML file or a shipped "
                                                                     "plan's name (train); repeatable"),
@@ -26,6 +27,7 @@ def validate(path: Path = typer.Argument(..., help="scenario, experiment or acti
     from ..scenario.reading import read_yaml
     from ..vocabulary import DEFAULT_SCENARIO
 
+    path = _shipped(path)
     try:
         data = read_yaml(path)
         kind = "experiment" if is_experiment(data) else "action plan" if is_action_plan(data) else "scenario"
@@ -46,6 +48,18 @@ def validate(path: Path = typer.Argument(..., help="scenario, experiment or acti
             say("valid")
     except ScenarioError as e:
         bad_input(e.lines())
+
+
+def _shipped(path: Path) -> Path:
+    """A file that exists, else the shipped action plan or experiment of that bare name, else the path (which
+    is then reported as not found)."""
+    from ..scenario import shipped
+
+    for lookup in (shipped.action_plan, shipped.experiment):
+        found = lookup(path)
+        if found.exists():
+            return found
+    return path
 
 
 def levers() -> None:

@@ -84,7 +84,9 @@ def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[st
                 row = {"scenario": s, "variant": variants[s], "future": futures[s], "baseline": b,
                        "profession": p, "year": month}
                 row.update({f"gap_p{q}": v for q, v in zip(Q, np.percentile(gs, Q))})
-                row["gap_share_p50"] = float(np.median(gs / d_s.sel(profession=p).values))
+                dem = d_s.sel(profession=p).values
+                share = np.divide(gs, dem, out=np.full(np.shape(gs), np.nan), where=dem != 0)   # no demand: no share
+                row["gap_share_p50"] = float(np.median(share))
                 row.update({f"reduction_p{q}": v for q, v in zip(Q, np.percentile(red, Q))})
                 row["p_smaller_gap"] = float(np.mean(red > 0)) if s != b else float("nan")
                 row.update({f"extra_cost_p{q}": v for q, v in zip(Q, np.percentile(extra, Q))})
@@ -103,6 +105,10 @@ COLUMNS = ("rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smalle
            "£ per FTE closed")
 
 
+def _share(x: float) -> str:
+    return "—" if np.isnan(x) else f"{100 * x:.1f}%"
+
+
 def row_cells(row, brackets: str = "[]") -> list[str]:
     """One comparison row as the cells of COLUMNS: medians with 5th to 95th percentiles in ``brackets``."""
     def rng(k, fmt="{:,.0f}"):
@@ -111,7 +117,7 @@ def row_cells(row, brackets: str = "[]") -> list[str]:
 
     is_base = row.scenario == row.baseline
     return [str(row["rank"]), row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""),
-            rng("gap"), f"{100 * row.gap_share_p50:.1f}%",
+            rng("gap"), _share(row.gap_share_p50),
             "—" if is_base else rng("reduction"),
             "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",
             "—" if is_base else rng("extra_cost", "{:,.1f}"),
@@ -168,7 +174,7 @@ def _narrow_comparison(df: pd.DataFrame, title: str):
                     continue
                 t.add_row(f"  {label}", fmt.format(row[f"{stem}_p50"]),
                           f"({fmt.format(row[f'{stem}_p5'])} to {fmt.format(row[f'{stem}_p95'])})")
-            t.add_row("  gap share", f"{100 * row.gap_share_p50:.1f}%", "")
+            t.add_row("  gap share", _share(row.gap_share_p50), "")
             if not is_base:
                 t.add_row("  P(smaller gap)", f"{100 * row.p_smaller_gap:.0f}%", "")
                 if not np.isnan(row.cost_per_fte_closed):
