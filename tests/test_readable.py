@@ -276,3 +276,41 @@ def test_app_server_ends_with_the_command(how, tmp_path):
         for pid in [proc.pid] + _children(proc.pid):
             if _alive(pid):
                 os.kill(pid, 9)
+
+
+# --- wfsim init ---------------------------------------------------------------------------------
+
+def _uncomment_levers(text: str) -> str:
+    head, tail = text.split("\n# levers:\n")
+    return head + "\nlevers:\n" + "\n".join(line[2:] if line.startswith("# ") else line for line in tail.splitlines())
+
+
+def test_init_writes_a_starter_that_validates_and_runs(tmp_path):
+    path = tmp_path / "my area.yaml"
+    result = CliRunner().invoke(app, ["init", str(path)])
+    assert result.exit_code == 0, result.output
+    text = path.read_text(encoding="utf-8")
+    assert text.count("\n#") > 10 and "Nuffield Trust" in text and "lever: retention" in text
+    assert CliRunner().invoke(app, ["validate", str(path)]).output.strip() == "valid"
+    scn = sim.load_scenario(path)
+    assert scn.name == "my-area" and len(scn.geography.places) == 2 and len(scn.professions) == 2
+    assert len(scn.goals) == 1 and not scn.levers
+    base = sim.run(scn, replicates=4, seed=2, years=3)
+    assert float(base.gap_fte.sel(profession="registered_nurse").isel(time=-1).sum("place").median()) > 0
+    with_levers = tmp_path / "levers.yaml"
+    with_levers.write_text(_uncomment_levers(text), encoding="utf-8")
+    scn2 = sim.load_scenario(with_levers)
+    assert [lv.lever for lv in scn2.levers] == ["retention", "training_places"]
+    run2 = sim.run(scn2, replicates=4, seed=2, years=3)       # the levers narrow the nurse gap (same replicates)
+    gap = lambda ds: ds.gap_fte.sel(profession="registered_nurse").isel(time=-1).sum("place")  # noqa: E731
+    assert (gap(run2) < gap(base)).all()
+
+
+def test_init_never_replaces_a_file(tmp_path):
+    path = tmp_path / "scenario.yaml"
+    path.write_text("mine\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["init", str(path)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert path.read_text(encoding="utf-8") == "mine\n"
+    bad = CliRunner().invoke(app, ["init", str(path / "x.yaml")])       # a folder that is a file
+    assert bad.exit_code == 2 and "x.yaml" in bad.output or str(path) in bad.output

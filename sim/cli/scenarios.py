@@ -62,6 +62,38 @@ def _shipped(path: Path) -> Path:
     return path
 
 
+def init(path: Path = typer.Argument(Path("scenario.yaml"), help="where to write the starter scenario; "
+                                     "default scenario.yaml here")) -> None:
+    """Write a commented starter scenario (one ICS of two places, two staff groups with cited illustrative
+    figures, a training programme, a goal, a lever to try) that validates and runs as it is. An existing
+    file is never replaced (exit 2)."""
+    import re
+
+    from ..outputs import OutputError, check_folder
+    from ..vocabulary import DATA
+
+    try:
+        if path.exists() or path.is_symlink():
+            bad_input([f"{path}: already exists; wfsim init never replaces a file: choose another name, e.g. "
+                       f"wfsim init {path.with_name(path.stem + '_2' + (path.suffix or '.yaml'))}"])
+        check_folder(path.parent, "PATH")
+    except OutputError as e:
+        bad_input([str(e)])
+    except OSError as e:
+        bad_input([f"{path}: cannot use: {e.strerror or e}"])
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-._") or "my-ics"
+    text = (DATA / "starter" / "scenario.yaml").read_text(encoding="utf-8")
+    text = text.replace("{name}", name).replace("{file}", str(path))
+    try:
+        with open(path, "x", encoding="utf-8") as f:       # created here, or refused: never over a file
+            f.write(text)
+    except FileExistsError:
+        bad_input([f"{path}: already exists; wfsim init never replaces a file"])
+    except OSError as e:
+        bad_input([f"{path}: cannot write: {e.strerror or e}"])
+    say(f"wrote {path}: a starter scenario ({name}); next: wfsim validate {path}, then wfsim run {path}")
+
+
 def levers() -> None:
     """List the lever plugins: name, People Function area, levels and parameters."""
     out_console.print(levers_table())
