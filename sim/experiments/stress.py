@@ -65,8 +65,8 @@ def stress_items(spec: dict, runs: dict, *, replicates: int, manifest: dict | No
          "reduction against the baseline, extra spend and the probability of each goal."),
         ("1.3 Experimentation aims", f"{text(spec['question'])} Variants: {', '.join(variants)}; futures: "
          f"{', '.join(futures)}; {len(runs)} runs in all."),
-        ("2.1 Base model overview", f"{where}" + (f", region {text(region)}" if region else "") + f"; {len(labels)} "
-         f"staff groups ({_listing(labels)}) and {len(programmes)} training programmes "
+        ("2.1 Base model overview", f"{where}" + (f", region {text(region)}" if region else "") + f"; "
+         f"{_n(len(labels), 'staff group')} ({_listing(labels)}) and {_n(len(programmes), 'training programme')} "
          f"({text(_listing(list(programmes)))}). Population → need → required FTE (demand); programmes and "
          "experienced hires feed staff in post, who leave, retire and move between places; funded posts limit hiring."),
         ("2.2 Base model logic", "Individual staff and trainees with event times drawn once (competing risks of "
