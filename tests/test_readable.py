@@ -224,7 +224,7 @@ def test_compiled_cache_is_seen_warm_or_cold(tmp_path):
 
 
 def test_commands_import_nothing_heavy():
-    code = ("import sys, sim.cli.commands; print(sorted(m for m in ('numba', 'xarray', 'matplotlib', 'pandas', "
+    code = ("import sys, sim.cli.commands; print(sorted(m for m in ('numba', 'xarray', 'matplotlib', 'pandas', 'numpy', 'pydantic', "
             "'scipy', 'mesa', 'simpy', 'h5py', 'zarr') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and json.loads(out.stdout.replace("'", '"')) == [], out.stdout + out.stderr
