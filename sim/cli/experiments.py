@@ -101,7 +101,7 @@ def print_comparison(table, csv: Path, console=None) -> None:
             console.print(t)
         else:
             console.print(build(True))
-            console.print(f"every column and percentile: {csv}", markup=False, highlight=False)
+            console.print(f"\nevery column and percentile: {csv}", markup=False, highlight=False)
 
 
 def _verify(exp, target: Path) -> None:

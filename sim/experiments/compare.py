@@ -159,15 +159,17 @@ def _narrow_comparison(df: pd.DataFrame, title: str):
     parts = [Text(title or "each run against its baseline, replicate by replicate (paired): median and 5th to "
                            "95th percentile over replicates", style="italic")]
     many = df.future.nunique() > 1
+    width = max(len(f"{v:,.0f}") for col in ("gap_p50", "reduction_p50", "cost_per_fte_closed")
+                for v in df[col].dropna()) if len(df) else 6          # medians aligned across runs
     for (prof, year, future), rows in df.groupby(["profession", "year", "future"], sort=False):
         parts.append(Text(f"\n{prof} at {year}" + (f", {future}" if many else ""), style="bold reverse"))
         for _, row in rows.iterrows():
             is_base = row.scenario == row.baseline
             parts.append(Text.assemble((f"{row['rank']}. ", "bold"), (str(row.scenario), "bold"),
-                                       " (baseline)" if is_base else ""))
+                                       " (baseline)" if is_base and row.variant != "baseline" else ""))
             t = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
             t.add_column(min_width=20)
-            t.add_column(justify="right")
+            t.add_column(justify="right", min_width=width)
             t.add_column(justify="left", overflow="fold")
             for label, stem, fmt in MEASURES:
                 if is_base and stem != "gap":
