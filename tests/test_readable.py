@@ -314,3 +314,17 @@ def test_init_never_replaces_a_file(tmp_path):
     assert path.read_text(encoding="utf-8") == "mine\n"
     bad = CliRunner().invoke(app, ["init", str(path / "x.yaml")])       # a folder that is a file
     assert bad.exit_code == 2 and "x.yaml" in bad.output or str(path) in bad.output
+
+
+def test_experiment_says_it_is_compiling_on_a_cold_cache(monkeypatch, tmp_path):
+    import sim.engines
+    from sim.cli.simulation import COMPILING
+    from tests.test_experiments import experiment_data, write
+
+    path = write(tmp_path, experiment_data(futures={}, replicates=2, block=2, years=1,
+                                           compare={"professions": ["registered_nurse"], "at": ["2027-03"]}))
+    for compiled, said in ((False, True), (True, False)):
+        monkeypatch.setattr(sim.engines, "kernel_compiled", lambda compiled=compiled: compiled)
+        r = CliRunner().invoke(app, ["experiment", str(path), "--out", str(tmp_path / f"o{compiled}"), "--workers", "1"])
+        assert r.exit_code == 0, r.output
+        assert (COMPILING in r.stderr) is said

@@ -53,6 +53,12 @@ def experiment(
     if not quiet:
         say(f"experiment {exp.name}: {len(exp.runs)} runs × {exp.spec.replicates} replicates "
             f"= {n_blocks} blocks of ≤{exp.spec.block}; output {target}")
+        if exp.spec.engine == "kernel" and not dask:
+            from ..engines import kernel_compiled
+            from .simulation import say_compiling
+
+            if not kernel_compiled():
+                say_compiling()
     try:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
