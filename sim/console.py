@@ -24,6 +24,15 @@ def bad_input(lines: list[str]) -> NoReturn:
     raise typer.Exit(BAD_INPUT)
 
 
+def fits(table, console: Console | None = None) -> bool:
+    """Whether a rich table (or any renderable) fits the console's width with no cell wrapped."""
+    from rich.measure import Measurement
+
+    console = console or out_console
+    unbounded = console.options.update_width(10 ** 6)       # Measurement.get clamps to the width it is given
+    return Measurement.get(console, unbounded, table).maximum <= console.width
+
+
 def say(text: str) -> None:
     """One plain line on stdout (file names and the like: no markup, no highlighting)."""
     out_console.print(text, highlight=False)

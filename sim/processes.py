@@ -77,6 +77,43 @@ def signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def _death_signal_setter():
+    """A ``preexec_fn`` for subprocess: the child (after exec too) gets SIGTERM when this process dies.
+    libc is loaded here, before the fork, so the child only makes the one call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+
+
+def run_child(command: list[str], stop_seconds: float = 10) -> int:
+    """Run ``command`` (a server such as Streamlit) until it exits, and return its exit code. It never
+    outlives this process: on any exception here (Ctrl-C, SIGTERM raised as an exception) it gets SIGTERM,
+    then SIGKILL after ``stop_seconds``; if this process is killed outright, Linux sends it SIGTERM.
+    The wait polls, so that a signal handled in another thread still reaches the main thread here."""
+    import subprocess
+
+    proc = subprocess.Popen(command, preexec_fn=_death_signal_setter())
+    try:
+        while True:
+            try:
+                return proc.wait(timeout=0.25)
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(stop_seconds)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def stop_children(before: set) -> None:
     """Stop the child processes started since ``before`` (``multiprocessing.active_children()`` then):
     SIGTERM, then SIGKILL for one that is still starting (SIGTERM blocked) after a few seconds."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:                   # numpy is imported where it is used: the command line starts without it
+    import numpy as np
 
 # --- months --------------------------------------------------------------------------------------------
 YEAR_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")      # a month as written in files: YYYY-MM
@@ -48,11 +50,15 @@ def last_month(start: str, months: int) -> str:
 def calendar_months(start: str, months: int) -> np.ndarray:
     """[months] calendar month (1 = January … 12) of each month of a run from ``start``."""
     m0 = parse_month(start)[1]
+    import numpy as np
+
     return (m0 - 1 + np.arange(months)) % 12 + 1
 
 
 def month_dates(start: str, months: int) -> np.ndarray:
     """[months] the first day of each month of a run from ``start`` (datetime64[ns], as xarray stores time)."""
+    import numpy as np
+
     first = np.datetime64(start, "M")
     return np.arange(first, first + months).astype("datetime64[ns]")
 
@@ -74,12 +80,16 @@ def periods_per_year(step: str) -> int:
 
 def period_last_month(first: np.datetime64, step: str) -> np.datetime64:
     """The last month of the output period that starts in month ``first``."""
+    import numpy as np
+
     return np.datetime64(first, "M") + OUTPUT_STEP_MONTHS[step] - 1
 
 
 def plan_year_label(first: np.datetime64) -> str:
     """``2026/27`` for the twelve months from April 2026 (a plan year); ``2026-09`` for twelve months
     that do not start in April (a run that starts in another month)."""
+    import numpy as np
+
     month = np.datetime64(first, "M")
     year, calendar = parse_month(str(month))
     return f"{year}/{(year + 1) % 100:02d}" if calendar == APRIL else str(month)

@@ -204,7 +204,7 @@ def test_report_has_the_optimisation_section(pareto_run):
     text = (folder / "report.md").read_text()
     assert "## Optimisation: the best plan under the goals" in text
     assert "Pareto frontier of the search" in text and "fresh replicates" in text
-    assert "![optimisation](pareto.png)" in text
+    assert "![The optimisation's search: each plan tried" in text and "](pareto.png)" in text
 
 
 def test_pareto_figure_returns_a_figure(pareto_run):

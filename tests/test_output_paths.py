@@ -156,7 +156,7 @@ def test_a_wfsim_output_is_replaced_and_said_so(tmp_path):
     assert r.exit_code == 0, r.output
     assert "replacing" in r.stdout.replace(str(tmp_path), "")
     assert xr.load_dataset(out).attrs["seed"] == 9
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nc"]            # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nc", "x.summary.csv"]   # no temporary file left behind
 
 
 def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
@@ -172,7 +172,7 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
     r = invoke("run", EXAMPLE, *FAST, "--seed", "3", "--out", out)
     assert r.exit_code != 0
     assert digest(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.nc", "x.summary.csv"]
 
 
 def test_experiment_refuses_a_folder_holding_other_files_named_like_its_outputs(tmp_path, no_run):

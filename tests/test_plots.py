@@ -234,7 +234,7 @@ def test_rollup_ics_and_region_totals_are_sums_of_places(region):
     names = [t.get_text() for t in ax.get_yticklabels()]
     widths = [b.get_width() for b in sorted(ax.patches, key=lambda b: b.get_y())]
     np.testing.assert_allclose(widths, values["ics"].median("replicate").sel(ics=names).values, rtol=1e-5)
-    assert "FTE" in fig.axes[-1].get_xlabel() and "2029-03" in texts(fig)
+    assert "FTE" in fig.axes[-1].get_xlabel() and "March 2029" in texts(fig)
 
 
 def test_rollup_without_replicates_adds_up_exactly(region):

@@ -23,6 +23,7 @@ def _options(version: bool = typer.Option(False, "--version", is_eager=True, cal
 
 
 app.command("run")(simulation.run)
+app.command("init")(scenarios.init)
 app.command("validate")(scenarios.validate)
 app.command("levers")(scenarios.levers)
 app.command("schema")(scenarios.schema)

@@ -30,8 +30,7 @@ def experiment(
 ) -> None:
     """Run an experiment grid (variants × futures) block by block; interrupted, the same command resumes
     (after verifying the blocks already stored)."""
-    from ..experiments import blocks, comparison, comparison_table, load_experiment, open_experiment, run_experiment
-    from ..experiments.compare import goals_table
+    from ..experiments import blocks, comparison, load_experiment, open_experiment, run_experiment
     from ..outputs import OutputError, atomic, check_folder
 
     try:
@@ -54,6 +53,12 @@ def experiment(
     if not quiet:
         say(f"experiment {exp.name}: {len(exp.runs)} runs × {exp.spec.replicates} replicates "
             f"= {n_blocks} blocks of ≤{exp.spec.block}; output {target}")
+        if exp.spec.engine == "kernel" and not dask:
+            from ..engines import kernel_compiled
+            from .simulation import say_compiling
+
+            if not kernel_compiled():
+                say_compiling()
     try:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -76,10 +81,7 @@ def experiment(
     with atomic(target / COMPARISON) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     if not quiet:
-        out_console.print(comparison_table(table))
-        goals = goals_table(table)
-        if goals is not None:
-            out_console.print(goals)
+        print_comparison(table, target / COMPARISON)
     for line in info["damaged"]:
         say(f"recomputed {line}")
     resumed = f", resumed with {info['resumed_from']} blocks already done" if info["resumed_from"] else ""
@@ -87,6 +89,25 @@ def experiment(
            f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
            f"{info['workers']} {info['backend']}{resumed}")
     say(f"{did}; wrote {target / STORE} and {target / COMPARISON}")
+
+
+def print_comparison(table, csv: Path, console=None) -> None:
+    """The comparison and goals tables, wide where they fit the terminal, else narrow (every column of
+    the comparison is in ``csv``)."""
+    from ..console import fits
+    from ..experiments import comparison_table
+    from ..experiments.compare import goals_table
+
+    console = console or out_console
+    for build in (lambda narrow: comparison_table(table, narrow=narrow), lambda narrow: goals_table(table, narrow)):
+        t = build(False)
+        if t is None:
+            continue
+        if fits(t, console):
+            console.print(t)
+        else:
+            console.print(build(True))
+            console.print(f"\nevery column and percentile: {csv}", markup=False, highlight=False)
 
 
 def _verify(exp, target: Path) -> None:

@@ -11,7 +11,8 @@ from ..console import bad_input, out_console, say
 from ..scenario import ScenarioError
 
 
-def validate(path: Path = typer.Argument(..., help="scenario, experiment or action-plan YAML to check"),
+def validate(path: Path = typer.Argument(..., help="scenario, experiment or action-plan YAML to check, or the name "
+                                        "of a shipped plan (train) or experiment (hee_supply_levers)"),
              action_plans: Optional[list[Path]] = typer.Option(None, "--plan",
                                                                help="action plan to add: a YAML file or a shipped "
                                                                     "plan's name (train); repeatable"),
@@ -26,6 +27,7 @@ def validate(path: Path = typer.Argument(..., help="scenario, experiment or acti
     from ..scenario.reading import read_yaml
     from ..vocabulary import DEFAULT_SCENARIO
 
+    path = _shipped(path)
     try:
         data = read_yaml(path)
         kind = "experiment" if is_experiment(data) else "action plan" if is_action_plan(data) else "scenario"
@@ -48,21 +50,74 @@ def validate(path: Path = typer.Argument(..., help="scenario, experiment or acti
         bad_input(e.lines())
 
 
+def _shipped(path: Path) -> Path:
+    """A file that exists, else the shipped action plan or experiment of that bare name, else the path (which
+    is then reported as not found)."""
+    from ..scenario import shipped
+
+    for lookup in (shipped.action_plan, shipped.experiment):
+        found = lookup(path)
+        if found.exists():
+            return found
+    return path
+
+
+def init(path: Path = typer.Argument(Path("scenario.yaml"), help="where to write the starter scenario; "
+                                     "default scenario.yaml here")) -> None:
+    """Write a commented starter scenario (one ICS of two places, two staff groups with cited illustrative
+    figures, a training programme, a goal, a lever to try) that validates and runs as it is. An existing
+    file is never replaced (exit 2)."""
+    import re
+
+    from ..outputs import OutputError, check_folder
+    from ..vocabulary import DATA
+
+    try:
+        if path.exists() or path.is_symlink():
+            bad_input([f"{path}: already exists; wfsim init never replaces a file: choose another name, e.g. "
+                       f"wfsim init {path.with_name(path.stem + '_2' + (path.suffix or '.yaml'))}"])
+        check_folder(path.parent, "PATH")
+    except OutputError as e:
+        bad_input([str(e)])
+    except OSError as e:
+        bad_input([f"{path}: cannot use: {e.strerror or e}"])
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-._") or "my-ics"
+    text = (DATA / "starter" / "scenario.yaml").read_text(encoding="utf-8")
+    text = text.replace("{name}", name).replace("{file}", str(path))
+    try:
+        with open(path, "x", encoding="utf-8") as f:       # created here, or refused: never over a file
+            f.write(text)
+    except FileExistsError:
+        bad_input([f"{path}: already exists; wfsim init never replaces a file"])
+    except OSError as e:
+        bad_input([f"{path}: cannot write: {e.strerror or e}"])
+    say(f"wrote {path}: a starter scenario ({name}); next: wfsim validate {path}, then wfsim run {path}")
+
+
 def levers() -> None:
     """List the lever plugins: name, People Function area, levels and parameters."""
+    out_console.print(levers_table())
+
+
+def levers_table():
+    """One row per lever: its name, People Function area and levels on the left, each parameter with
+    its description on the right (wrapped at words; names are never cut, so it reads at 80 columns)."""
     from rich.table import Table
+    from rich.text import Text
 
     from ..levers import Lever, registry
 
-    t = Table(title="lever plugins")
-    for col in ("lever", "area", "levels", "parameters"):
-        t.add_column(col)
+    t = Table(title="lever plugins", title_justify="left", show_lines=True)
+    t.add_column("lever", overflow="fold", no_wrap=True)
+    t.add_column("parameters", overflow="fold", ratio=1)
     common = set(Lever.model_fields)
     for name, cls in sorted(registry().items()):
         props = cls.model_json_schema(by_alias=True)["properties"]
-        params = [f"{k}: {props.get(k, {}).get('description', '')}" for k in cls.model_fields if k not in common]
-        t.add_row(name, str(cls.area), ", ".join(cls.levels), "\n".join(params))
-    out_console.print(t)
+        params = Text("\n").join(Text.assemble((k, "bold"), f": {props.get(k, {}).get('description', '')}")
+                                  for k in cls.model_fields if k not in common)
+        levels = ",\n".join(f"  {lv}" for lv in cls.levels)
+        t.add_row(Text.assemble((name, "bold"), f"\narea {cls.area}\nlevels:\n{levels}"), params)
+    return t
 
 
 def schema(out: Optional[Path] = typer.Option(None, "--out", help="write the schema to this file (replaced "

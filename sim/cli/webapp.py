@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -70,8 +69,10 @@ def app_command(
     if not no_browser:
         threading.Thread(target=_open_when_up, args=(url, port, "127.0.0.1" if address in ("0.0.0.0", "localhost")
                                                      else address), daemon=True).start()
+    from ..processes import run_child
+
     try:
-        code = subprocess.call(streamlit_command(port, address))
+        code = run_child(streamlit_command(port, address))      # Streamlit ends with this command, however it ends
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)

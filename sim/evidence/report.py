@@ -57,5 +57,6 @@ def sensitivity_section(folder: Path, image: Callable[[Path], str], md_table: Ca
         out.append(md_table(["input", "range", "units"] + [INDEX_WORDS[k] for k in keys], rows))
     figure = path.parent / "sensitivity.png"
     if figure.is_file():
-        out.append(f"![sensitivity]({image(figure)})")
+        what = "Sensitivity indices of each uncertain input for each output, largest first"
+        out += [f"![{what}]({image(figure)})", f"*{what}.*"]
     return out

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 import xarray as xr
+from rich.markup import escape
 from rich.table import Table
 
 from ..results.levels import area_dim
@@ -85,7 +86,9 @@ def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[st
                 row = {"scenario": s, "variant": variants[s], "future": futures[s], "baseline": b,
                        "profession": p, "year": month}
                 row.update({f"gap_p{q}": v for q, v in zip(Q, np.percentile(gs, Q))})
-                row["gap_share_p50"] = float(np.median(gs / d_s.sel(profession=p).values))
+                dem = d_s.sel(profession=p).values
+                share = np.divide(gs, dem, out=np.full(np.shape(gs), np.nan), where=dem != 0)   # no demand: no share
+                row["gap_share_p50"] = float(np.median(share))
                 row.update({f"reduction_p{q}": v for q, v in zip(Q, np.percentile(red, Q))})
                 row["p_smaller_gap"] = float(np.mean(red > 0)) if s != b else float("nan")
                 row.update({f"extra_cost_p{q}": v for q, v in zip(Q, np.percentile(extra, Q))})
@@ -104,6 +107,10 @@ COLUMNS = ("rank", "run", "gap FTE", "gap share", "gap reduction FTE", "P(smalle
            "£ per FTE closed")
 
 
+def _share(x: float) -> str:
+    return "—" if np.isnan(x) else f"{100 * x:.1f}%"
+
+
 def row_cells(row, brackets: str = "[]") -> list[str]:
     """One comparison row as the cells of COLUMNS: medians with 5th to 95th percentiles in ``brackets``."""
     def rng(k, fmt="{:,.0f}"):
@@ -112,30 +119,72 @@ def row_cells(row, brackets: str = "[]") -> list[str]:
 
     is_base = row.scenario == row.baseline
     return [str(row["rank"]), row.scenario + (" (baseline)" if is_base and row.variant != "baseline" else ""),
-            rng("gap"), f"{100 * row.gap_share_p50:.1f}%",
+            rng("gap"), _share(row.gap_share_p50),
             "—" if is_base else rng("reduction"),
             "—" if is_base else f"{100 * row.p_smaller_gap:.0f}%",
             "—" if is_base else rng("extra_cost", "{:,.1f}"),
             "—" if np.isnan(row.cost_per_fte_closed) else f"{row.cost_per_fte_closed:,.0f}"]
 
 
-def comparison_table(df: pd.DataFrame, title: str = "") -> Table:
+def comparison_table(df: pd.DataFrame, title: str = "", narrow: bool = False) -> Table:
     """The ranked comparison as a terminal table: medians with 5th–95th percentiles, one section per
-    (profession, month, future)."""
+    (profession, month, future). Narrow (an 80-column terminal): one row per measure of each run, with
+    the median and the 5th to 95th percentile in columns of their own."""
+    if narrow:
+        return _narrow_comparison(df, title)
     t = Table(title=title or "each run against its baseline, replicate by replicate (paired): median [5th to 95th "
                              "percentile] over replicates", title_justify="left")
     width = max(len(s) for s in df.scenario) + 2
     for col in COLUMNS:
-        t.add_column(col, justify="left" if col == "run" else "right", no_wrap=col == "run",
+        t.add_column(col, justify="left" if col == "run" else "right", no_wrap=col == "run", overflow="fold",
                      min_width=width if col == "run" else None)
     many = df.future.nunique() > 1
     for i, ((prof, year, future), rows) in enumerate(df.groupby(["profession", "year", "future"], sort=False)):
         if i:
             t.add_section()
-        t.add_row("", f"[bold]{prof} at {year}" + (f", {future}" if many else "") + "[/]")
+        t.add_row("", f"[bold]{escape(prof)} at {year}" + (f", {escape(future)}" if many else "") + "[/]")
         for _, row in rows.iterrows():
             t.add_row(*row_cells(row))
     return t
+
+
+MEASURES = (("gap FTE", "gap", "{:,.0f}"), ("gap reduction FTE", "reduction", "{:,.0f}"),
+            ("extra spend £m", "extra_cost", "{:,.1f}"))
+
+
+def _narrow_comparison(df: pd.DataFrame, title: str):
+    """A heading per (profession, month, future), the run's name on a line of its own (so a long name is
+    never squeezed into a column) and a small table of its measures beneath."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts = [Text(title or "each run against its baseline, replicate by replicate (paired): median and 5th to "
+                           "95th percentile over replicates", style="italic")]
+    many = df.future.nunique() > 1
+    width = max(len(f"{v:,.0f}") for col in ("gap_p50", "reduction_p50", "cost_per_fte_closed")
+                for v in df[col].dropna()) if len(df) else 6          # medians aligned across runs
+    for (prof, year, future), rows in df.groupby(["profession", "year", "future"], sort=False):
+        parts.append(Text(f"\n{prof} at {year}" + (f", {future}" if many else ""), style="bold reverse"))
+        for _, row in rows.iterrows():
+            is_base = row.scenario == row.baseline
+            parts.append(Text.assemble((f"{row['rank']}. ", "bold"), (str(row.scenario), "bold"),
+                                       " (baseline)" if is_base and row.variant != "baseline" else ""))
+            t = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+            t.add_column(min_width=20)
+            t.add_column(justify="right", min_width=width)
+            t.add_column(justify="left", overflow="fold")
+            for label, stem, fmt in MEASURES:
+                if is_base and stem != "gap":
+                    continue
+                t.add_row(f"  {label}", fmt.format(row[f"{stem}_p50"]),
+                          f"({fmt.format(row[f'{stem}_p5'])} to {fmt.format(row[f'{stem}_p95'])})")
+            t.add_row("  gap share", _share(row.gap_share_p50), "")
+            if not is_base:
+                t.add_row("  P(smaller gap)", f"{100 * row.p_smaller_gap:.0f}%", "")
+                if not np.isnan(row.cost_per_fte_closed):
+                    t.add_row("  £ per FTE closed", f"{row.cost_per_fte_closed:,.0f}", "")
+            parts.append(t)
+    return Group(*parts)
 
 
 def goals_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -144,16 +193,27 @@ def goals_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop_duplicates("scenario").set_index("scenario")[cols]
 
 
-def goals_table(df: pd.DataFrame) -> Table | None:
+def goals_table(df: pd.DataFrame, narrow: bool = False) -> Table | None:
+    """Each run's probability of meeting each goal: one column per goal, or (narrow) one section per goal."""
     frame = goals_frame(df)
     if frame.empty or not len(frame.columns):
         return None
     t = Table(title="system goals: probability of meeting each (share of replicates)", title_justify="left")
-    t.add_column("run")
+    if narrow:
+        t.add_column("goal / run", overflow="fold")
+        t.add_column("probability", justify="right")
+        for i, c in enumerate(frame.columns):
+            if i:
+                t.add_section()
+            t.add_row(f"[bold]{escape(c[2:-1])}[/]")
+            for s, v in zip(frame.index, percent_cells(frame[c].values)):
+                t.add_row(f"  {escape(str(s))}", v)
+        return t
+    t.add_column("run", overflow="fold")
     for c in frame.columns:
-        t.add_column(c[2:-1], justify="right")
+        t.add_column(c[2:-1], justify="right", overflow="fold")
     for s, row in frame.iterrows():
-        t.add_row(s, *percent_cells(row.values))
+        t.add_row(escape(str(s)), *percent_cells(row.values))
     return t
 
 

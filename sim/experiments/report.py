@@ -13,6 +13,7 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import xarray as xr
@@ -20,8 +21,10 @@ import xarray as xr
 from ..outputs import check_file, write_text
 from ..vocabulary import COMPARISON, MANIFEST, STORE
 from .compare import COLUMNS, goals_frame, percent_cells, row_cells
+from .figures import describe_figure, report_figures
 from .spending import spending_frame, spending_md
 from .store import Manifest
+from .stress import stress_items
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
 color:#222}table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1.2rem}th,td{border:1px solid #ccc;
@@ -91,61 +94,30 @@ def _runs_md(spec: dict) -> str:
 
 
 def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, version: str) -> str:
-    first = next(iter(runs.values()))
-    n_levers = {k: len(v.get("levers", [])) for k, v in runs.items()}
-    years, start = first["years"], first["start"]
-    seconds = sum(b["seconds"] for b in (manifest or {}).get("done", {}).values())
-    items = [
-        ("1.1 Purpose of the model", "Project the supply of and demand for health and care staff of "
-         f"{text(first['name'])} ({text(first.get('description', ''))}) and test workforce plans against it."),
-        ("1.2 Model outputs", f"Monthly stocks and flows by profession and {text(spec.get('level', 'place'))} "
-         "(computed by provider and summed; the results dataset: headcount, FTE, "
-         "effective FTE, joiners by source, leavers by reason, trainees, demand FTE, gap FTE, vacancies, cost by "
-         f"kind); stored every {spec['every']}. The gap is demand FTE − effective FTE (positive = shortfall)."),
-        ("1.3 Experimentation aims", text(spec["question"])),
-        ("2.1 Base model overview", "Population → need → activity → required FTE (demand); training "
-         "programmes (intake, attrition, completion, local employment) and experienced hires feed staff in post, "
-         "who leave, retire, rotate between places and change profession; funded posts limit hiring."),
-        ("2.2 Base model logic", "Individual staff and trainees with event times drawn once (competing risks of "
-         "leaving, retirement at a drawn age, rotation); hires only into vacancies when so configured."),
-        ("2.3 Scenario logic", "Each variant adds levers (plugins that transform the compiled plan tensors) or "
-         "replaces scenario fields; futures replace fields of the base scenario. Levers per run: "
-         + ", ".join(f"{k} {v}" for k, v in n_levers.items()) + "."),
-        ("2.4 Algorithms", "Monte Carlo over individuals (numba kernel) or Mesa agents on a SimPy clock; "
-         "sampling from exponential hazards per month, normal retirement ages, binomial attrition."),
-        ("2.5 Components", "Entities: trainees and staff members; activities: training, employment; resources: "
-         "funded posts, training places and placement capacity; queues: vacancies awaiting hires, graduates "
-         "awaiting posts (unplaced graduates are lost); entry: intakes and hires; exit: dropout, leaving, "
-         "retirement, moving out of the system."),
-        ("3.1 Data sources", "Public England figures with dates and sources are cited in the scenario files' "
-         "comments (compiled on the documentation's Reference figures page, docs/reference-figures.md); [A] "
-         "marks assumptions."),
-        ("3.2 Pre-processing", "England figures scaled to the area by population share; year tables hold from "
-         "April of each year."),
-        ("3.3 Input parameters", "The resolved scenario of every run is stored in the results (attribute "
-         "`experiment`), with its sha256 below."),
-        ("3.4 Assumptions", "See each scenario's [A] comments and the documentation's Known limits page "
-         "(docs/limits.md; e.g. one joiner age distribution per profession)."),
-        ("4.1 Initialisation", f"Staff in post at the start drawn from each profession's age distribution; "
-         f"training pipelines start in steady state unless configured empty. Start {start}."),
-        ("4.2 Run length", f"{years} years ({12 * int(years)} months) from {start}; no warm-up (the start is "
-         "the observed workforce)."),
-        ("4.3 Estimation approach", f"{ds.sizes['replicate']} replicates per run; percentiles (5th, 50th, 95th) "
-         "over replicates; lever effects as paired differences under common random numbers (replicate r of "
-         "every run shares its random numbers)."),
-        ("5.1 Software", f"wfsim {version} (Python; numpy, numba, xarray, Mesa, SimPy)."),
-        ("5.2 Random sampling", f"xoshiro256** streams keyed by (seed {spec['seed']}, replicate, decision, "
-         "profession or programme) in the kernel; no global random state."),
-        ("5.3 Model execution", f"Engine `{spec['engine']}`; blocks of {spec['block']} replicates run in worker "
-         "processes (or Dask) into one zarr store; results are identical whatever the backend, thread count "
-         "or interruptions."),
-        ("5.4 System specification", f"{text((manifest or {}).get('machine') or 'machine not recorded')}; total "
-         f"compute time of the blocks {seconds:,.0f} s (worker processes in parallel)."),
-        ("6.1 Computer model sharing", "Open source; rerun with "
-         f"{code('wfsim experiment ' + (ds.attrs.get('experiment_file') or 'EXPERIMENT.yaml'))} (the experiment "
-         "file and the scenarios it names reproduce every number here)."),
-    ]
+    items = stress_items(spec, runs, replicates=ds.sizes["replicate"], manifest=manifest, version=version,
+                         experiment_file=ds.attrs.get("experiment_file") or "", text=text, code=code)
     return md_table(["STRESS item", "how this experiment meets it"], [[k, v] for k, v in items])
+
+
+def slug(heading: str) -> str:
+    """The anchor of a heading, as GitHub and MkDocs make it: lower case, punctuation dropped, spaces as hyphens."""
+    words = re.sub(r"[^\w\- ]", "", heading.replace("\\", "").strip().lower())
+    return words.replace(" ", "-")
+
+
+def contents(blocks: list[str]) -> str:
+    """A table of contents of the level-2 headings among the Markdown blocks."""
+    heads = [b[3:].strip() for b in blocks if b.startswith("## ")]
+    return "**Contents**\n\n" + "\n".join(f"{i}. [{h}](#{slug(h)})" for i, h in enumerate(heads, 1))
+
+
+def figure_blocks(figures: list[Path], image: Callable[[Path], str], ds: xr.Dataset) -> list[str]:
+    """Each figure with its alt text (what it shows, for a screen reader) and a numbered caption beneath."""
+    out = []
+    for i, f in enumerate(figures, 1):
+        what = describe_figure(f.name, ds)
+        out += [f"![{text(what)}]({image(f)})", f"*Figure {i}. {text(what)}*"]
+    return out
 
 
 def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], folder: Path,
@@ -179,8 +151,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
     out += sensitivity_section(folder, image, md_table)      # when the folder holds a sensitivity analysis
     out += optimise_section(folder, image, md_table)         # when the folder is an optimisation's
     out.append("## Figures")
-    for f in figures:
-        out.append(f"![{f.stem.replace('_', ' ')}]({image(f)})")
+    out += figure_blocks(figures, image, ds)
     rows = [[s, str(v), str(fu), f"`{h[:16]}…`"] for s, v, fu, h in
             zip(ds.scenario.values, ds.variant.values, ds.future.values, ds.scenario_sha256.values)]
     done = (manifest or {}).get("done", {})
@@ -190,6 +161,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
             f"{spec['block']} replicates, output every {spec['every']}; created {ds.attrs.get('created', '')}.",
             md_table(["run", "variant", "future", "scenario sha256"], rows),
             "## STRESS checklist", _stress(ds, spec, runs, manifest, version)]
+    out.insert(2, contents(out))
     return "\n\n".join(x for x in out if x) + "\n"
 
 
@@ -217,6 +189,8 @@ def html_page(markdown: str, title: str) -> str:
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    body = re.sub(r"<h2>(.*?)</h2>", lambda m: f'<h2 id="{slug(html.unescape(re.sub("<[^>]+>", "", m[1])))}">{m[1]}</h2>',
+                  body)                                     # anchors for the table of contents
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(str(title))}: wfsim report"
             f"</title><style>{CSS}</style></head><body>{body}</body></html>\n")
 
@@ -225,7 +199,6 @@ def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None)
     """Write the report of the experiment in ``folder`` (its output folder); returns the file written and
     whether it replaced an earlier report. The report and its figures are checked before anything is
     drawn: an existing file is replaced only if wfsim wrote it (``sim.outputs``)."""
-    from ..plots import standard_figures
     from . import comparison, open_experiment
 
     folder = Path(folder)
@@ -240,7 +213,7 @@ def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None)
     table = _saved_table(csv) if csv.is_file() else None
     table = table if table is not None else comparison(ds)
     manifest = Manifest.read(folder / MANIFEST)                # None if missing or unreadable
-    figures = standard_figures(ds, folder / "figures", table=table, option="report figures")
+    figures = report_figures(ds, folder / "figures", table)
     if fmt == "md":
         markdown = report_markdown(ds, table, figures, folder, manifest, lambda f: f.relative_to(target.parent)
                                    if f.is_relative_to(target.parent) else f.resolve())

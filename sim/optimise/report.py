@@ -88,5 +88,6 @@ def optimise_section(folder: Path, image: Callable[[Path], str], md_table: Calla
                 md_table(["trial", "extra spend £m", "gap", "risk"], rows)]
     figure = Path(folder) / FIGURE
     if figure.is_file():
-        out.append(f"![optimisation]({image(figure)})")
+        what = "The optimisation's search: each plan tried, its extra spend against its gap and risk, the chosen plan marked"
+        out += [f"![{what}]({image(figure)})", f"*{what}.*"]
     return out

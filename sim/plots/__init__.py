@@ -7,7 +7,7 @@ from .fan import fan_chart
 from .inputs import open_results
 from .pipeline import pipeline_chart
 from .rollup import rollup
-from .standard import standard_figures
+from .standard import describe_figure, standard_figures
 
-__all__ = ["PlotError", "cost_vs_gap", "fan_chart", "lever_comparison", "open_results", "pipeline_chart", "rollup",
-           "standard_figures"]
+__all__ = ["PlotError", "cost_vs_gap", "describe_figure", "fan_chart", "lever_comparison", "open_results",
+           "pipeline_chart", "rollup", "standard_figures"]

@@ -86,6 +86,22 @@ def last_month(ds: xr.Dataset) -> str:
     return str(period_last_month(ds["time"].values[-1], time_step(ds)))
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def month_words(month: np.datetime64) -> str:
+    """"March 2031" for 2031-03."""
+    m = np.datetime64(month, "M").astype(int)
+    return f"{MONTHS[m % 12]} {1970 + m // 12}"
+
+
+def period_span(ds: xr.Dataset) -> str:
+    """The months the results cover, for a title: "April 2026 to March 2036"."""
+    first = ds["time"].values[0]
+    return f"{month_words(first)} to {month_words(period_last_month(ds['time'].values[-1], time_step(ds)))}"
+
+
 def yearly_flows(var: xr.DataArray, ds: xr.Dataset) -> tuple[xr.DataArray, list[str]]:
     """A flow summed into whole years from the start (plan years when the run starts in April), and
     their labels ("2026/27"); a trailing part-year is dropped."""
@@ -120,6 +136,14 @@ def replicate_note(var: xr.DataArray) -> str:
     return f"{n} replicate{'s' if n != 1 else ''}" if n else "one (deterministic) run"
 
 
+def fit_title(title: str, width: float, points: float = 12) -> str:
+    """The title wrapped at words to the figure's width (inches), so no line of it is clipped (about 0.6 em
+    a character in bold; the constrained layout makes room for the extra lines)."""
+    import textwrap
+
+    return textwrap.fill(title, width=max(20, int(width * 72 / (0.62 * points))), break_long_words=False)
+
+
 def new_figure(width: float, height: float, title: str | None, footer: str):
     """A figure on the Agg canvas with a title and a provenance footer (the figure's x label, so that
     the constrained layout keeps room for it)."""
@@ -127,7 +151,7 @@ def new_figure(width: float, height: float, title: str | None, footer: str):
 
     fig = Figure(figsize=(width, height), layout="constrained", dpi=110)
     if title:  # a figure with a legend above its panels gives its title to the legend instead
-        fig.suptitle(title, fontsize=12, fontweight="bold")
+        fig.suptitle(fit_title(title, width), fontsize=12, fontweight="bold")
     fig.supxlabel(footer, x=0.01, ha="left", fontsize=7.5, color="0.35")
     return fig
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .common import PALETTE, PlotError, new_figure, profession_label, provenance
+from .common import PALETTE, PlotError, month_words, new_figure, profession_label, provenance
 
 COLUMNS = ("scenario", "variant", "future", "profession", "year", "reduction_p5", "reduction_p50", "reduction_p95",
            "extra_cost_p5", "extra_cost_p50", "extra_cost_p95")
@@ -45,6 +45,14 @@ def comparison_rows(table: pd.DataFrame, profession: str, year, baseline: str | 
     return rows
 
 
+def _when(year) -> str:
+    """"the end of March 2031" for a plan-year end "2031-03" (else the label as given)."""
+    try:
+        return f"the end of {month_words(np.datetime64(str(year), 'M'))}"
+    except ValueError:
+        return str(year)
+
+
 def _footer(table: pd.DataFrame, ds: xr.Dataset | None, baseline: str | None) -> str:
     attrs = dict(ds.attrs) if ds is not None else dict(table.attrs)
     base = baseline or attrs.get("baseline") or "baseline"
@@ -78,7 +86,7 @@ def lever_comparison(table: pd.DataFrame, profession: str, year, *, baseline: st
     (median, with the 5th to 95th percentile interval), largest reduction at the top. ``ds``, if given,
     supplies the footer's provenance (else the table's attrs)."""
     rows = comparison_rows(table, profession, year, baseline).sort_values("reduction_p50", ascending=False)
-    title = f"Gap reduction vs baseline — {profession_label(ds, profession)}, year to {year}"
+    title = f"Gap reduction vs baseline — {profession_label(ds, profession)}, at {_when(year)}"
     fig = new_figure(8.0, 1.6 + 0.42 * len(rows), title,
                      _footer(table, ds, baseline))
     ax = fig.subplots()
@@ -100,7 +108,7 @@ def cost_vs_gap(table: pd.DataFrame, profession: str, year, *, baseline: str | N
     """Extra spend (£ million, from the start to the year end) against the gap reduction (FTE) of each
     scenario vs its baseline: medians with 5th–95th percentile intervals both ways, labelled."""
     rows = comparison_rows(table, profession, year, baseline)
-    title = f"Extra cost against gap reduction — {profession_label(ds, profession)}, year to {year}"
+    title = f"Extra cost against gap reduction — {profession_label(ds, profession)}, to {_when(year)}"
     fig = new_figure(8.0, 6.0, title,
                      _footer(table, ds, baseline))
     ax = fig.subplots()
@@ -114,6 +122,8 @@ def cost_vs_gap(table: pd.DataFrame, profession: str, year, *, baseline: str | N
         ax.annotate(name, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=8, ha=ha)
     ax.axvline(0, color="0.5", linewidth=0.8)
     ax.axhline(0, color="0.5", linewidth=0.8)
+    ax.update_datalim([(0, 0)])                 # both axes from zero: the reduction and the spend are read from it
+    ax.autoscale_view()
     ax.set_xlabel("reduction in the FTE gap vs baseline, FTE (median, 5th–95th percentile)")
     ax.set_ylabel("extra spend vs baseline to the year end, £ million")
     ax.xaxis.set_major_formatter("{x:,.0f}")

@@ -5,7 +5,7 @@ import numpy as np
 import xarray as xr
 
 from ..results.levels import area_dim
-from .common import (check_profession, grid, load, new_figure, period_ends, profession_label, provenance,
+from .common import (check_profession, fit_title, grid, load, new_figure, period_ends, period_span, profession_label, provenance,
                      replicate_note, select_scenario)
 
 SERIES = (("effective_fte", "supply (effective FTE)", "tab:blue"), ("demand_fte", "demand (required FTE)", "tab:red"))
@@ -24,6 +24,7 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
     """One panel per profession (or the one named): the median over replicates of supply and demand,
     with bands holding the middle 50% and 90% of replicates (lines only when there are no replicates).
     Stocks are plotted at the last day of each period."""
+    from matplotlib.legend_handler import HandlerTuple
     from matplotlib.patches import Patch
 
     one, label = select_scenario(ds, scenario)
@@ -32,7 +33,7 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
     rows, cols = grid(len(professions))
     stochastic = "replicate" in one.dims
     how = f"median and bands of {replicate_note(one.effective_fte)}" if stochastic else "expected values"
-    title = f"Supply and demand, FTE — {label} ({how})"
+    title = f"Supply and demand, FTE — {label}, {period_span(one)} ({how})"
     fig = new_figure(max(4.4 * cols, 9.0), 2.9 * rows + 1.1 + (0.3 if cols < 3 else 0), None, provenance(ds.attrs, f"scenario {label}"))
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     totals = {var: load(one[var].sel(profession=professions).sum(area_dim(one))) for var, _, _ in SERIES}
@@ -50,6 +51,7 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
                                     alpha=alpha, linewidth=0)
                 t = t.sel(quantile=0.5)
             ax.plot(x, t.values, color=colour, linewidth=1.8, label=name, marker="." if len(x) < 20 else None)
+        ax.set_ylim(bottom=0)                   # the gap is read between the lines: bars of FTE from zero
         ax.set_title(profession_label(one, prof), fontsize=10)
         ax.grid(alpha=0.3)
         if i % cols == 0:
@@ -63,9 +65,10 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
         ax.tick_params(axis="x", labelrotation=30)
     handles, names = axes[0][0].get_legend_handles_labels()
     names = [f"{n}, {'median' if stochastic else 'value'}" for n in names]
-    if stochastic:
-        handles += [Patch(color="0.5", alpha=a + 0.1) for _, _, a, _ in BANDS]
+    if stochastic:                              # each band in the colours of both series, as drawn
+        handles += [tuple(Patch(color=colour, alpha=a, linewidth=0) for _, _, colour in SERIES) for _, _, a, _ in BANDS]
         names += [b for _, _, _, b in BANDS]
     fig.legend(handles, names, loc="outside upper center", ncols=len(names) if cols >= 3 else 2, fontsize=8, frameon=False,
-               title=title, title_fontproperties={"size": 12, "weight": "bold"})
+               title=fit_title(title, fig.get_figwidth()), title_fontproperties={"size": 12, "weight": "bold"},
+               handler_map={tuple: HandlerTuple(ndivide=None, pad=0)})
     return fig

@@ -39,7 +39,8 @@ def pipeline_chart(ds: xr.Dataset, profession: str, scenario: str | None = None)
         flows[var] = yearly.transpose(dim, "time")
     stat = "mean over " + replicate_note(one.joiners) if "replicate" in one.dims else "expected values"
     fig = new_figure(max(7.0, 0.9 * len(years) + 4), 5.6,
-                     f"Joiners and leavers — {profession_label(one, profession)}, {label}",
+                     f"Joiners and leavers — {profession_label(one, profession)}, {label}, "
+                     f"{'plan years ' if '/' in years[0] else 'years from '}{years[0]} to {years[-1]}",
                      provenance(ds.attrs, f"scenario {label}"))
     ax = fig.subplots()
     x = np.arange(len(years))

@@ -7,8 +7,8 @@ import xarray as xr
 
 from ..results.levels import area_dim
 from ..vocabulary import LEVELS as ORDER
-from .common import (PALETTE, PlotError, check_profession, last_month, load, new_figure, profession_label, provenance,
-                     replicate_note, select_scenario)
+from .common import (PALETTE, PlotError, check_profession, last_month, load, month_words, new_figure, profession_label,
+                     provenance, replicate_note, select_scenario)
 
 LEVELS = (("provider", "provider"), ("place", "place"), ("ics", "integrated care system"), ("region", "region"),
           ("nation", "nation"))
@@ -55,7 +55,7 @@ def rollup(ds: xr.Dataset, variable: str = "gap_fte", scenario: str | None = Non
     units = one[variable].attrs.get("units", "")
     what = (profession_label(one, profession) if profession
             else "all professions" if "profession" in one[variable].dims else "")
-    when = f"end of {last_month(one)}" if "time" in one[variable].dims else ""
+    when = f"the end of {month_words(last_month(one))}" if "time" in one[variable].dims else ""
     stochastic = "replicate" in values[area].dims
     stat = f"median, whiskers 5th–95th percentile of {replicate_note(values[area])}" if stochastic else "value"
     levels = [(k, name) for k, name in LEVELS if k in values]

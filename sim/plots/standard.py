@@ -88,3 +88,33 @@ def standard_figures(ds: xr.Dataset, out_dir: str | Path, table: pd.DataFrame | 
     for name, _ in todo:
         check_file(out / name, option, is_figure, "figure")
     return [_save(draw(), out / name) for name, draw in todo]
+
+
+def describe_figure(name: str, ds: xr.Dataset | None = None) -> str:
+    """What a standard figure (by its file name) shows, in a sentence: its caption and alt text."""
+    from .common import period_span, profession_label
+
+    stem = Path(name).stem
+    span = f", {period_span(ds)}" if ds is not None and "time" in ds.dims else ""
+
+    def words(code: str) -> str:
+        return profession_label(ds, code) if ds is not None and code in map(str, ds["profession"].values) \
+            else code.replace("_", " ")
+
+    if stem.startswith("fan_"):
+        return (f"Supply (effective FTE, blue) against demand (required FTE, red) of each staff group over time for "
+                f"{stem[4:]}{span}: median with bands holding the middle 50% and 90% of replicates; the gap is the "
+                "distance between them")
+    if stem.startswith("pipeline_"):
+        return (f"Joiners by source (above zero) and leavers by reason (below zero) each year, {words(stem[9:])}, "
+                "baseline run; dots: the net change")
+    if stem.startswith("rollup_"):
+        return "FTE gap at the last month by place, by integrated care system and for the region, baseline run"
+    for prefix, what in (("lever_comparison_", "Gap reduction of each run against its baseline (median bar, "
+                          "5th–95th percentile whiskers)"),
+                         ("cost_vs_gap_", "Extra spend against gap reduction of each run compared with its baseline "
+                          "(medians, 5th–95th percentile both ways)")):
+        if stem.startswith(prefix):
+            prof, _, year = stem[len(prefix):].rpartition("_")
+            return f"{what}, {words(prof)}, at {year}"
+    return stem.replace("_", " ")

@@ -6,7 +6,7 @@ public functions ``sim.load_scenario``, ``sim.run`` and ``sim.expected``.
 """
 from .provenance import provenance, wfsim_version
 from .scenarios import check_action_plan, load_scenario, scenario_model, schema_text
-from .simulation import expected, run, run_replicates, simulate_replicates, with_horizon
+from .simulation import expected, progress_block, run, run_replicates, simulate_replicates, with_horizon
 
-__all__ = ["check_action_plan", "load_scenario", "scenario_model", "schema_text", "run", "expected", "run_replicates",
+__all__ = ["check_action_plan", "load_scenario", "scenario_model", "schema_text", "run", "expected", "progress_block", "run_replicates",
            "simulate_replicates", "with_horizon", "provenance", "wfsim_version"]

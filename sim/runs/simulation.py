@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from ..demand.draws import demand_draws
-from ..engines import simulator
+from ..engines import parallel_replicates, simulator
 from ..limits import REPLICATES, SEED, YEARS
 from ..model.compile import compile_base, with_levers
 from ..model.expected import project
@@ -36,14 +36,15 @@ def with_horizon(scenario, years: int | None):
 
 
 def run(scenario, *, replicates: int | None = None, seed: int | None = None, engine: str = DEFAULT_ENGINE,
-        years: int | None = None, every: str = DEFAULT_OUTPUT_STEP, batch_size: int = 250,
+        years: int | None = None, every: str = DEFAULT_OUTPUT_STEP, batch_size: int | None = None,
         progress: Callable[[int, int], None] | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """Run ``replicates`` stochastic replicates and return the results dataset.
 
     Replicate r always uses the random streams keyed by (seed, r), so batching and thread count
-    do not change results. ``progress(done, total)`` is called after each batch. ``level``: the areas
-    results are summed to (provider, place, ics, region or nation); each batch is simulated by
-    provider and summed before the next, so memory grows with the areas kept, not the providers.
+    do not change results. ``progress(done, total)`` is called after each batch (default size:
+    :func:`progress_block`). ``level``: the areas results are summed to (provider, place, ics, region or
+    nation); each batch is simulated by provider and summed before the next, so memory grows with the
+    areas kept, not the providers.
     """
     scenario = with_horizon(load_scenario(scenario), years)
     if every not in OUTPUT_STEPS:
@@ -54,6 +55,7 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     for name, value, lo, hi in (("replicates", replicates, 1, REPLICATES), ("seed", seed, 0, SEED)):
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise ScenarioError([(name, f"expected a whole number from {lo:,} to {hi:,}; got {shown(value)}")], "run")
+    batch_size = batch_size or progress_block(replicates, parallel_replicates(engine))
     parts: dict[str, list[np.ndarray]] = {}
     plan = None
     for lo in range(0, replicates, batch_size):
@@ -66,6 +68,17 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     values = {k: np.concatenate(v) for k, v in parts.items()}
     return build_dataset(plan, values, every=every, replicates=np.arange(replicates),
                          attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario), level=level)
+
+
+BLOCKS = 20            # progress moves in about this many steps
+MAX_BLOCK = 250        # replicates per batch at most (memory of the raw monthly counts)
+
+
+def progress_block(replicates: int, parallel: int = 1) -> int:
+    """Replicates per batch: about a twentieth of the run (so progress moves in twentieths), at most
+    ``MAX_BLOCK``, and at least ``parallel`` (the replicates the engine runs at once, so no thread or
+    worker idles). Results never depend on it."""
+    return max(1, parallel, min(MAX_BLOCK, -(-replicates // BLOCKS)))
 
 
 def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,

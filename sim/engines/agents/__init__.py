@@ -54,6 +54,11 @@ def default_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
+def current_workers() -> int:
+    """The worker processes a :func:`simulate` call made now would use."""
+    return _DEFAULTS["workers"] or default_workers()
+
+
 # worker processes get the plan once, at start-up
 _PLAN: Plan | None = None
 VARIABLES = tuple(c.name for c in COUNTS)

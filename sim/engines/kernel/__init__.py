@@ -17,13 +17,19 @@ from ...model.flows import count_shapes
 from ...model.plan import Plan
 from . import data, replicate
 from .data import agent_slots
-from .jit import stamp_cache
+from .jit import compiled_on_disk, stamp_cache
 from .rng import stream_states
 from .structs import OVERFLOW, Outputs
 
 MODULES = tuple(importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__))
 # before anything is compiled or loaded: every cached function is keyed to the whole package's source
 stamp_cache(MODULES)
+
+
+def is_compiled() -> bool:
+    """Whether the kernel's compiled code is cached on disk for this machine (else the first run compiles
+    it: a minute or two, once)."""
+    return compiled_on_disk([replicate.run_replicates])      # the entry point; what it calls is compiled into it
 
 
 def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None = None) -> dict[str, np.ndarray]:

@@ -50,3 +50,21 @@ def stamp_cache(modules) -> None:
                           "only; clear __pycache__ after editing the kernel", RuntimeWarning, stacklevel=2)
             continue
         cache_file._source_stamp = stamp
+
+
+def compiled_on_disk(functions) -> bool:
+    """Whether numba's on-disk cache holds code for every one of ``functions`` that this machine can load
+    (fresh for the package's current source, and for this CPU and numba): if not, the first call compiles
+    them, which takes a minute or two."""
+    for fn in functions:
+        cache_file = getattr(getattr(fn, "_cache", None), "_cache_file", None)
+        if cache_file is None:
+            return False
+        try:
+            index = cache_file._load_index()
+        except Exception:  # noqa: BLE001 - an unreadable index is a cold cache: numba recompiles
+            return False
+        magic = fn.targetctx.codegen().magic_tuple()
+        if not any(isinstance(key, tuple) and len(key) > 1 and key[1] == magic for key in index):
+            return False
+    return True
