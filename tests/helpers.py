@@ -37,3 +37,15 @@ def assert_same_on_one_and_two_threads(simulate, plan, replicates, seed) -> dict
     for k in one:
         np.testing.assert_array_equal(one[k], two[k])
     return one
+
+
+def node_paths(node, path=()):
+    """Every path into a parsed YAML document (the root included), mapping keys and list indices: where a
+    property test may put a hostile value."""
+    yield path
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from node_paths(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from node_paths(v, path + (i,))

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import sim.runs
+from helpers import node_paths
 from sim.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,17 +118,9 @@ values = st.one_of(st.none(), st.booleans(), st.integers(-10, 10 ** 30), st.floa
                                     "/dev/zero", str(EXAMPLE)]))
 
 
-def _places(node, path=()):
-    yield path
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _places(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _places(v, path + (i,))
 
 
-PLACES = [p for p in _places(SMALL) if p]
+PLACES = [p for p in node_paths(SMALL) if p]
 
 
 @PROPERTY

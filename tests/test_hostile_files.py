@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from helpers import node_paths
 from sim.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,17 +202,9 @@ structures = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_s
                           max_leaves=20)
 
 
-def _places(node, path=()):
-    yield path
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _places(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _places(v, path + (i,))
 
 
-PLACES = list(_places(BASE))
+PLACES = list(node_paths(BASE))
 
 
 @PROPERTY

@@ -27,6 +27,7 @@ from scipy import stats
 
 from .. import runs
 from ..scenario import ScenarioError
+from ..scenario.errors import pydantic_message
 from ..scenario import scenario_dict
 
 DEFAULT_SCENARIO = Path(str(files("sim") / "data" / "baseline_ics.yaml"))
@@ -196,12 +197,7 @@ def validate(model, data: dict, label: str):
         problems = []
         for err in e.errors(include_url=False):
             where = ".".join(str(x) for x in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (check the spelling)"
-            elif err["type"] == "missing":
-                msg = "required field is missing"
-            problems.append((where, msg))
+            problems.append((where, pydantic_message(err)))
         raise ScenarioError(problems, label) from None
 
 

@@ -17,7 +17,7 @@ from pydantic import Field, PlainSerializer, PlainValidator, TypeAdapter, Valida
     model_validator
 
 from ..limits import POUNDS
-from .errors import shown
+from .errors import pydantic_message, shown
 from .types import Model, Number, Series
 
 ALLOCATE = "allocate"          # the one key of ``budgets`` that is not an owner
@@ -71,11 +71,7 @@ def _problems(err: ValidationError, base: str) -> list[tuple[str, str]]:
     out = []
     for e in err.errors(include_url=False):
         loc = ".".join(str(x) for x in e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key; an allocation has to, by, table and share"
-        elif e["type"] == "missing":
-            msg = "required field is missing"
+        msg = pydantic_message(e, "unknown key; an allocation has to, by, table and share")
         if not loc and msg.startswith("table: "):
             loc, msg = "table", msg.removeprefix("table: ")
         out.append((f"{base}.{loc}" if loc else base, msg))

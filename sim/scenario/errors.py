@@ -49,3 +49,13 @@ class ScenarioError(ValueError):
         """One line per problem, ``SOURCE: FIELD: MESSAGE``, as ``wfsim validate`` prints them (long fields
         and messages clipped)."""
         return [clipped(f"{self.source}: {clipped(path, 200) or '(top level)'}: {msg}") for path, msg in self.problems]
+
+
+def pydantic_message(error: dict, unknown_key: str = "unknown key (check the spelling)") -> str:
+    """One of pydantic's errors (``ValidationError.errors()``) in the format's words: the prefix pydantic
+    adds to our own checks dropped, an unknown key and a missing field said plainly."""
+    if error["type"] == "extra_forbidden":
+        return unknown_key
+    if error["type"] == "missing":
+        return "required field is missing"
+    return error["msg"].removeprefix("Value error, ")
