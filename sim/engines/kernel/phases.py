@@ -135,7 +135,6 @@ def events(m, st, staff, draws, progs, work, state, out):
             rot = rot_h[m, p, l]
             x = u * staff.move[m, p, l]
             hc[p, l] -= 1
-            mig = staff.migrate[m, p, l]
             if x < rot:
                 x = x / rot
                 l2 = 0
@@ -145,8 +144,8 @@ def events(m, st, staff, draws, progs, work, state, out):
                 join_out[m, p, l2, ROTATION_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
-            elif x - rot < mig:                 # to another ICS or region (never without mobility: mig is 0)
-                x = (x - rot) / mig
+            elif x - rot < staff.migrate[m, p, l]:  # to another ICS or region (never without mobility)
+                x = (x - rot) / staff.migrate[m, p, l]
                 l2 = 0
                 while l2 < L - 1 and staff.migrate_cdf[p, l, l2] <= x:
                     l2 += 1
@@ -156,7 +155,7 @@ def events(m, st, staff, draws, progs, work, state, out):
                 hc[p, l2] += 1
             else:
                 x -= rot
-                x -= mig
+                x -= staff.migrate[m, p, l]
                 p2 = 0
                 while p2 < P - 1 and (transfer_h[m, p, l, p2] == 0.0 or x >= transfer_h[m, p, l, p2]):
                     x -= transfer_h[m, p, l, p2]
