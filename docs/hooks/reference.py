@@ -164,12 +164,14 @@ def levers_page() -> str:
            "## Where, when and how strongly: the fields of every lever", "",
            "Every lever also takes these fields. `from`, `until` and `ramp_months` set its *window*; its "
            "effect is weighted by the delivered share, 0 outside the window and its places, rising linearly "
-           "through a ramp, and scaled by any adaptive plan that raises it (reported as `lever_scale`). Its "
-           "spend is reported as `lever_cost` and in `cost` of kind `levers`.", "",
+           "through a ramp, and scaled by any adaptive plan that raises it or by its owner's budget control "
+           "(reported as `lever_scale`). Its spend is reported as `lever_cost`, in `cost` of kind `levers` "
+           "and, when the scenario names owners or has budgets, in `spend_by_owner`.", "",
            *parameter_rows(Lever, [n for n in common if n != "lever"]), "",
-           "Levels a lever may be owned at (`level`) are listed with each lever; `where` names providers, "
-           "places, ICSs or regions of the scenario's geography (or the nation): the lever acts on every provider "
-           "inside them.", "",
+           "Levels a lever may be owned at (`level`, or the level of its `owner`) are listed with each lever; "
+           "`where` names providers, places, ICSs or regions of the scenario's geography (or the nation), inside "
+           "the owner's footprint: the lever acts on every provider inside them (see "
+           "[Owners and budgets](../how-to/budgets.md)).", "",
            "## Sources", "", SOURCES]
     found = examples()
     by_area: dict[int, list] = {}
@@ -232,6 +234,10 @@ COORDINATES = {
     "service_unit": "the unit each service line's activity is counted in (on `service_line`)",
     "lever": "the action plan's levers, by `id` (default: the lever's name)",
     "age_band": "population age bands of the demand side",
+    "owner": "the owners of levers and budgets (the national body, regions, ICSs, places), top level first; "
+             "only when the scenario names owners or has budgets",
+    "owner_level": "each owner's level (on `owner`): `national`, `region`, `ics` or `place`; "
+                   "`ds.spend_by_owner.groupby('owner_level').sum()` gives spend by level",
 }
 ATTRIBUTES = {
     "scenario_name": "the scenario's `name`",
@@ -246,6 +252,11 @@ ATTRIBUTES = {
     "level": "the output level, the name of the area dimension: `provider`, `place`, `ics`, `region` or `nation`",
     "nation": "the geography's nation (`nation:`; England by default): a goal or output may name it for the whole",
     "stocks_at": "stocks are as at the end of each period; flows are totals within it",
+    "owners_over_budget": "with budgets: the owners whose levers budget control scaled down in at least one "
+                          "plan year, comma-separated (empty: none)",
+    "budget_control": "with budgets: JSON list, one entry per owner and plan year with a budget: `budget` (own "
+                      "plus passed down, £), `expected_cost` (its levers costed before the year on the expected "
+                      "path), `expected_spend` (after control) and `scale` (the factor on its levers)",
 }
 
 
@@ -267,6 +278,10 @@ def results_page() -> str:
     from sim.results.dataset import COST_KINDS, DESCRIPTIONS, STOCKS, UNITS
 
     ds = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "decay.yaml"), years=1)
+    owned = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "budgets.yaml"), years=1)
+    ds = ds.assign({k: owned[k] for k in owned.data_vars if k not in ds})   # variables only owners bring
+    ds = ds.assign_coords({k: owned[k] for k in ("owner", "owner_level")})
+    ds.attrs.update({k: owned.attrs[k] for k in ("owners_over_budget", "budget_control")})
     coords = ["replicate", *ds.coords] + [c for c in ("provider", "provider_kind", "nation") if c not in ds.coords]
     unknown = [c for c in coords if c not in COORDINATES] + [a for a in ds.attrs if a not in ATTRIBUTES]
     if unknown:

@@ -35,7 +35,7 @@ def run(
 ) -> None:
     """Run a scenario's replicates, write the results dataset, print the summary table."""
     from .. import runs
-    from ..results.summary import cost_table, goals_table, summary_table
+    from ..results.summary import cost_table, goals_table, level_table, owner_table, summary_table
 
     agents = engine.value == "agents"
     if trace is not None and not agents:
@@ -90,6 +90,11 @@ def run(
         levers_spend = cost_table(ds, by_lever=True)
         if levers_spend is not None:
             out_console.print(levers_spend)
+        for table in (owner_table(ds), level_table(ds)):
+            if table is not None:
+                out_console.print(table)
+        if ds.attrs.get("owners_over_budget"):
+            say(f"over budget (levers scaled down; see scale): {ds.attrs['owners_over_budget']}")
         goals = goals_table(ds, scn.goals)
         if goals is not None:
             out_console.print(goals)

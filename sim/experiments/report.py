@@ -2,7 +2,7 @@
 figures beside it) or as one self-contained HTML file (the same Markdown rendered, figures inlined).
 
 Sections: the question; the runs (variants and futures, what each changes); the ranked comparison;
-goal probabilities; the figures; provenance (scenario hashes, seed, version, timings); and the STRESS
+goal probabilities; who spent what (when runs have owners of levers); the figures; provenance (scenario hashes, seed, version, timings); and the STRESS
 checklist (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies"),
 filled in from the experiment so that a reader can judge and repeat it.
 """
@@ -17,6 +17,7 @@ import xarray as xr
 
 from ..vocabulary import COMPARISON, MANIFEST, STORE
 from .compare import COLUMNS, goals_frame, percent_cells, row_cells
+from .spending import spending_frame, spending_md
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
 color:#222}table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1.2rem}th,td{border:1px solid #ccc;
@@ -148,6 +149,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
         out += ["## Goals", "Share of replicates meeting each system goal of the scenario:",
                 md_table(["run"] + [c[2:-1] for c in goals.columns],
                          [[s] + percent_cells(row.values) for s, row in goals.iterrows()])]
+    out += spending_md(spending_frame(ds, table), md_table)
     from ..evidence.report import sensitivity_section
     out += sensitivity_section(folder, image, md_table)      # when the folder holds a sensitivity analysis
     out.append("## Figures")

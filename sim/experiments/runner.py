@@ -30,12 +30,14 @@ import xarray as xr
 
 from .. import runs
 from ..model.compile import compile_base, with_levers
-from ..results.dataset import to_level
+from ..results.dataset import DESCRIPTIONS, UNITS, to_level
 from ..scenario import ScenarioError
 from ..vocabulary import COMPARISON, DEFAULT_LEVEL, MANIFEST, STORE
 from .spec import Experiment, resolved
 
 ZERO_FILL = ("lever_cost", "lever_scale")   # a lever absent from a run costs nothing and has size 0
+# an owner absent from a run (or a run without owners) spends nothing on levers and is not scaled down
+OWNER_FILL = {"spend_by_owner": 0.0, "budget_scale": 1.0}
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,22 @@ def _lever_union(plans: list) -> list[str]:
     return list(dict.fromkeys(label for plan in plans for label in plan.lever_labels))
 
 
+def _owner_union(plans: list) -> list[tuple[str, str]]:
+    """(owner, level) of every run's owners, in the order the runs list them (empty: no run has owners)."""
+    return list(dict.fromkeys(pair for plan in plans for pair in zip(plan.owners, plan.owner_levels)))
+
+
+def _axes(plans: list) -> tuple[list[str], list[tuple[str, str]]]:
+    """The experiment's lever and owner axes: the union over its runs."""
+    return _lever_union(plans), _owner_union(plans)
+
+
 def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
     """The whole store as lazy zeros (dask), chunked one block per chunk; only metadata gets written."""
     import dask.array as da
 
-    levers = _lever_union(plans)
     S, R, block = len(exp.runs), exp.spec.replicates, exp.spec.block
-    probe = _with_levers(probe, levers)
+    probe = _on_axes(probe, _axes(plans))
     data = {}
     for name, v in probe.data_vars.items():
         if "replicate" not in v.dims:
@@ -138,16 +149,38 @@ def _shown(path: Path | None) -> str:
     return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
 
 
-def _with_levers(ds: xr.Dataset, levers: list[str]) -> xr.Dataset:
-    """The dataset on the experiment's lever axis: levers a run lacks get zero cost and size, and the
-    lever variables keep their float type even when the run has no lever at all."""
+def _on_axes(ds: xr.Dataset, axes: tuple[list[str], list[tuple[str, str]]]) -> xr.Dataset:
+    """The dataset on the experiment's lever and owner axes: levers a run lacks get zero cost and size,
+    owners it lacks zero spend and no budget scaling, and the variables keep their float type even when
+    the run has no lever (or no owner) at all."""
+    levers, owners = axes
     out = ds.reindex(lever=levers, fill_value=0)
-    return out.assign({k: out[k].astype(ds[k].dtype) for k in ZERO_FILL})
+    out = out.assign({k: out[k].astype(ds[k].dtype) for k in ZERO_FILL})
+    if not owners:
+        return out
+    names = [n for n, _ in owners]
+    if "spend_by_owner" not in out:           # a run without owners: its levers belong to no named owner
+        lead = ("replicate",) if "replicate" in out.dims else ()
+        shape = tuple(out.sizes[d] for d in lead) + (out.sizes["time"], len(names))
+        out = out.assign({k: (lead + ("time", "owner"), np.full(shape, v, np.float64 if k == "spend_by_owner"
+                                                                 else np.float32)) for k, v in OWNER_FILL.items()})
+        out = out.assign_coords(owner=names)
+        for k in OWNER_FILL:
+            out[k].attrs = _owner_attrs(k, ds.attrs)
+    else:
+        out = out.drop_vars("owner_level").reindex(owner=names, fill_value=OWNER_FILL)
+        out = out.assign({k: out[k].astype(ds[k].dtype) for k in OWNER_FILL})
+    return out.assign_coords(owner_level=("owner", [lv for _, lv in owners]))
 
 
-def _region_payload(ds: xr.Dataset, label: str, levers: list[str]) -> xr.Dataset:
+def _owner_attrs(name: str, attrs: dict) -> dict:
+    return {"units": UNITS[name].replace("per month", f"per {attrs.get('time_step', 'month')}"),
+            "description": DESCRIPTIONS[name]}
+
+
+def _region_payload(ds: xr.Dataset, label: str, axes) -> xr.Dataset:
     """A block's dataset shaped for its region of the store: scenario axis added, shared coords dropped."""
-    ds = _with_levers(ds.drop_vars("population"), levers).expand_dims(scenario=[label])
+    ds = _on_axes(ds.drop_vars("population"), axes).expand_dims(scenario=[label])
     keep = {"scenario", "replicate"}
     drop = [k for k, c in ds.coords.items() if not keep & set(c.dims) or k in ("scenario", "replicate")]
     out = ds.drop_vars(drop)
@@ -183,11 +216,12 @@ class Manifest:
         self.save()
 
 
-def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manifest, list[str]]:
-    """Create the store and manifest, or reopen them to resume; refuse a folder holding another experiment."""
+def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manifest, tuple]:
+    """Create the store and manifest, or reopen them to resume; refuse a folder holding another experiment.
+    Returns the manifest and the experiment's lever and owner axes."""
     store, mpath = out / STORE, out / MANIFEST
     plans = _plans(exp)
-    levers = _lever_union(plans)
+    axes = _axes(plans)
     old = Manifest.read(mpath)
     if old is not None and not restart and old.get("fingerprint") != exp.fingerprint():
         raise ScenarioError([("--out", f"{out} holds results of a different experiment definition (the experiment or "
@@ -198,7 +232,7 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
         manifest.data["done"] = old.get("done", {})
         manifest.data["started"] = old.get("started")
         manifest.data["machine"] = old.get("machine") or f"{_machine()} (recorded when resumed)"
-        return manifest, levers
+        return manifest, axes
     if out.exists() and restart:
         for p in (store, mpath, out / COMPARISON):
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
@@ -210,7 +244,7 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
     manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest.data["machine"] = _machine()
     manifest.save()
-    return manifest, levers
+    return manifest, axes
 
 
 def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, dask: str | None = None,
@@ -222,7 +256,7 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
     ``on_block(block)`` is called after each block is safely recorded (used by tests to interrupt).
     """
     out = Path(out)
-    manifest, levers = prepare(exp, out, restart=restart)
+    manifest, axes = prepare(exp, out, restart=restart)
     todo = [b for b in blocks(exp) if b.index not in manifest.done()]
     total = len(blocks(exp))
     done0 = total_done = len(manifest.done())
@@ -242,7 +276,7 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
     def finished(b: Block, ds: xr.Dataset, seconds: float) -> None:
         nonlocal total_done
         label = exp.runs[b.run].label
-        _region_payload(ds, label, levers).to_zarr(
+        _region_payload(ds, label, axes).to_zarr(
             out / STORE, region={"scenario": slice(b.run, b.run + 1), "replicate": slice(b.lo, b.hi)})
         manifest.record(b, label, seconds)
         total_done += 1

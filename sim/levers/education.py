@@ -113,7 +113,7 @@ class PlacementCapacity(_ProgrammeLever):
         if g.placement_capacity is None:
             out.append(("programme", f"programme {self.programme!r} has no placement_capacity to raise; set "
                         f"programmes.{self.programme}.placement_capacity (starters per year) first"))
-        wanted = set(self.where_list())
+        wanted = set(self.scope())
         if wanted:
             geo = scenario.geography
             delivered = [p for p, _, _ in geo.place_table() if g.places is None or g.places.get(p, 0) > 0]
@@ -121,8 +121,10 @@ class PlacementCapacity(_ProgrammeLever):
                        if wanted & {x.place, x.ics, x.region, geo.nation_name}}
             missing = [p for p in delivered if p not in covered]
             if missing:
-                out.append(("where", f"placement capacity is one limit for the whole programme; where must "
-                            f"cover all its places (missing: {', '.join(missing)}), or leave where out"))
+                field = "where" if self.where_list() else "owner"
+                out.append((field, f"placement capacity is one limit for the whole programme; {field} must "
+                            f"cover all its places (missing: {', '.join(missing)})"
+                            + (", or leave where out" if field == "where" else "")))
         return out
 
     def apply(self, plan, scenario) -> None:

@@ -13,6 +13,7 @@ from .flows import RECRUIT_SOURCES
 from .locations import locations, move_destinations, place_sum, provider_shares, spread
 from .mobility import mobility_arrays
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
+from ..scenario.owners import lever_owner, owner_table
 from ..vocabulary import APRIL, absolute_month, calendar_months, parse_month
 
 
@@ -258,6 +259,8 @@ def compile_base(scenario) -> Plan:
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
         prog_rotate=rotate, prog_rotation_cdf=rotation_cdf, **moves,
     )
+    owners = owner_table(s)
+    plan.owners, plan.owner_levels = [n for n, _ in owners], [lv for _, lv in owners]
     return plan
 
 
@@ -282,8 +285,16 @@ def rotation_destinations(shares: np.ndarray, ics_of: list[str]) -> np.ndarray:
 
 
 def apply(plan: Plan, scenario, levers) -> None:
-    """Let each lever transform the plan, in the order of the action plan."""
+    """Let each lever transform the plan, in the order of the action plan. Where the plan carries budget
+    control's factors (``budget_scale``), each lever is first scaled by its owner's."""
     for i, lever in enumerate(levers):
+        if plan.owners:
+            owner = lever_owner(lever, scenario.geography)
+            plan.lever_owners.append(owner)
+            if plan.budget_scale is not None:
+                factor = plan.budget_scale[:, plan.owners.index(owner)]
+                if np.any(factor != 1.0):
+                    lever = lever.scaled(lever.scale(plan.months) * factor)
         lever.apply(plan, scenario)
         plan.levers.append(lever)
         plan.lever_labels.append(lever_label(lever, i, levers))

@@ -131,13 +131,19 @@ class Plan:
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
+    # owners of levers and budgets (empty when the scenario names none: its results have no spend by owner)
+    owners: list = field(default_factory=list)        # owner names, top level first
+    owner_levels: list = field(default_factory=list)  # each owner's level (national, region, ics, place)
+    lever_owners: list = field(default_factory=list)  # the owner of each lever of ``levers``
+    budget_scale: np.ndarray | None = None            # [M, owner] budget control's factor on each owner's levers
+                                                      # (set by the run layer, sim.runs.budgets; None: no budgets)
 
     # arrays whose first axis is the month (what ``head`` cuts)
     TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
-                 "cost_per_trainee", "prog_rotate")
+                 "cost_per_trainee", "prog_rotate", "budget_scale")
 
     def head(self, months: int) -> "Plan":
         """The plan over its first ``months`` months only (engines give the same first months either way)."""

@@ -15,6 +15,7 @@ from ..results.dataset import build_dataset, central_demand, to_level
 from ..results.levels import check_level
 from ..scenario import ScenarioError
 from ..vocabulary import DEFAULT_ENGINE, DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
+from .budgets import budget_attrs, budgeted
 from .lever_costs import outcomes
 from .provenance import provenance
 from .reviews import adaptive_levers, run_reviewed
@@ -62,7 +63,7 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
             progress(reps.stop, replicates)
     values = {k: np.concatenate(v) for k, v in parts.items()}
     return build_dataset(plan, values, every=every, replicates=np.arange(replicates),
-                         attrs=provenance(scenario, engine=engine, seed=seed), level=level)
+                         attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario), level=level)
 
 
 def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,
@@ -71,7 +72,7 @@ def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAU
     unit of work that ``run`` batches and experiments send to worker processes. Replicate r depends only on
     (seed, r)."""
     simulate = simulator(engine)
-    base = compile_base(scenario) if plan is None or adaptive_levers(scenario) else None
+    base = budgeted(compile_base(scenario), scenario) if plan is None or adaptive_levers(scenario) else None
     plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):        # adaptive levers: each replicate's plan follows its own annual reviews
         values = run_reviewed(base, scenario, np.asarray(reps),
@@ -90,7 +91,7 @@ def run_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_EN
     check_level(level)
     plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every, level=level)
     return build_dataset(plan, values, every=every, replicates=np.asarray(reps),
-                         attrs=provenance(scenario, engine=engine, seed=seed), level=level)
+                         attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario), level=level)
 
 
 def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_STEP,
@@ -98,7 +99,7 @@ def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_
     """The deterministic mean-field projection: same schema as ``run``, without ``replicate``."""
     scenario = with_horizon(load_scenario(scenario), years)
     check_level(level)
-    base = compile_base(scenario)
+    base = budgeted(compile_base(scenario), scenario)
     plan = with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):   # one deterministic path through the reviews
         values = run_reviewed(base, scenario, np.zeros(1, np.int64),
@@ -108,5 +109,5 @@ def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_
     else:
         values = outcomes(plan, project(plan), central_demand(plan))
     values = to_level(plan, values, level, every, time_axis=0)
-    return build_dataset(plan, values, every=every, attrs=provenance(scenario, engine="expected", seed=None),
-                         level=level)
+    return build_dataset(plan, values, every=every,
+                         attrs=provenance(scenario, engine="expected", seed=None) | budget_attrs(scenario), level=level)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..vocabulary import APRIL, absolute_month, last_month, month_index
+from .owners import OWNER_LEVELS, footprints, inside, owner_level, owner_names
 
 
 def _series_years(value) -> list[int]:
@@ -78,6 +79,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
             out += _unemployed(geo, s, g, g.rotation.places, f"{base}.rotation.places")
 
     out += _demand_problems(s, places, professions, years_ok)
+    out += _budget_problems(s, years_ok)
     months = s.years * 12
     for i, goal in enumerate(s.goals):
         base = f"goals.{i}"
@@ -171,6 +173,43 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
         if prof not in professions:
             out.append((f"demand.productivity.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
         years_ok(f"demand.productivity.{prof}", v)
+    return out
+
+
+def _budget_problems(s, years_ok) -> list[tuple[str, str]]:
+    """Budgets name owners of this geography, and pass down only to lower levels inside the giver."""
+    b = s.budgets
+    if b is None:
+        return []
+    geo = s.geography
+    allowed = ", ".join(owner_names(geo))
+    out = []
+    for owner, value in b.owners.items():
+        if owner_level(owner, geo) is None:
+            out.append((f"budgets.{owner}", f"unknown owner {owner!r}; allowed: {allowed}"))
+        years_ok(f"budgets.{owner}", value)
+    received = set()
+    for giver, rule in b.allocate.items():
+        base = f"budgets.allocate.{giver}"
+        level = owner_level(giver, geo)
+        if level is None:
+            out.append((base, f"unknown owner {giver!r}; allowed: {allowed}"))
+            continue
+        if OWNER_LEVELS.index(rule.to) <= OWNER_LEVELS.index(level):
+            below = [x for x in OWNER_LEVELS[OWNER_LEVELS.index(level) + 1:] if x in footprints(geo)]
+            out.append((f"{base}.to", f"{giver!r} is at level {level}: a budget passes down to a lower level "
+                                      f"({', '.join(below) or 'none'}); got {rule.to!r}"))
+            continue
+        mine = [n for n in footprints(geo)[rule.to] if owner_level(n, geo) == rule.to and inside(n, giver, geo)]
+        for name in (rule.table or {}):
+            if name not in mine:
+                out.append((f"{base}.table.{name}", f"not an owner at level {rule.to} inside {giver!r}; allowed: "
+                                                          f"{', '.join(mine)}"))
+        received |= set(mine)
+    for giver in b.allocate:
+        if owner_level(giver, geo) is not None and giver not in b.owners and giver not in received:
+            out.append((f"budgets.allocate.{giver}", f"{giver!r} has no budget to pass down: give budgets.{giver} "
+                                                     "or allocate to it from a level above"))
     return out
 
 

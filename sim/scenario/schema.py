@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .budgets import BudgetTable
 from .geography import ICS, Geography, Place, Provider, ProviderKind, Region  # noqa: F401 (the format, in one place)
 from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth
 
@@ -366,3 +367,7 @@ class ScenarioBase(Model):
     goals: list[Goal] = []
     mobility: Mobility | None = Field(
         None, description="staff and newly qualified moving between ICSs and regions; default: none")
+    budgets: BudgetTable | None = Field(
+        None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
+        "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "
+        "Default: no budgets")
