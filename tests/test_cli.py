@@ -77,6 +77,9 @@ BAD_INPUT = {   # case: (arguments, text the message must contain)
                                                         "--out", t / "x.nc", "-q"], "--trace"),
     "bad --every value": (lambda t, bad: ["run", EXAMPLE, "--every", "week", "--out", t / "x.nc"], "--every"),
     "unknown command": (lambda t, bad: ["simulate", EXAMPLE], "simulate"),
+    "missing file (optimise)": (lambda t, bad: ["optimise", t / "nope.yaml", "--out", t / "o"], "not found"),
+    "optimise --workers 0": (lambda t, bad: ["optimise", "configs/optimise/analytic_two_levers.yaml", "--workers", "0",
+                                             "--out", t / "o"], "--workers"),
 }
 
 
@@ -367,7 +370,7 @@ def test_negative_recruitment_capacity_exits_2_naming_the_field(tmp_path, exampl
     assert r.exit_code == 2, r.output
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "professions.registered_nurse.recruitment.capacity_per_month" in lines[0]
-    assert "≥ 0" in lines[0] and "-5" in lines[0]
+    assert "from 0 to" in lines[0] and "-5" in lines[0]
     assert not (tmp_path / "x.nc").exists()
 
 

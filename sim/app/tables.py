@@ -221,7 +221,7 @@ def report_bytes(folder: Path) -> bytes:
     """The experiment's report (``wfsim report``): one self-contained HTML file, written into the folder."""
     from ..experiments.report import write_report
 
-    return write_report(folder, "html").read_bytes()
+    return write_report(folder, "html")[0].read_bytes()
 
 
 __all__ = ["ALL", "areas", "baselines", "compare_months", "excel_bytes", "fan_frame", "goals", "headline",

@@ -11,13 +11,14 @@ month by month through ``scaled``.
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, PrivateAttr
 
+from ..scenario.errors import shown
 from ..scenario.owners import NATIONAL, inside, lever_owner, owner_level, owner_names
-from ..scenario.types import Model, YearMonth
+from ..scenario.types import Model, Whole, YearMonth
 from ..vocabulary import LEVELS, month_index
 
 Level = Literal["national", "region", "ics", "place", "provider"]
@@ -49,7 +50,7 @@ class Lever(Model):
         "the owner's footprint; default: the whole footprint (without an owner: everywhere)")
     from_: YearMonth | None = Field(None, alias="from", description="first month in force (YYYY-MM); default: start")
     until: YearMonth | None = Field(None, description="last month in force (YYYY-MM); default: the horizon")
-    ramp_months: Annotated[int, Field(ge=0, le=120, strict=True)] = Field(
+    ramp_months: Whole(0, 120, "months") = Field(
         0, description="delivery: months to phase in from ``from``, linearly (0: a step, in full at once)")
     _scale: np.ndarray | None = PrivateAttr(None)
 
@@ -108,10 +109,11 @@ class Lever(Model):
             pool = allowed if allowed is not None else set().union(*names.values())
             if w not in pool:
                 kind = self.level if allowed is not None else "provider, place, ICS or region (or the nation)"
-                problems.append(("where", f"{w!r} is not a {kind} of this geography; allowed: "
+                problems.append(("where", f"{shown(w)} is not a {kind} of this geography; allowed: "
                                  f"{', '.join(sorted(pool))}"))
         if self.level is not None and self.level not in self.levels:
-            problems.append(("level", f"{self.lever} applies at levels {', '.join(self.levels)}; got {self.level!r}"))
+            problems.append(("level",
+                             f"{self.lever} applies at levels {', '.join(self.levels)}; got {shown(self.level)}"))
         return problems
 
     def owner_problems(self, geography) -> list[tuple[str, str]]:
@@ -119,23 +121,23 @@ class Lever(Model):
         outside its footprint."""
         level = owner_level(self.owner, geography)
         if level is None:
-            return [("owner", f"unknown owner {self.owner!r}; allowed: {', '.join(owner_names(geography))}")]
+            return [("owner", f"unknown owner {shown(self.owner)}; allowed: {', '.join(owner_names(geography))}")]
         out = []
         if self.level is not None and self.level != level:
-            out.append(("level", f"owner {self.owner!r} is at level {level}; leave level out or give {level}; "
-                                 f"got {self.level!r}"))
+            out.append(("level", f"owner {shown(self.owner)} is at level {level}; leave level out or give {level}; "
+                                 f"got {shown(self.level)}"))
         if level not in self.levels:
-            out.append(("owner", f"{self.lever} applies at levels {', '.join(self.levels)}; owner {self.owner!r} "
+            out.append(("owner", f"{self.lever} applies at levels {', '.join(self.levels)}; owner {shown(self.owner)} "
                                  f"is at level {level}"))
         areas = set().union(*map(set, geography.names().values()))
         for w in self.where_list():
             if w not in areas:
-                out.append(("where", f"{w!r} is not a provider, place, ICS or region (or the nation) of this "
+                out.append(("where", f"{shown(w)} is not a provider, place, ICS or region (or the nation) of this "
                                      f"geography; allowed: "
                                      f"{', '.join(sorted(areas))}"))
             elif not inside(w, self.owner, geography):
                 mine = [n for n in sorted(areas) if inside(n, self.owner, geography)]
-                out.append(("where", f"{w!r} is outside the footprint of its owner {self.owner!r} ({level}): a "
+                out.append(("where", f"{shown(w)} is outside the footprint of its owner {shown(self.owner)} ({level}): a "
                                      f"lever acts only inside its owner's footprint; allowed: {', '.join(mine)}"))
         return out
 
@@ -225,4 +227,4 @@ def _geo_names(scenario) -> dict[str, set[str]]:
 def check_name(value: str, allowed, field: str, what: str) -> list[tuple[str, str]]:
     if value in allowed:
         return []
-    return [(field, f"unknown {what} {value!r}; allowed: {', '.join(sorted(allowed)) or '(none defined)'}")]
+    return [(field, f"unknown {what} {shown(value)}; allowed: {', '.join(sorted(allowed)) or '(none defined)'}")]

@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..scenario import ScenarioError
+from ..scenario.errors import shown
 from ..vocabulary import DEFAULT_LEVEL, LEVELS, levels_above
 
 LOCATION = "place"       # the location axis as ``DIMS`` name it, before the dataset names it after the level
@@ -49,7 +50,7 @@ def level_of(ds: xr.Dataset) -> str:
 def check_level(level) -> str:
     """``level`` if it is an output level; else bad input naming what is allowed."""
     if level not in LEVELS:
-        raise ScenarioError([("level", f"expected one of {', '.join(LEVELS)}; got {level!r}")], "run")
+        raise ScenarioError([("level", f"expected one of {', '.join(LEVELS)}; got {shown(level)}")], "run")
     return level
 
 

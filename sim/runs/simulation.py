@@ -9,11 +9,13 @@ import xarray as xr
 
 from ..demand.draws import demand_draws
 from ..engines import simulator
+from ..limits import REPLICATES, SEED, YEARS
 from ..model.compile import compile_base, with_levers
 from ..model.expected import project
 from ..results.dataset import build_dataset, central_demand, to_level
 from ..results.levels import check_level
 from ..scenario import ScenarioError
+from ..scenario.errors import shown
 from ..vocabulary import DEFAULT_ENGINE, DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
 from .budgets import budget_attrs, budgeted
 from .lever_costs import outcomes
@@ -27,8 +29,9 @@ def with_horizon(scenario, years: int | None):
     never act."""
     if years is None or years == scenario.years:
         return scenario
-    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 50:
-        raise ScenarioError([("years", f"expected a whole number of years from 1 to 50; got {years!r}")], "run")
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= YEARS:
+        raise ScenarioError([("years", f"expected a whole number of years from 1 to {YEARS}; got {shown(years)}")],
+                            "run")
     return scenario.model_copy(update={"years": years})
 
 
@@ -48,10 +51,9 @@ def run(scenario, *, replicates: int | None = None, seed: int | None = None, eng
     check_level(level)
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
-    if replicates < 1:
-        raise ScenarioError([("replicates", f"expected a whole number ≥ 1; got {replicates}")], "run")
-    if seed < 0:
-        raise ScenarioError([("seed", f"expected a whole number ≥ 0; got {seed}")], "run")
+    for name, value, lo, hi in (("replicates", replicates, 1, REPLICATES), ("seed", seed, 0, SEED)):
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ScenarioError([(name, f"expected a whole number from {lo:,} to {hi:,}; got {shown(value)}")], "run")
     parts: dict[str, list[np.ndarray]] = {}
     plan = None
     for lo in range(0, replicates, batch_size):

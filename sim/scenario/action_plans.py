@@ -1,7 +1,8 @@
 """Action plans: reusable portfolios of levers in their own YAML files, included into scenarios.
 
-A scenario's ``levers:`` list may hold ``{include: PATH}`` items (PATH relative to the scenario file),
-and ``wfsim run --plan PATH`` appends a plan to any scenario (``--plan NAME``: a shipped plan, such as
+A scenario's ``levers:`` list may hold ``{include: PATH}`` items (PATH relative to the scenario file,
+a .yaml or .yml file, which may lie outside the scenario's folder: see ``reading``), and
+``wfsim run --plan PATH`` appends a plan to any scenario (``--plan NAME``: a shipped plan, such as
 ``train``, when no file of that name exists; ``sim.scenario.shipped``). An action plan file is::
 
     name: train
@@ -20,9 +21,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import shipped
-from .errors import ScenarioError
+from .errors import ScenarioError, shown
+from .reading import include_path
 
 ACTION_PLAN_KEYS = {"name", "description", "levers", "budgets"}
+
+
+def is_action_plan(data) -> bool:
+    """Whether a file's data has the shape of an action plan (a levers list, and at most name, description
+    and budgets) rather than of a scenario."""
+    return isinstance(data, dict) and "levers" in data and set(data) <= ACTION_PLAN_KEYS
 
 
 def read_action_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -> tuple[list, list]:
@@ -37,15 +45,17 @@ def read_action_plan(path: str | Path, reader, field: str, _stack: tuple = ()) -
     if not isinstance(data, dict) or not isinstance(data.get("levers"), list):
         raise ScenarioError([(field, f"{p}: an action plan is a mapping with a 'levers' list (and optionally "
                                      "name, description)")])
-    extra = sorted(set(data) - ACTION_PLAN_KEYS)
+    extra = sorted(shown(k) for k in data if k not in ACTION_PLAN_KEYS)
     if extra:
-        raise ScenarioError([(field, f"{p}: unknown key(s) {', '.join(map(str, extra))}; an action plan has "
+        raise ScenarioError([(field, f"{p}: unknown key(s) {', '.join(extra)}; an action plan has "
                                      f"{', '.join(sorted(ACTION_PLAN_KEYS))}")])
     out, budgets = [], [(str(p), data["budgets"])] if "budgets" in data else []
     for i, item in enumerate(data["levers"]):
         if isinstance(item, dict) and "include" in item:       # a plan made of plans (e.g. all.yaml)
-            inner = Path(item["include"])
-            inner = inner if inner.is_absolute() else p.parent / inner
+            try:
+                inner = include_path(item["include"], p.parent)
+            except ValueError as e:
+                raise ScenarioError([(field, f"{p}: levers.{i}: {e}")]) from None
             if len(_stack) >= 8 or inner.resolve() in _stack:
                 raise ScenarioError([(field, f"{p}: levers.{i}: action plans include each other in a loop")])
             levers, more = read_action_plan(inner, reader, field, _stack + (p.resolve(),))
@@ -107,14 +117,17 @@ def expand(data: dict, base: Path, reader, extra_action_plans=()) -> tuple[dict,
             if set(item) - {"include", "_cli"}:
                 problems.append((field, "an include item holds only 'include: PATH'"))
                 continue
-            path = Path(item["include"])
             if item.get("_cli"):                  # --plan PATH, or the name of a shipped plan (--plan train)
-                path = shipped.action_plan(path)
+                path = shipped.action_plan(Path(item["include"]))
                 if not path.exists():
                     problems.append((field, shipped.not_found("action plan", path, shipped.action_plans())))
                     continue
-            elif not path.is_absolute():
-                path = base / path
+            else:
+                try:
+                    path = include_path(item["include"], base)
+                except ValueError as e:
+                    problems.append((field, f"include: {e}"))
+                    continue
             try:
                 got, more = read_action_plan(path, reader, field)
             except ScenarioError as e:

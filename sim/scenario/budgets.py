@@ -16,12 +16,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainSerializer, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema, \
     model_validator
 
+from ..limits import POUNDS
+from .errors import shown
 from .types import Model, Number, Series
 
 ALLOCATE = "allocate"          # the one key of ``budgets`` that is not an owner
 SHARE_TOLERANCE = 1e-6
 
-BudgetSeries = Series(0, None, "£ per plan year")
+BudgetSeries = Series(0, POUNDS, "£ per plan year")
 _series = TypeAdapter(BudgetSeries)
 
 
@@ -81,30 +83,31 @@ def _problems(err: ValidationError, base: str) -> list[tuple[str, str]]:
 
 
 def _budgets(v: Any) -> Budgets:
-    """Check the whole mapping, reporting every problem with its path (``budgets.OWNER.YEAR``, …)."""
+    """Check the whole mapping, reporting every problem with its path inside ``budgets`` (``OWNER``,
+    ``allocate.GIVER.to``, …; the loader puts ``budgets.`` in front)."""
     if isinstance(v, Budgets):
         return v
     if not isinstance(v, dict):
-        raise ValueError(f"budgets\texpected a mapping {{owner: £ per plan year, allocate: …}}; got {v!r}")
+        raise ValueError(f"\texpected a mapping {{owner: £ per plan year, allocate: …}}; got {shown(v)}")
     problems: list[tuple[str, str]] = []
     owners, allocate = {}, {}
     for key, value in v.items():
         if not isinstance(key, str) or not key:
-            problems.append((f"budgets.{key}", "an owner's name (national, or a region, ICS, place or provider)"))
+            problems.append((f"{key}", "an owner's name (national, or a region, ICS, place or provider)"))
         elif key == ALLOCATE:
             if not isinstance(value, dict):
-                problems.append(("budgets.allocate", "expected {owner: {to: LEVEL, by: population|need|table}}"))
+                problems.append(("allocate", "expected {owner: {to: LEVEL, by: population|need|table}}"))
                 continue
             for giver, rule in value.items():
                 try:
                     allocate[giver] = Allocation.model_validate(rule)
                 except ValidationError as e:
-                    problems += _problems(e, f"budgets.allocate.{giver}")
+                    problems += _problems(e, f"allocate.{giver}")
         else:
             try:
                 owners[key] = _series.validate_python(value)
             except ValidationError as e:
-                problems += [(f"budgets.{key}", msg) for _, msg in _problems(e, "")]
+                problems += [(f"{key}", msg) for _, msg in _problems(e, "")]
     if problems:
         raise ValueError("\n".join(f"{p}\t{m}" for p, m in problems))
     return Budgets(owners=owners, allocate=allocate)

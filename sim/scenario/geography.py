@@ -9,12 +9,13 @@ is not also the name of a place, ICS or region (``where`` and goals name areas b
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
+from ..limits import POPULATION, WEIGHT
 from ..vocabulary import LEVELS
-from .types import Model, Number
+from .types import Model, Number, Whole
 
 ProviderKind = Literal["acute", "community", "mental_health", "community_mental_health", "ambulance",
                        "general_practice", "adult_social_care", "independent_sector", "voluntary_sector", "other"]
@@ -39,7 +40,7 @@ class Provider(Model):
                                "independent_sector, voluntary_sector or other")
     sector: Sector | None = Field(None, description="default: from the kind (NHS trust for acute, community, "
                                   "mental health and ambulance; the kind's own sector otherwise)")
-    weight: Number(0, None, "relative size") = Field(
+    weight: Number(0, WEIGHT, "relative size") = Field(
         1.0, description="its share among the place's providers of the same kind (relative, > 0)")
 
     @field_validator("weight")
@@ -52,7 +53,7 @@ class Provider(Model):
 
 class Place(Model):
     name: str = Field(min_length=1)
-    population: Annotated[int, Field(gt=0, strict=True)]
+    population: Whole(1, POPULATION, "residents")
     providers: list[Provider] | None = Field(
         None, min_length=1, description="employers at the place; default: one implicit provider named after the "
         "place (kind other)")
