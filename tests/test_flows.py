@@ -62,12 +62,17 @@ def test_every_engine_returns_exactly_the_declared_counts(engine):
 
 
 def test_results_dataset_labels_sources_and_reasons_from_the_table():
-    ds = sim.expected("configs/analytic/decay.yaml", years=1)
+    ds = sim.expected("configs/analytic/mobility.yaml", years=1)
     assert tuple(ds.source.values) == flows.SOURCES
     assert tuple(ds.reason.values) == flows.REASONS
     for c in flows.COUNTS:
         assert ds[c.name].dims[-len(c.dims):] == c.dims
         assert ds[c.name].attrs["units"] == c.units
+    # without mobility the dataset leaves its flows and counts out (it is what it was before they existed)
+    plain = sim.expected("configs/analytic/decay.yaml", years=1)
+    assert tuple(plain.source.values) == tuple(s for s in flows.SOURCES if s not in flows.MOBILITY_SOURCES)
+    assert tuple(plain.reason.values) == tuple(r for r in flows.REASONS if r not in flows.MOBILITY_REASONS)
+    assert not set(flows.MOBILITY_COUNTS) & set(plain.data_vars)
 
 
 # --- the order of the month, by construction ------------------------------------------------------------
@@ -160,14 +165,16 @@ def test_a_cohort_completing_in_a_rotation_month_does_not_rotate():
 def test_paired_flows_conserve_people_within_the_system(engine):
     """A move is a leaver on one side and a joiner on the other (``Flow.pair``): every month, all professions
     and places together, each source's joiners equal its paired reason's leavers."""
-    data = sim.load_scenario("configs/analytic/transfers.yaml").model_copy(update={"years": 2})
-    plan = compile_plan(data)
-    assert plan.rotation_hazard.any() and plan.transfer_hazard.any()
-    out = ENGINES[engine](plan)
     pairs = [(f.name, f.pair) for f in flows.JOINERS if f.pair]
-    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in"}
-    for source, reason in pairs:
-        joined = out["joiners"][..., flows.SOURCE[source]].sum(axis=(-1, -2))
-        left = out["leavers"][..., flows.REASON[reason]].sum(axis=(-1, -2))
-        assert joined.sum() > 0, (engine, source)
-        np.testing.assert_allclose(joined, left, rtol=1e-12, err_msg=f"{engine}: {source} vs {reason}")
+    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in"}
+    seen = dict.fromkeys([s for s, _ in pairs], 0.0)
+    for config in ("transfers", "mobility"):
+        data = sim.load_scenario(f"configs/analytic/{config}.yaml").model_copy(update={"years": 2})
+        plan = compile_plan(data)
+        out = ENGINES[engine](plan)
+        for source, reason in pairs:
+            joined = out["joiners"][..., flows.SOURCE[source]].sum(axis=(-1, -2))
+            left = out["leavers"][..., flows.REASON[reason]].sum(axis=(-1, -2))
+            seen[source] += joined.sum()
+            np.testing.assert_allclose(joined, left, rtol=1e-12, err_msg=f"{engine}: {source} vs {reason}")
+    assert all(v > 0 for v in seen.values()), (engine, seen)

@@ -281,6 +281,8 @@ def results_page() -> str:
     owned = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "budgets.yaml"), years=1)
     ds = ds.assign({k: owned[k] for k in owned.data_vars if k not in ds})   # variables only owners bring
     ds = ds.assign_coords({k: owned[k] for k in ("owner", "owner_level")})
+    mobile = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "mobility.yaml"), years=1)
+    ds = ds.assign({k: mobile[k] for k in mobile.data_vars if k not in ds})  # variables only mobility brings
     ds.attrs.update({k: owned.attrs[k] for k in ("owners_over_budget", "budget_control")})
     coords = ["replicate", *ds.coords] + [c for c in ("provider", "provider_kind", "nation") if c not in ds.coords]
     unknown = [c for c in coords if c not in COORDINATES] + [a for a in ds.attrs if a not in ATTRIBUTES]

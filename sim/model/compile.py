@@ -11,6 +11,7 @@ from ..demand import establishment, need
 from ..demand.establishment import april_factor
 from .flows import RECRUIT_SOURCES
 from .locations import locations, move_destinations, place_sum, provider_shares, spread
+from .mobility import mobility_arrays
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
 from ..scenario.owners import lever_owner, owner_table
 from ..vocabulary import APRIL, absolute_month, calendar_months, parse_month
@@ -233,6 +234,8 @@ def compile_base(scenario) -> Plan:
     uncertainty = s.demand.uncertainty if s.demand is not None else None
     residents = geo.weight_share                 # residents of a place are shown at its providers by weight
 
+    moves = mobility_arrays(s, geo, within, init_hc, prog_produces, M, monthly_hazard)
+
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, locations=geo.names,
         location_kind=geo.kinds, location_sector=geo.sectors, location_place=at, places=places,
@@ -254,7 +257,7 @@ def compile_base(scenario) -> Plan:
         prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake, fill_rate=fill,
         placement_capacity=placement_capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
-        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf,
+        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf, **moves,
     )
     owners = owner_table(s)
     plan.owners, plan.owner_levels = [n for n, _ in owners], [lv for _, lv in owners]

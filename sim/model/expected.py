@@ -86,6 +86,8 @@ class MeanField:
         for g in range(G):
             self.entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
         self.dest = plan.move_matrix()                                         # [P, L, L2] staff moves
+        self.migrate = plan.migrate_matrix()                                   # [P, L, L2] ... to other ICSs, regions
+        self.elsewhere = plan.graduate_matrix()                                # [G, L, L2] completers looking there
         rotation = plan.rotation_matrix()                                      # [G, L, L2] scheduled rotations
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
@@ -133,7 +135,8 @@ class MeanField:
     def move(self, m: int) -> None:
         plan, out = self.plan, self.out
         rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
-        total = rot + moves.sum(-1)
+        mig = plan.migrate_hazard[m]                                                 # [P, L]
+        total = rot + mig + moves.sum(-1)                   # (+ a migration hazard of 0: the same to the bit)
         q = 1.0 - np.exp(-total)                                                     # [P, L]
         leaving = self.stock * q[:, :, None]
         self.stock = self.stock - leaving
@@ -144,6 +147,13 @@ class MeanField:
             share_rot = np.where(total > 0, rot / total, 0.0)
             share_to = np.where(total[:, :, None] > 0, moves / total[:, :, None], 0.0)
         rotated = leaving * share_rot[:, :, None]
+        if mig.any():                       # to another ICS or region
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share_mig = np.where(total > 0, mig / total, 0.0)
+            migrated = leaving * share_mig[:, :, None]
+            self.stock = self.stock + np.einsum("npla,plk->npka", migrated, self.migrate)
+            out["joiners"][:, m, :, :, _S["moved_in"]] = np.einsum("npl,plk->npk", migrated.sum(-1), self.migrate)
+            out["leavers"][:, m, :, :, _R["moved_out"]] = migrated.sum(-1)
         if rot.any():                       # (adding nothing is skipped: the sums are the same to the bit)
             self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
             out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,plk->npk", rotated.sum(-1), self.dest)
@@ -153,9 +163,13 @@ class MeanField:
             out["joiners"][:, m, :, :, _S["transfer_in"]] = transferred.sum(-1)
         out["leavers"][:, m, :, :, _R["rotation_out"]] = rotated.sum(-1)
         out["leavers"][:, m, :, :, _R["transfer_out"]] = leaving.sum(-1) - rotated.sum(-1)
+        if mig.any():
+            out["leavers"][:, m, :, :, _R["transfer_out"]] -= out["leavers"][:, m, :, :, _R["moved_out"]]
         if self.capped:                                                         # arrivals: Poisson-like
             self.var = self.var + out["joiners"][:, m, :, :, _S["rotation_in"]] \
                 + out["joiners"][:, m, :, :, _S["transfer_in"]]
+            if mig.any():
+                self.var = self.var + out["joiners"][:, m, :, :, _S["moved_in"]]
 
     def attrition(self, m: int) -> None:
         plan = self.plan
@@ -186,6 +200,13 @@ class MeanField:
                 out["leavers"][:, m, tp, :, _R["completed_training"]] += done
             ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]])
             self.graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
+            if self.elsewhere[g].any():        # mobility: those not taking a local post may look elsewhere
+                away = done * (1.0 - local)                                     # [L] by place of training
+                looking = away[:, None] * self.elsewhere[g]                     # [from, to]
+                out["graduates_moved"][:, m, g] += looking.sum(axis=1)
+                there = looking.sum(axis=0)
+                self.graduates[g] += there[:, None] * ages[None, :]
+                self.wanted_var[plan.prog_produces[g]] += there                 # (Poisson-like, as arrivals)
 
     def place(self, m: int) -> None:
         """Completers take vacant posts before experienced hires (:meth:`hire`). Hiring only into vacancies,

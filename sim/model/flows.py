@@ -13,14 +13,16 @@ step  name            what happens
 ====  ==============  =============================================================================
 1     retire          staff whose drawn retirement month it is retire (reason ``retirement``)
 2     leave           staff leave at the month's leaving hazard × their age multiplier (``leaver``)
-3     move            staff move place (``rotation_out`` → ``rotation_in``) or staff group or sector
-                      (``transfer_out`` → ``transfer_in``), at the month's hazards
+3     move            staff move place (``rotation_out`` → ``rotation_in``), ICS or region
+                      (``moved_out`` → ``moved_in``) or staff group or sector (``transfer_out`` →
+                      ``transfer_in``): one summed hazard of a move, split by their shares
 4     attrition       trainees who started before this month may drop out (in-service: ``leaver``)
 5     complete        cohorts at the end of their programme complete (in-service: ``completed_training``);
-                      each completer wants a local post with the month's local-employment probability
-6     place           the month's completers who want a local post take one, in random order within
-                      their staff group (``newly_qualified``); hiring only into vacancies, a completer
-                      who finds none is ``unplaced`` and lost
+                      each completer wants a local post with the month's local-employment probability;
+                      one who does not may look in another ICS or region (mobility: ``graduates_moved``)
+6     place           the month's completers who want a post (a local one, or one where they looked)
+                      take one, in random order within their staff group (``newly_qualified``);
+                      hiring only into vacancies, a completer who finds none is ``unplaced`` and lost
 7     rotate          programmes with a rotation schedule move their trainees in post on its dates
                       (in-service: ``rotation_out`` → ``rotation_in``)
 8     hire            experienced hires start, by place then source (``international``,
@@ -55,6 +57,7 @@ JOINERS = (
     Flow("rotation_in", "staff (or trainees in post) moving in from another place", pair="rotation_out"),
     Flow("training_start", "in-service trainees starting their programme (counted in their staff group)"),
     Flow("transfer_in", "staff moving in from another staff group or sector", pair="transfer_out"),
+    Flow("moved_in", "staff moving in from another ICS or region (the scenario's mobility)", pair="moved_out"),
 )
 LEAVERS = (
     Flow("retirement", "staff retiring"),
@@ -62,6 +65,7 @@ LEAVERS = (
     Flow("rotation_out", "staff (or trainees in post) moving out to another place", pair="rotation_in"),
     Flow("completed_training", "in-service trainees completing their programme"),
     Flow("transfer_out", "staff moving out to another staff group or sector", pair="transfer_in"),
+    Flow("moved_out", "staff moving out to another ICS or region (the scenario's mobility)", pair="moved_in"),
 )
 
 SOURCES = tuple(f.name for f in JOINERS)
@@ -94,8 +98,17 @@ COUNTS = (
     Count("completions", ("time", "programme", "place"), "people per month", "trainees completing in the month",
           False),
     Count("unplaced", ("time", "programme", "place"), "people per month",
-          "newly qualified staff wanting a local post who found no vacancy (lost to the system)", False),
+          "newly qualified staff wanting a post who found no vacancy (lost to the system); a completer who "
+          "looked elsewhere (mobility) is counted where they looked", False),
+    Count("graduates_moved", ("time", "programme", "place"), "people per month",
+          "completers not taking a local post who looked for one in another ICS or region (mobility), by the "
+          "place they trained at", False),
 )
+# Flows and counts that only a scenario with ``mobility`` has: a dataset of a scenario without it leaves
+# them out, so it is exactly what it was before they existed (``sim.results.dataset``).
+MOBILITY_SOURCES = ("moved_in",)
+MOBILITY_REASONS = ("moved_out",)
+MOBILITY_COUNTS = ("graduates_moved",)
 
 
 def count_shapes(months: int, professions: int, places: int, programmes: int) -> dict[str, tuple[int, ...]]:

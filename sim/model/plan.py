@@ -122,6 +122,12 @@ class Plan:
     prog_rotate: np.ndarray         # [M, G] bool: the programme's trainees in post change placement in the month
     prog_rotation_cdf: np.ndarray   # [G, L, L] cumulative weights of the new location of a trainee at l: the
                                     # programme's place shares × provider shares within l's ICS (l: staying)
+    # mobility between ICSs and regions (all zero, and ``mobile`` False, for a scenario without it)
+    mobile: bool                    # the scenario has a ``mobility`` section (its results show the flows)
+    migrate_hazard: np.ndarray      # [M, P, L] monthly hazard of a staff move to another ICS or region
+    migrate_cdf: np.ndarray         # [P, L, L2] cumulative weights of where such a move goes
+    graduate_cdf: np.ndarray        # [G, L, L2] cumulative probabilities of where a completer not taking a local
+                                    # post looks for one; the last entry is below 1 by the share who leave
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
@@ -133,7 +139,7 @@ class Plan:
                                                       # (set by the run layer, sim.runs.budgets; None: no budgets)
 
     # arrays whose first axis is the month (what ``head`` cuts)
-    TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
+    TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
@@ -193,8 +199,23 @@ class Plan:
         cdf = self.rotation_cdf
         return np.diff(np.concatenate([np.zeros(cdf.shape[:2] + (1,)), cdf], axis=2), axis=2)
 
+    def migrate_matrix(self) -> np.ndarray:
+        """[P, L, L2] probability that a member of staff of profession p moving from l to another ICS or region
+        goes to l2."""
+        return _unstack(self.migrate_cdf)
+
+    def graduate_matrix(self) -> np.ndarray:
+        """[G, L, L2] probability that a completer of programme g at l not taking a local post looks for one
+        at l2 (rows add up to 1 less the share who leave)."""
+        return _unstack(self.graduate_cdf)
+
     def rotation_matrix(self) -> np.ndarray:
         """[G, L, L2] probability that a rotating trainee of programme g at place l is next at place l2."""
         cdf = self.prog_rotation_cdf
         return np.diff(np.concatenate([np.zeros(cdf.shape[:2] + (1,)), cdf], axis=2), axis=2)
 
+
+
+def _unstack(cdf: np.ndarray) -> np.ndarray:
+    """Probabilities from cumulative weights along the last axis."""
+    return np.diff(np.concatenate([np.zeros(cdf.shape[:-1] + (1,)), cdf], axis=-1), axis=-1)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 import xarray as xr
 
-from ..model.flows import COUNTS, REASONS, SOURCES
+from ..model.flows import COUNTS, MOBILITY_COUNTS, MOBILITY_REASONS, MOBILITY_SOURCES, REASONS, SOURCES
 from ..model.plan import Plan
 from ..vocabulary import DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
 from .levels import LOCATION, area_coords, roll_up
@@ -86,7 +86,7 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
         "vacancies": vacancies.astype(np.float32), "cost": cost, "lever_cost": by_lever,
         "lever_scale": np.broadcast_to(scale, hc.shape[:-3] + scale.shape).astype(np.float32),
         "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
-        "unplaced": raw["unplaced"],
+        "unplaced": raw["unplaced"], "graduates_moved": raw["graduates_moved"],
         "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
         .astype(np.float32),
     }
@@ -138,17 +138,32 @@ def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, 
     return aggregate(roll_up(plan, values, DIMS, level), every, time_axis)
 
 
+def _shown(plan: Plan, values: dict[str, np.ndarray]):
+    """(values, sources, reasons, variables) the dataset shows: all of them where the scenario has mobility;
+    else without the mobility flows and counts (all zero), so its dataset is what it was before they existed."""
+    if plan.mobile:
+        return values, list(SOURCES), list(REASONS), set(DIMS)
+    keep_s = [i for i, s in enumerate(SOURCES) if s not in MOBILITY_SOURCES]
+    keep_r = [i for i, r in enumerate(REASONS) if r not in MOBILITY_REASONS]
+    values = dict(values)
+    values["joiners"] = values["joiners"][..., keep_s]
+    values["leavers"] = values["leavers"][..., keep_r]
+    return (values, [SOURCES[i] for i in keep_s], [REASONS[i] for i in keep_r],
+            set(DIMS) - set(MOBILITY_COUNTS))
+
+
 def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_OUTPUT_STEP, replicates=None,
                   attrs: dict | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """The results Dataset from arrays already at ``level`` and output step (:func:`to_level`);
     ``replicates`` None for the mean field. The area dimension is named after the level."""
+    values, sources, reasons, names = _shown(plan, values)
     lead = ("replicate",) if replicates is not None else ()
     step = OUTPUT_STEP_MONTHS[every]
     area = lambda dims: tuple(level if d == LOCATION else d for d in dims)  # noqa: E731
     coords = {
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
         "profession": list(plan.professions), **area_coords(plan, level),
-        "programme": list(plan.programmes), "source": list(SOURCES), "reason": list(REASONS),
+        "programme": list(plan.programmes), "source": sources, "reason": reasons,
         "kind": list(COST_KINDS), "lever": list(plan.lever_labels), "service_line": list(plan.service_lines),
         "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
     }
@@ -158,7 +173,7 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
         coords.update(owner=list(plan.owners), owner_level=("owner", list(plan.owner_levels)))
     data = {}
     for name, dims in DIMS.items():     # flows are totals within each output period
-        if name == "population" or (name in OWNED and not plan.owners):
+        if name == "population" or name not in names or (name in OWNED and not plan.owners):
             continue
         units = UNITS[name].replace("per month", f"per {every}")
         data[name] = (lead + area(dims), values[name], {"units": units, "description": DESCRIPTIONS[name]})

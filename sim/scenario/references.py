@@ -45,6 +45,12 @@ def reference_problems(s) -> list[tuple[str, str]]:
         years_ok(f"{base}.demand.growth", p.demand.growth)
         out += _employer_problems(geo, base, p)
 
+    if s.mobility is not None:
+        for k in s.mobility.staff.by_profession:
+            if k not in professions:
+                out.append((f"mobility.staff.by_profession.{k}",
+                            f"unknown profession {k!r}; allowed: {', '.join(professions)}"))
+
     for name, g in s.programmes.items():
         base = f"programmes.{name}"
         if g.produces not in professions:

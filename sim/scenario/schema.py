@@ -322,6 +322,50 @@ class Goal(Model):
         return self
 
 
+class StaffMobility(Model):
+    """Annual probabilities that a member of staff moves to a place of another ICS of their region, or of
+    another region (each a move at the origin, ``moved_out``, and a joiner at the destination, ``moved_in``)."""
+
+    other_ics: Number(0, 1, "annual probability of moving to another ICS of the same region") = 0.0
+    other_region: Number(0, 1, "annual probability of moving to another region") = 0.0
+
+
+class StaffMoves(Model):
+    """Experienced staff moving between ICSs and regions: competing with moves within the ICS and transfers
+    (one summed hazard of a move, split by their shares)."""
+
+    default: StaffMobility = StaffMobility()
+    by_profession: dict[Name, StaffMobility] = Field(
+        {}, description="a profession's own probabilities, {profession: {other_ics, other_region}} (a key left out "
+        "takes the default's)")
+    destination: Literal["population", "staff"] = Field(
+        "population", description="how a destination place is chosen among the eligible ones: by residents, or by "
+        "the profession's staff at the start; then a provider within it by the profession's provider shares")
+
+
+class GraduateMoves(Model):
+    """Where completers who do not take a local post go: shares adding up to 1."""
+
+    same_region: Number(0, 1, "share looking for a post in another ICS of their region") = 0.0
+    other_region: Number(0, 1, "share looking for a post in another region") = 0.0
+    leave: Number(0, 1, "share leaving the model (abroad, out of the workforce)") = 1.0
+
+    @model_validator(mode="after")
+    def _shares(self):
+        total = self.same_region + self.other_region + self.leave
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"same_region, other_region and leave are shares adding up to 1; they add up to "
+                             f"{total:.6g}")
+        return self
+
+
+class Mobility(Model):
+    """Flows between ICSs and regions (a scenario without this section has none)."""
+
+    staff: StaffMoves = StaffMoves()
+    graduates: GraduateMoves = GraduateMoves()
+
+
 class ScenarioBase(Model):
     """Everything in a scenario except the lever list, whose item type comes from the registry."""
 
@@ -339,6 +383,8 @@ class ScenarioBase(Model):
         None, description="need-based demand with service lines; default: each profession's own demand block")
     finance: Finance = Finance()
     goals: list[Goal] = []
+    mobility: Mobility | None = Field(
+        None, description="staff and newly qualified moving between ICSs and regions; default: none")
     budgets: BudgetTable | None = Field(
         None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
         "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "

@@ -65,7 +65,7 @@ STEPS_OF_PHASE = {"retire": ("retire",), "establish": (), "staff": ("leave", "mo
                   "hire": ("hire",), "start": ("start",), "record": ("record",)}
 UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession limited in other months
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
-           "mesa", "placement")    # (new names go last: a stream's key is its position)
+           "mesa", "placement", "mobility")    # (new names go last: a stream's key is its position)
 STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
 
 
@@ -311,20 +311,22 @@ class WorkforceModel(mesa.Model):
             hazard = plan.leave_hazard[m, p, l] * plan.leave_age_mult[p, l, np.minimum(years, top)]
             leaving = self.rng_for["leaving"].random(n) < -np.expm1(-hazard)
             rot, to = plan.rotation_hazard[m, p, l], plan.transfer_hazard[m, p, l]
-            total = rot + to.sum()
+            mig = plan.migrate_hazard[m, p, l]
+            total = rot + mig + to.sum()                # (a migration hazard of 0 leaves the sum as it was)
             moving = np.zeros(n, bool)
             if total > 0:
                 moving = (self.rng_for["moving"].random(n) < -math.expm1(-total)) & ~leaving
             for i in np.flatnonzero(leaving):
                 self.leave(people[i], m, "leaver")
             for i in np.flatnonzero(moving):
-                self.move(people[i], m, rot, to)
+                self.move(people[i], m, rot, mig, to)
 
-    def move(self, s: StaffMember, m: int, rot: float, to: np.ndarray) -> None:
-        """A move: to another place with probability rot/total, else to staff group q with to[q]/total."""
+    def move(self, s: StaffMember, m: int, rot: float, mig: float, to: np.ndarray) -> None:
+        """A move: to another place of the ICS with probability rot/total, to another ICS or region with
+        mig/total (mobility), else to staff group q with to[q]/total."""
         plan = self.plan
         p, l = s.profession, s.place
-        x = self.rng_for["destination"].random() * (rot + to.sum())
+        x = self.rng_for["destination"].random() * (rot + mig + to.sum())
         self.vacate_post(s)
         if x < rot:
             l2 = _pick(plan.rotation_cdf[p, l], x / rot)
@@ -332,8 +334,14 @@ class WorkforceModel(mesa.Model):
             self.out["joiners"][m, p, l2, SRC["rotation_in"]] += 1
             s.move_to(l2)
             event, before, after = "rotation", plan.locations[l], plan.locations[l2]
+        elif x - rot < mig:
+            l2 = _pick(plan.migrate_cdf[p, l], (x - rot) / mig)
+            self.out["leavers"][m, p, l, RSN["moved_out"]] += 1
+            self.out["joiners"][m, p, l2, SRC["moved_in"]] += 1
+            s.move_to(l2)
+            event, before, after = "moved", plan.locations[l], plan.locations[l2]
         else:
-            q = _pick(np.cumsum(to), x - rot)
+            q = _pick(np.cumsum(to), x - rot - mig)
             self.out["leavers"][m, p, l, RSN["transfer_out"]] += 1
             self.out["joiners"][m, q, l, SRC["transfer_in"]] += 1
             s.profession = q
@@ -420,6 +428,14 @@ class WorkforceModel(mesa.Model):
         self._gone(t)
         p = int(plan.prog_produces[g])
         local = self.rng_for["employment"].random() < plan.local_employment[m, g, l]
+        away = plan.graduate_cdf[g, l]
+        if not local and away[-1] > 0:          # mobility: they may look for a post in another ICS or region
+            x = self.rng_for["mobility"].random()
+            if x < away[-1]:
+                l2 = _pick(away, x)
+                self.out["graduates_moved"][m, g, l] += 1
+                self.log(t, m, "completion", plan.programmes[g], f"looking in {plan.locations[l2]}")
+                l, local = l2, True
         if local and self.only_into_vacancies and not self.has_vacancy(p, l):
             self.out["unplaced"][m, g, l] += 1
             self.log(t, m, "completion", plan.programmes[g], "no local vacancy")

@@ -28,10 +28,11 @@ def _cumulative(hazard: np.ndarray) -> np.ndarray:
     return _f(np.concatenate([zero, np.cumsum(hazard, axis=0)]).transpose(1, 2, 0))
 
 
-def _move_hazard(rotation: np.ndarray, transfer: np.ndarray) -> np.ndarray:
-    """[M, P, L] rotation hazard plus each transfer hazard, one at a time: a move's draw is split on this
-    total by the same additions, so the kernel need not redo them at each move."""
-    total = rotation.copy()
+def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+    """[M, P, L] rotation hazard plus the migration hazard plus each transfer hazard, one at a time: a move's
+    draw is split on this total by the same additions, so the kernel need not redo them at each move
+    (adding a migration hazard of 0 leaves the sum as it was, to the bit)."""
+    total = rotation + migrate
     for p2 in range(transfer.shape[3]):
         total += transfer[..., p2]
     return total
@@ -39,12 +40,13 @@ def _move_hazard(rotation: np.ndarray, transfer: np.ndarray) -> np.ndarray:
 
 def staff(plan: Plan) -> Staff:
     mult = _f(plan.leave_age_mult)
-    rotation, transfer = _f(plan.rotation_hazard), _f(plan.transfer_hazard)
+    rotation, transfer, migrate = _f(plan.rotation_hazard), _f(plan.transfer_hazard), _f(plan.migrate_hazard)
     return Staff(headcount=_i(plan.init_headcount), cum_leave=_cumulative(plan.leave_hazard),
-                 cum_move=_cumulative(plan.rotation_hazard + plan.transfer_hazard.sum(axis=3)),
+                 cum_move=_cumulative(plan.rotation_hazard + plan.migrate_hazard + plan.transfer_hazard.sum(axis=3)),
                  age_flat=np.ascontiguousarray(np.all(plan.leave_age_mult == 1.0, axis=2)), age_mult=mult,
                  age_runs=age_runs(mult, plan.leave_hazard.shape[0]), rotation=rotation, transfer=transfer,
-                 move=_move_hazard(rotation, transfer), rotation_cdf=_f(plan.rotation_cdf))
+                 move=_move_hazard(rotation, migrate, transfer), rotation_cdf=_f(plan.rotation_cdf), migrate=migrate,
+                 migrate_cdf=_f(plan.migrate_cdf))
 
 
 def draws(plan: Plan) -> Draws:
@@ -67,7 +69,7 @@ def programmes(plan: Plan) -> Programmes:
                       months=_i(plan.prog_months), dropout=_f(plan.prog_dropout), intake=_i(plan.intake),
                       local=_f(plan.local_employment), cohorts=_i(plan.init_cohorts),
                       rotate=np.ascontiguousarray(plan.prog_rotate, dtype=np.bool_),
-                      rotation_cdf=_f(plan.prog_rotation_cdf))
+                      rotation_cdf=_f(plan.prog_rotation_cdf), graduate_cdf=_f(plan.graduate_cdf))
 
 
 def posts_in_heads(plan: Plan, funded_posts: np.ndarray | None) -> np.ndarray:

@@ -21,9 +21,10 @@ from .calendar import new_staff, schedule_staff, start_trainee
 from .draws import retirement_month
 from .hiring import hire
 from .jit import NO_RC
-from .rng import EMPLOY, RETIRE, ROTATE, SCHEDULE, uniform
-from .structs import (AGENTS, COMPLETED, EV_DROP, EV_ROTATE, GONE, LEAVER, NEWLY_QUALIFIED, NO_PROGRAMME, OVERFLOW, PENDING,
-                      ROTATING, ROTATION_IN, ROTATION_OUT, TRAINING_START, TRANSFER_IN, TRANSFER_OUT, agent_columns)
+from .rng import EMPLOY, MIGRATE, RETIRE, ROTATE, SCHEDULE, uniform
+from .structs import (AGENTS, COMPLETED, EV_DROP, EV_ROTATE, GONE, LEAVER, MOVED_IN, MOVED_OUT, NEWLY_QUALIFIED,
+                      NO_PROGRAMME, OVERFLOW, PENDING, ROTATING, ROTATION_IN, ROTATION_OUT, TRAINING_START, TRANSFER_IN,
+                      TRANSFER_OUT, agent_columns)
 
 MONTH_PHASES = (
     ("depart", ("retire", "leave")),
@@ -100,8 +101,11 @@ def depart(m, state):
 
 @njit(**NO_RC)
 def events(m, st, staff, draws, progs, work, state, out):
-    """Move, attrition, complete: the month's events from the calendar. Completers who want a local post
-    are listed in ``agents.pending`` for the place phase."""
+    """Move, attrition, complete: the month's events from the calendar. A move's one draw picks its kind
+    (rotation, then migration to another ICS or region, then transfers, by their shares of the summed
+    hazard) and where it goes. Completers who want a local post, and those looking in another ICS or
+    region (the MIGRATE stream; placed where they look), are listed in ``agents.pending`` for the place
+    phase."""
     agents = agent_columns(work)
     P, L = state.hc.shape
     prof, place, birth, retire, prog, kind, link = (agents.prof, agents.place, agents.birth, agents.retire,
@@ -140,8 +144,18 @@ def events(m, st, staff, draws, progs, work, state, out):
                 join_out[m, p, l2, ROTATION_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
+            elif x - rot < staff.migrate[m, p, l]:  # to another ICS or region (never without mobility)
+                x = (x - rot) / staff.migrate[m, p, l]
+                l2 = 0
+                while l2 < L - 1 and staff.migrate_cdf[p, l, l2] <= x:
+                    l2 += 1
+                leave_out[m, p, l, MOVED_OUT] += 1
+                join_out[m, p, l2, MOVED_IN] += 1
+                place[i] = l2
+                hc[p, l2] += 1
             else:
                 x -= rot
+                x -= staff.migrate[m, p, l]
                 p2 = 0
                 while p2 < P - 1 and (transfer_h[m, p, l, p2] == 0.0 or x >= transfer_h[m, p, l, p2]):
                     x -= transfer_h[m, p, l, p2]
@@ -171,6 +185,19 @@ def events(m, st, staff, draws, progs, work, state, out):
                 if uniform(st[P + g, EMPLOY]) < progs.local[m, g, l]:
                     pend[npend] = i
                     npend += 1
+                elif progs.graduate_cdf[g, l, L - 1] > 0.0:     # mobility: they may look elsewhere
+                    x = uniform(st[P + g, MIGRATE])
+                    cdf = progs.graduate_cdf[g, l]
+                    if x < cdf[L - 1]:
+                        l2 = 0
+                        while l2 < L - 1 and cdf[l2] <= x:
+                            l2 += 1
+                        out.graduates_moved[m, g, l] += 1
+                        place[i] = l2
+                        pend[npend] = i
+                        npend += 1
+                    else:
+                        prog[i] = GONE
                 else:
                     prog[i] = GONE
         i = nxt

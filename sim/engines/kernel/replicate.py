@@ -54,7 +54,7 @@ def one_replicate(r, st, staff, draws, recruit, progs, work, out):
                   np.zeros((P, L), np.int64), np.zeros((G, L), np.int64), queue, np.zeros(P, np.int64),
                   np.zeros(P, np.int64), scheduled, posts, np.zeros(3, np.int64))
     mine = Outputs(out.headcount[r], out.joiners[r], out.leavers[r], out.trainees[r], out.completions[r],
-                   out.unplaced[r])
+                   out.unplaced[r], out.graduates_moved[r])
     return _replicate(st, staff, draws, recruit, progs, work, state, mine)
 
 

@@ -16,8 +16,8 @@ from numba import njit
 # Indices the compiled code writes to; literals, because numba freezes other modules' globals into the
 # compiled kernel without noticing when they change. tests/test_kernel_flows.py checks each against
 # sim.model.flows (SOURCE, REASON, RECRUITED).
-NEWLY_QUALIFIED, FIRST_RECRUITED, ROTATION_IN, TRAINING_START, TRANSFER_IN = 0, 1, 4, 5, 6     # joiners' sources
-RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT = 0, 1, 2, 3, 4                      # leavers' reasons
+NEWLY_QUALIFIED, FIRST_RECRUITED, ROTATION_IN, TRAINING_START, TRANSFER_IN, MOVED_IN = 0, 1, 4, 5, 6, 7   # sources
+RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT, MOVED_OUT = 0, 1, 2, 3, 4, 5                # reasons
 # kinds of event filed in the calendar
 EV_ROTATE, EV_DROP, EV_COMPLETE = range(3)
 # an agent's programme when not a trainee
@@ -38,8 +38,11 @@ class Staff(NamedTuple):
     age_runs: np.ndarray        # [P, L, A] int64 next year of age with another multiplier (``draws.age_runs``)
     rotation: np.ndarray        # [M, P, L] hazard of moving place
     transfer: np.ndarray        # [M, P, L, P] hazard of moving to another staff group or sector
-    move: np.ndarray            # [M, P, L] rotation + each transfer hazard, added in that order (as a move splits)
+    move: np.ndarray            # [M, P, L] rotation + migration + each transfer hazard, added in that order (as a
+                                # move splits)
     rotation_cdf: np.ndarray    # [P, L, L] cumulative weights of the new location of a move, by profession
+    migrate: np.ndarray         # [M, P, L] hazard of moving to another ICS or region (mobility; 0 without it)
+    migrate_cdf: np.ndarray     # [P, L, L] cumulative weights of the new location of such a move
 
 
 class Draws(NamedTuple):
@@ -72,6 +75,8 @@ class Programmes(NamedTuple):
     cohorts: np.ndarray         # [K, 4] int64 (programme, place, start month < 0, count) in training at the start
     rotate: np.ndarray          # [M, G] bool: trainees in post change place in the month
     rotation_cdf: np.ndarray    # [G, L, L] cumulative weights of a rotating trainee's new place
+    graduate_cdf: np.ndarray    # [G, L, L] cumulative probabilities of where a completer not taking a local post
+                                # looks for one (mobility); beyond the last entry: they leave
 
 
 class Outputs(NamedTuple):
@@ -82,6 +87,7 @@ class Outputs(NamedTuple):
     trainees: np.ndarray        # [M, G, L]
     completions: np.ndarray     # [M, G, L]
     unplaced: np.ndarray        # [M, G, L]
+    graduates_moved: np.ndarray  # [M, G, L] by place of training
 
 
 class State(NamedTuple):
