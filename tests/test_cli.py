@@ -77,6 +77,9 @@ BAD_INPUT = {   # case: (arguments, text the message must contain)
                                                         "--out", t / "x.nc", "-q"], "--trace"),
     "bad --every value": (lambda t, bad: ["run", EXAMPLE, "--every", "week", "--out", t / "x.nc"], "--every"),
     "unknown command": (lambda t, bad: ["simulate", EXAMPLE], "simulate"),
+    "missing file (optimise)": (lambda t, bad: ["optimise", t / "nope.yaml", "--out", t / "o"], "not found"),
+    "optimise --workers 0": (lambda t, bad: ["optimise", "configs/optimise/analytic_two_levers.yaml", "--workers", "0",
+                                             "--out", t / "o"], "--workers"),
 }
 
 

@@ -12,7 +12,7 @@ import typer
 
 from ..console import err_console
 from ..vocabulary import DISTRIBUTION, package_version
-from . import benchmarks, evidence, experiments, figures, scenarios, simulation, webapp
+from . import benchmarks, evidence, experiments, figures, optimise, scenarios, simulation, webapp
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="wfsim: stochastic workforce pipelines for integrated care systems.")
@@ -44,6 +44,7 @@ app.command("app")(webapp.app_command)
 app.command("sensitivity")(evidence.sensitivity_command)
 app.command("calibrate")(evidence.calibrate_command)
 app.command("backtest")(evidence.backtest_command)
+app.command("optimise")(optimise.optimise_command)
 
 
 def main() -> None:

@@ -148,7 +148,9 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
                 md_table(["run"] + [c[2:-1] for c in goals.columns],
                          [[s] + percent_cells(row.values) for s, row in goals.iterrows()])]
     from ..evidence.report import sensitivity_section
+    from ..optimise.report import optimise_section
     out += sensitivity_section(folder, image, md_table)      # when the folder holds a sensitivity analysis
+    out += optimise_section(folder, image, md_table)         # when the folder is an optimisation's
     out.append("## Figures")
     for f in figures:
         out.append(f"![{f.stem.replace('_', ' ')}]({image(f)})")
