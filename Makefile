@@ -45,7 +45,7 @@ bench: $(TESTSTAMP)
 	$(BIN)/python -m benchmarks.run
 
 schema: $(STAMP)
-	$(BIN)/wfsim schema > configs/schema.json
+	$(BIN)/wfsim schema --out configs/schema.json
 
 # The documentation site (MkDocs with Material; docs/, mkdocs.yml): built into site/ with --strict, as the
 # tests do (tests/test_docs.py); `make docs-serve` previews it at http://127.0.0.1:8000 while you edit.

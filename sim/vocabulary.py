@@ -1,5 +1,5 @@
-"""The words every layer shares, defined once: months (``YYYY-MM``), output steps, plan years, engine
-names, the names of the default scenario, the shipped files and an experiment's files, and the package's
+"""The words every layer shares, defined once: months (``YYYY-MM``), output steps, plan years, levels of
+the geography, engine names, the names of the default scenario, the shipped files and an experiment's files, and the package's
 name on the package index.
 
 It sits below every other module of ``sim`` (the import-linter contracts in pyproject.toml keep it
@@ -83,6 +83,16 @@ def plan_year_label(first: np.datetime64) -> str:
     month = np.datetime64(first, "M")
     year, calendar = parse_month(str(month))
     return f"{year}/{(year + 1) % 100:02d}" if calendar == APRIL else str(month)
+
+
+# --- levels of the geography: the output level (``--level``, the results' area dimension) -------------------
+LEVELS = ("provider", "place", "ics", "region", "nation")      # from the employer up to the whole nation
+DEFAULT_LEVEL = "place"
+
+
+def levels_above(level: str) -> tuple[str, ...]:
+    """The levels above ``level`` up to the region (the results' coordinates on the area dimension)."""
+    return LEVELS[LEVELS.index(level) + 1:LEVELS.index("nation")]
 
 
 # --- engines -----------------------------------------------------------------------------------------------

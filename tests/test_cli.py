@@ -370,7 +370,7 @@ def test_negative_recruitment_capacity_exits_2_naming_the_field(tmp_path, exampl
     assert r.exit_code == 2, r.output
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "professions.registered_nurse.recruitment.capacity_per_month" in lines[0]
-    assert "≥ 0" in lines[0] and "-5" in lines[0]
+    assert "from 0 to" in lines[0] and "-5" in lines[0]
     assert not (tmp_path / "x.nc").exists()
 
 

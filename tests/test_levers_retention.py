@@ -242,7 +242,7 @@ def test_leadership_cpd_acts_only_in_its_window_and_slice():
     ({**CPD, "to_profession": "nurse"}, "levers.0.to_profession", ["different"]),
     ({**CPD, "to_profession": None}, "levers.0.to_profession", ["progression_rate", "advanced_practitioner"]),
     ({**CPD, "progression_rate": 1.5}, "levers.0.progression_rate", ["0 to 0.99"]),
-    ({**CPD, "cost_per_head_per_year": -3}, "levers.0.cost_per_head_per_year", ["≥ 0"]),
+    ({**CPD, "cost_per_head_per_year": -3}, "levers.0.cost_per_head_per_year", ["from 0 to"]),
 ])
 def test_bad_input_names_the_field(lever, field, words):
     data = copy.deepcopy(PROGRESSION if lever["lever"] == "leadership_cpd" else BASE)

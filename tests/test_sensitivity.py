@@ -205,7 +205,7 @@ def test_report_includes_the_section(tmp_path):
     f = tmp_path / "study.yaml"
     f.write_text(yaml.safe_dump(study(samples=4, method="morris")))
     assert runner.invoke(app, ["sensitivity", str(f), "--out", str(tmp_path / "sensitivity"), "-q"]).exit_code == 0
-    text = write_report(tmp_path, "md").read_text()
+    text = write_report(tmp_path, "md")[0].read_text()
     assert "## Sensitivity: which assumptions drive the results" in text and "Morris μ*" in text
 
 

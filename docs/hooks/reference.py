@@ -164,11 +164,14 @@ def levers_page() -> str:
            "## Where, when and how strongly: the fields of every lever", "",
            "Every lever also takes these fields. `from`, `until` and `ramp_months` set its *window*; its "
            "effect is weighted by the delivered share, 0 outside the window and its places, rising linearly "
-           "through a ramp, and scaled by any adaptive plan that raises it (reported as `lever_scale`). Its "
-           "spend is reported as `lever_cost` and in `cost` of kind `levers`.", "",
+           "through a ramp, and scaled by any adaptive plan that raises it or by its owner's budget control "
+           "(reported as `lever_scale`). Its spend is reported as `lever_cost`, in `cost` of kind `levers` "
+           "and, when the scenario names owners or has budgets, in `spend_by_owner`.", "",
            *parameter_rows(Lever, [n for n in common if n != "lever"]), "",
-           "Levels a lever may be owned at (`level`) are listed with each lever; `where` names places, ICSs "
-           "or the region of the scenario's geography.", "",
+           "Levels a lever may be owned at (`level`, or the level of its `owner`) are listed with each lever; "
+           "`where` names providers, places, ICSs or regions of the scenario's geography (or the nation), inside "
+           "the owner's footprint: the lever acts on every provider inside them (see "
+           "[Owners and budgets](../how-to/budgets.md)).", "",
            "## Sources", "", SOURCES]
     found = examples()
     by_area: dict[int, list] = {}
@@ -213,9 +216,16 @@ COORDINATES = {
     "replicate": "Monte Carlo replicate number, 0 to N − 1 (absent from `sim.expected`'s mean-field results)",
     "time": "first day of each output period (month, quarter or year; see `time_step`)",
     "profession": "the scenario's staff groups (its `professions`)",
-    "place": "the scenario's places",
-    "ics": "the ICS of each place (on `place`): `ds.groupby('ics').sum()` rolls up",
-    "region": "the region of each place (on `place`)",
+    "provider": "with `--level provider`: the area dimension is the geography's providers (a place that lists "
+                "none is one, named after the place); `place`, `ics` and `region` are on it",
+    "place": "the scenario's places: the area dimension at the default level (`--level place`); on the "
+             "`provider` dimension, each provider's place",
+    "ics": "the ICS of each area (on the area dimension, below ICS level; the dimension itself with `--level ics`): "
+           "`ds.groupby('ics').sum()` rolls up",
+    "region": "the region of each area (on the area dimension, below region level; the dimension itself with "
+              "`--level region`)",
+    "nation": "with `--level nation`: the area dimension, one entry (the geography's `nation`)",
+    "provider_kind": "with `--level provider`: each provider's kind (on `provider`)",
     "source": "joiner sources (below)",
     "reason": "leaver reasons (below)",
     "programme": "the scenario's training programmes",
@@ -224,6 +234,10 @@ COORDINATES = {
     "service_unit": "the unit each service line's activity is counted in (on `service_line`)",
     "lever": "the action plan's levers, by `id` (default: the lever's name)",
     "age_band": "population age bands of the demand side",
+    "owner": "the owners of levers and budgets (the national body, regions, ICSs, places), top level first; "
+             "only when the scenario names owners or has budgets",
+    "owner_level": "each owner's level (on `owner`): `national`, `region`, `ics` or `place`; "
+                   "`ds.spend_by_owner.groupby('owner_level').sum()` gives spend by level",
 }
 ATTRIBUTES = {
     "scenario_name": "the scenario's `name`",
@@ -235,7 +249,14 @@ ATTRIBUTES = {
     "demand_definition": "how demand is defined (need per head, funded establishment, or service lines)",
     "created": "when the dataset was made (UTC, ISO 8601)",
     "time_step": "the output step: `month`, `quarter` or `year`",
+    "level": "the output level, the name of the area dimension: `provider`, `place`, `ics`, `region` or `nation`",
+    "nation": "the geography's nation (`nation:`; England by default): a goal or output may name it for the whole",
     "stocks_at": "stocks are as at the end of each period; flows are totals within it",
+    "owners_over_budget": "with budgets: the owners whose levers budget control scaled down in at least one "
+                          "plan year, comma-separated (empty: none)",
+    "budget_control": "with budgets: JSON list, one entry per owner and plan year with a budget: `budget` (own "
+                      "plus passed down, £), `expected_cost` (its levers costed before the year on the expected "
+                      "path), `expected_spend` (after control) and `scale` (the factor on its levers)",
 }
 
 
@@ -257,7 +278,11 @@ def results_page() -> str:
     from sim.results.dataset import COST_KINDS, DESCRIPTIONS, STOCKS, UNITS
 
     ds = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "decay.yaml"), years=1)
-    coords = ["replicate", *ds.coords]
+    owned = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "budgets.yaml"), years=1)
+    ds = ds.assign({k: owned[k] for k in owned.data_vars if k not in ds})   # variables only owners bring
+    ds = ds.assign_coords({k: owned[k] for k in ("owner", "owner_level")})
+    ds.attrs.update({k: owned.attrs[k] for k in ("owners_over_budget", "budget_control")})
+    coords = ["replicate", *ds.coords] + [c for c in ("provider", "provider_kind", "nation") if c not in ds.coords]
     unknown = [c for c in coords if c not in COORDINATES] + [a for a in ds.attrs if a not in ATTRIBUTES]
     if unknown:
         raise ValueError(f"describe these in docs/hooks/reference.py: {', '.join(unknown)}")
@@ -268,6 +293,15 @@ def results_page() -> str:
            "store has the same variables with a leading `scenario` dimension (coordinates `variant`, `future` "
            "and `scenario_sha256` on it). This page is generated from `sim/results/dataset.py` and "
            "`sim/model/flows.py` when the documentation is built.", "",
+           "## Output level", "",
+           "Every variable is computed by provider (a location of the plan tensors; a place that lists no "
+           "providers is one), then summed to the output level: `wfsim run --level provider|place|ics|region|"
+           "nation` (default `place`), `sim.run(..., level=...)`, `sim.expected(..., level=...)` or an "
+           "experiment's `level:`. The dimension written `place` below is the area dimension, named after the "
+           "level, with coordinates naming the areas above it up to the region. Sums are exact: vacancies and "
+           "unmet demand are summed from providers (a shortfall at one is not offset by a surplus at another), "
+           "float sums are taken in float64 and stored as float32. Code that reads results finds the area "
+           "dimension with `sim.results.levels.area_dim(ds)`.", "",
            "Stocks are at the end of each period, flows are totals within it (with `--every quarter` or "
            "`year`, stocks keep the period's last month and flows are summed, and a flow's unit says *per "
            "quarter* or *per year*). In every replicate `headcount[t] = headcount[t-1] + joiners[t] - "
@@ -279,7 +313,8 @@ def results_page() -> str:
                    f"{'stock' if name in STOCKS else 'flow'} | {cell(DESCRIPTIONS[name])} |")
     out += ["", "## Dimensions and coordinates", "", "| name | on | meaning |", "|---|---|---|"]
     for name in coords:
-        on = "replicate" if name == "replicate" else ", ".join(ds.coords[name].dims)
+        on = ("replicate" if name == "replicate" else ", ".join(ds.coords[name].dims) if name in ds.coords
+              else "(another output level)")
         out.append(f"| `{name}` | {on} | {cell(COORDINATES[name])} |")
     out += ["", f"Kinds of spend (`kind`): {', '.join(f'`{k}`' for k in COST_KINDS)}.", "",
             "## Joiner sources (`source`)", "", *flow_rows(JOINERS), "",

@@ -19,7 +19,7 @@ from ..levers import Lever, registry
 from ..levers.base import AREAS, NAMED
 from ..scenario import ScenarioError
 
-COMMON = ("level", "where", "from", "until", "ramp_months")     # where and when, shared by every lever
+COMMON = ("owner", "level", "where", "from", "until", "ramp_months")   # who, where and when, shared by every lever
 SKIPPED = ("lever", "id")                                          # the app names each lever after itself
 
 

@@ -71,10 +71,12 @@ def months(scenario) -> list[str]:
 
 
 def geography(scenario) -> dict[str, list[str]]:
-    """The names a lever's ``where`` may use: the region, its ICSs and their places."""
-    table = scenario.geography.place_table()
-    return {"region": [scenario.geography.region], "ics": list(dict.fromkeys(i for _, i, _ in table)),
-            "place": [p for p, _, _ in table]}
+    """The names a lever's ``where`` may use, by level: the regions, their ICSs, places and the providers a
+    place lists (a place's implicit provider has its name, so it is the place)."""
+    names = scenario.geography.names()
+    places = set(names["place"])
+    return {"region": names["region"], "ics": names["ics"], "place": names["place"],
+            "provider": [n for n in names["provider"] if n not in places]}
 
 
 def unique_ids(levers: list[dict], scenario) -> list[dict]:

@@ -82,8 +82,8 @@ def widget(f: forms.Field, name: str, scenario, geo: dict, months: list[str], id
             else (lambda k: "all" if k is None else k)
         return st.selectbox(label, options, index=index, key=key, help=help_, format_func=words)
     if f.kind == "places":
-        options = geo["region"] + geo["ics"] + geo["place"]
-        kind = {n: ("ICS" if k == "ics" else k) for k in ("region", "ics", "place") for n in geo[k]}
+        options = geo["region"] + geo["ics"] + geo["place"] + geo["provider"]
+        kind = {n: ("ICS" if k == "ics" else k) for k in ("region", "ics", "place", "provider") for n in geo[k]}
         default = [w for w in ([f.default] if isinstance(f.default, str) else f.default or []) if w in options]
         return st.multiselect(label, options, default=default, key=key, help=help_, placeholder="everywhere",
                               format_func=lambda n: f"{n} ({kind[n]})")
@@ -139,9 +139,10 @@ def lever_forms(scenario) -> list[tuple[str, list, dict]]:
 
 def describe(scenario) -> str:
     geo = logic.geography(scenario)
+    regions = f" of {len(geo['region'])} regions" if len(geo["region"]) > 1 else ""
     text = " ".join((scenario.description or "").split())
     return (f"**{scenario.name}**: {text[:300]}{'…' if len(text) > 300 else ''}  \nStarts {scenario.start}, "
-            f"{scenario.years} years; {len(geo['place'])} places in {len(geo['ics'])} ICS; "
+            f"{scenario.years} years; {len(geo['place'])} places in {len(geo['ics'])} ICS{regions}; "
             f"{len(scenario.professions)} staff groups, {len(scenario.programmes)} training programmes; "
             f"{len(scenario.levers)} levers in its own action plan (in both runs).")
 

@@ -18,6 +18,8 @@ import xarray as xr
 from ..experiments import comparison, open_experiment
 from ..experiments.compare import ALL, goals_frame
 from ..plots.common import PlotError, period_ends, yearly_flows
+from ..results.levels import area_dim
+from ..vocabulary import LEVELS
 
 Q = (0.05, 0.25, 0.5, 0.75, 0.95)
 SERIES = {"effective_fte": "supply", "demand_fte": "demand"}
@@ -75,14 +77,19 @@ def touched_professions(ds: xr.Dataset, run: str) -> list[str]:
 
 
 def areas(ds: xr.Dataset) -> dict[str, list[str]]:
-    """Area label → its places: the whole region, each ICS, each place."""
-    places = [str(p) for p in ds.place.values]
-    ics = [str(i) for i in ds.ics.values]
-    region = [str(r) for r in ds.region.values]
-    out = {f"{r} (whole area)": places for r in dict.fromkeys(region)}
-    if len(set(ics)) > 1:                      # one ICS is the whole area
-        out.update({f"ICS: {i}": [p for p, j in zip(places, ics) if j == i] for i in dict.fromkeys(ics)})
-    out.update({f"place: {p}": [p] for p in places})
+    """Area label → its areas along the results' area dimension: the whole geography, then each region, ICS,
+    place and provider at or above the results' level (a level with one area only is the whole)."""
+    dim = area_dim(ds)
+    names = [str(p) for p in ds[dim].values]
+    along = {level: [str(x) for x in ds[level].values] for level in LEVELS if level in ds.coords
+             and ds[level].dims == (dim,)}
+    top = along.get("region", [ds.attrs.get("nation", "")] * len(names))
+    whole = top[0] if len(set(top)) == 1 else ds.attrs.get("nation", "all")
+    out = {f"{whole} (whole area)": names}
+    for level, label in (("region", "region"), ("ics", "ICS"), ("place", "place"), ("provider", "provider")):
+        if level in along and (len(set(along[level])) > 1 or level == dim):
+            out.update({f"{label}: {a}": [n for n, b in zip(names, along[level]) if b == a]
+                        for a in dict.fromkeys(along[level])})
     return out
 
 
@@ -101,7 +108,8 @@ def fan_frame(ds: xr.Dataset, runs: list[str], professions: list[str], places: l
     ends = period_ends(ds)
     rows = []
     for var, series in SERIES.items():
-        q = (ds[var].sel(scenario=runs, profession=professions, place=places).sum("place").load()
+        dim = area_dim(ds)
+        q = (ds[var].sel({"scenario": runs, "profession": professions, dim: places}).sum(dim).load()
              .quantile(list(Q), dim="replicate"))
         for run in runs:
             for prof in professions:
@@ -115,8 +123,8 @@ def paired(ds: xr.Dataset, professions: list[str], places: list[str], month: str
     """The experiment's paired comparison at ``month`` for the chosen staff groups (and all of them
     together), with the gap summed over the chosen places. Spend has no place: where only part of the
     area is chosen, extra spend is still the whole scenario's, so £ per FTE closed is not shown."""
-    whole = len(places) == ds.sizes["place"]
-    table = comparison(ds if whole else ds.sel(place=places), professions, [month])
+    whole = len(places) == ds.sizes[area_dim(ds)]
+    table = comparison(ds if whole else ds.sel({area_dim(ds): places}), professions, [month])
     if not whole:
         table["cost_per_fte_closed"] = np.nan
     return table
@@ -182,8 +190,11 @@ def percentiles(ds: xr.Dataset) -> pd.DataFrame:
         df.insert(1, "units", ds[var].attrs.get("units", ""))
         frames.append(df.reset_index())
     out = pd.concat(frames, ignore_index=True).rename(columns={"scenario": "run"})
-    ics = dict(zip(map(str, ds.place.values), map(str, ds.ics.values)))
-    out.insert(out.columns.get_loc("place") + 1, "ics", out.place.map(ics))
+    dim = area_dim(ds)
+    for level in reversed(LEVELS):          # the areas above each row's, after its own column
+        if level != dim and level in ds.coords and ds[level].dims == (dim,):
+            above = dict(zip(map(str, ds[dim].values), map(str, ds[level].values)))
+            out.insert(out.columns.get_loc(dim) + 1, level, out[dim].map(above))
     return out
 
 
@@ -210,7 +221,7 @@ def report_bytes(folder: Path) -> bytes:
     """The experiment's report (``wfsim report``): one self-contained HTML file, written into the folder."""
     from ..experiments.report import write_report
 
-    return write_report(folder, "html").read_bytes()
+    return write_report(folder, "html")[0].read_bytes()
 
 
 __all__ = ["ALL", "areas", "baselines", "compare_months", "excel_bytes", "fan_frame", "goals", "headline",

@@ -1,6 +1,8 @@
-"""The ``wfsim`` command line: one module per family of commands, registered on one Typer app here.
+"""The ``wfsim`` command line: one module per family of commands, registered on one Typer app
+(``sim.cli.commands``).
 
-Bad input exits 2 with one line per problem (``sim.console.bad_input``); never a traceback. Adding a
+Bad input exits 2 with one line per problem (``sim.console.bad_input``); never a traceback. This package
+imports nothing heavy, so ``main`` can take over Ctrl-C before the rest of wfsim loads. Adding a
 command: see docs/CONTRIBUTING.md.
 """
 from __future__ import annotations
@@ -8,56 +10,36 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
-
-from ..console import err_console
-from ..vocabulary import DISTRIBUTION, package_version
-from . import benchmarks, evidence, experiments, figures, optimise, scenarios, simulation, webapp
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="wfsim: stochastic workforce pipelines for integrated care systems.")
-
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"wfsim {package_version()} (package {DISTRIBUTION})")
-        raise typer.Exit()
-
-
-@app.callback()
-def _options(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
-                                          help="print wfsim's version and exit")) -> None:
-    pass
-
-
-app.command("run")(simulation.run)
-app.command("validate")(scenarios.validate)
-app.command("levers")(scenarios.levers)
-app.command("schema")(scenarios.schema)
-app.command("trace")(simulation.trace)
-app.command("plot")(figures.plot)
-app.command("bench")(benchmarks.bench)
-app.command("experiment")(experiments.experiment)
-app.command("report")(experiments.report)
-app.command("app")(webapp.app_command)
-app.command("sensitivity")(evidence.sensitivity_command)
-app.command("calibrate")(evidence.calibrate_command)
-app.command("backtest")(evidence.backtest_command)
-app.command("optimise")(optimise.optimise_command)
+from .interrupts import INTERRUPTED, Interrupted, handled, say_interrupted
 
 
 def main() -> None:
-    """Entry point: exit 2 for bad input (typer/click usage errors included), 1 for internal errors
-    (Typer itself turns Ctrl-C into exit 130)."""
-    try:
-        app(standalone_mode=True)
-    except Exception as e:  # an unexpected internal error: say so plainly, exit 1
-        if os.environ.get("WFSIM_DEBUG"):
-            raise
-        err_console.print(f"internal error: {type(e).__name__}: {e} (set WFSIM_DEBUG=1 for the traceback)",
-                          markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+    """Entry point: exit 2 for bad input (typer/click usage errors included), 1 for internal errors, 130
+    when interrupted (Ctrl-C or SIGTERM, at any point) with one line."""
+    with handled():
+        try:
+            from .commands import app
+
+            app(standalone_mode=True)
+        except (Interrupted, KeyboardInterrupt):
+            say_interrupted()
+            sys.exit(INTERRUPTED)
+        except Exception as e:  # an unexpected internal error: say so plainly, exit 1
+            if os.environ.get("WFSIM_DEBUG"):
+                raise
+            from ..console import err_console
+
+            err_console.print(f"internal error: {type(e).__name__}: {e} (set WFSIM_DEBUG=1 for the traceback)",
+                              markup=False, highlight=False, soft_wrap=True)
+            sys.exit(1)
+
+
+def __getattr__(name: str):
+    if name == "app":                   # the Typer app, imported when asked for (tests, plugins)
+        from .commands import app
+
+        return app
+    raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]

@@ -9,31 +9,46 @@ from typing import Optional
 import typer
 
 from ..console import bad_input, err_console, out_console, say
+from ..limits import WORKERS
 from ..scenario import ScenarioError
-from ..vocabulary import COMPARISON, RESULTS_FOLDER, STORE
+from ..vocabulary import COMPARISON, MANIFEST, RESULTS_FOLDER, STORE
+from .interrupts import INTERRUPTED, Interrupted, say_interrupted
 
 
 def experiment(
     experiment: Path = typer.Argument(..., help="experiment YAML, or a shipped experiment's name (hee_supply_levers)"),
     out: Optional[Path] = typer.Option(None, "--out", help="output folder; default results/<experiment-name>/"),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="worker processes; default: all cores"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=WORKERS,
+                                          help=f"worker processes, 1 to {WORKERS}; default: all cores"),
     dask: Optional[str] = typer.Option(None, "--dask", help="'local' to start a dask LocalCluster, or a scheduler "
                                                              "address (tcp://host:port); default: local processes"),
     restart: bool = typer.Option(False, "--restart", help="discard finished blocks in the output folder and start "
                                                           "again"),
+    verify: bool = typer.Option(False, "--verify", help="check the stored blocks against their checksums and "
+                                                        "report damaged or missing ones; runs nothing, writes nothing"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar or table"),
 ) -> None:
-    """Run an experiment grid (variants × futures) block by block; interrupted, the same command resumes."""
+    """Run an experiment grid (variants × futures) block by block; interrupted, the same command resumes
+    (after verifying the blocks already stored)."""
     from ..experiments import blocks, comparison, comparison_table, load_experiment, open_experiment, run_experiment
     from ..experiments.compare import goals_table
+    from ..outputs import OutputError, atomic, check_folder
 
     try:
         exp = load_experiment(experiment)
     except ScenarioError as e:
         bad_input(e.lines())
     target = out or RESULTS_FOLDER / exp.name
-    if target.exists() and not target.is_dir():
-        bad_input([f"--out: {target} is a file; give a folder"])
+    if verify:
+        try:
+            _verify(exp, target)
+        except OSError as e:                    # an --out that cannot be read (a name too long, …)
+            bad_input([f"--verify: cannot read {target}: {e.strerror or e}"])
+        return
+    try:
+        check_folder(target, "--out")
+    except OutputError as e:
+        bad_input([str(e)])
     show = not quiet and sys.stderr.isatty()
     n_blocks = len(blocks(exp))
     if not quiet:
@@ -53,22 +68,50 @@ def experiment(
             info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart)
     except ScenarioError as e:
         bad_input(e.lines())
-    except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished blocks are kept in {target}; run the same command to resume")
-        raise typer.Exit(130)
+    except (KeyboardInterrupt, Interrupted):
+        say_interrupted(f"interrupted: finished blocks are kept in {target}; run the same command to resume")
+        raise typer.Exit(INTERRUPTED)
     ds = open_experiment(target)
     table = comparison(ds)
-    table.to_csv(target / COMPARISON, index=False, float_format="%.6g")
+    with atomic(target / COMPARISON) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
     if not quiet:
         out_console.print(comparison_table(table))
         goals = goals_table(table)
         if goals is not None:
             out_console.print(goals)
+    for line in info["damaged"]:
+        say(f"recomputed {line}")
     resumed = f", resumed with {info['resumed_from']} blocks already done" if info["resumed_from"] else ""
-    did = (f"all {info['blocks']} blocks were already in the store" if not info["computed"] else
+    did = (f"all {info['blocks']} blocks were already in the store (verified)" if not info["computed"] else
            f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
            f"{info['workers']} {info['backend']}{resumed}")
     say(f"{did}; wrote {target / STORE} and {target / COMPARISON}")
+
+
+def _verify(exp, target: Path) -> None:
+    """``--verify``: every block of the store against its checksum; exit 2 naming each bad block."""
+    from ..experiments.runner import verify_store
+    from ..experiments.store import Manifest
+
+    store = target / STORE
+    manifest = Manifest.read(target / MANIFEST)
+    if not store.is_dir() or manifest is None:
+        bad_input([f"--verify: no results of experiment {exp.name} in {target} (expected {store} and "
+                   f"{target / MANIFEST}; run the experiment first)"])
+    if manifest.get("fingerprint") != exp.fingerprint():
+        bad_input([f"--verify: {target} holds results of a different experiment definition (the experiment or a "
+                   "scenario it uses has changed since it ran)"])
+    try:
+        checks = verify_store(exp, target, manifest)
+    except ScenarioError as e:
+        bad_input(e.lines())
+    bad = [c for c in checks if c.state != "ok"]
+    if bad:
+        bad_input([f"--verify: {c.line()}" for c in bad] +
+                  [f"--verify: {len(checks) - len(bad)} of {len(checks)} blocks match their checksums; run the "
+                   "experiment again to compute the others"])
+    say(f"verified {store}: {len(checks)} of {len(checks)} blocks match their checksums")
 
 
 def report(
@@ -80,14 +123,15 @@ def report(
     """Write the experiment's report: question, runs, ranked comparison, goals, figures, provenance and
     the STRESS reporting checklist."""
     from ..experiments.report import ReportError, write_report
+    from ..outputs import OutputError
     from ..plots import PlotError
 
     if fmt not in ("html", "md"):
         bad_input([f"--format: expected html or md; got {fmt!r}"])
-    if out is not None and out.is_dir():
-        bad_input([f"--out: {out} is a folder; give a file path"])
     try:
-        path = write_report(results, fmt, out)
-    except (ReportError, PlotError) as e:
+        path, replaced = write_report(results, fmt, out)
+    except (ReportError, PlotError, OutputError) as e:
         bad_input([str(e)])
-    say(f"wrote {path}")
+    except OSError as e:                        # a results path that cannot be read (a name too long, …)
+        bad_input([f"{results}: cannot read: {e.strerror or e}"])
+    say(f"wrote {path}" + (" (replacing the previous report)" if replaced else ""))

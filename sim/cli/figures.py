@@ -20,16 +20,19 @@ def plot(
 ) -> None:
     """Write the standard figures as PNG: supply and demand fan charts, joiners and leavers, the gap by
     place and ICS, and, for an experiment with a comparison.csv, gap reduction and cost by scenario."""
+    from ..outputs import OutputError, check_folder
     from ..plots import PlotError, open_results, standard_figures
 
     try:
+        if out is not None:
+            check_folder(out, "--out")
         ds, table = open_results(results)
         name = ds.attrs.get("experiment_name") if results.is_dir() else None
         target = out or RESULTS_FOLDER / "figures" / str(name or results.stem or "results")
-        if target.exists() and not target.is_dir():
-            bad_input([f"--out: {target} is a file; give a folder"])
         paths = standard_figures(ds, target, table=table, scenario=scenario, profession=profession)
-    except PlotError as e:
+    except (PlotError, OutputError) as e:
         bad_input([str(e)])
+    except OSError as e:                        # a results path that cannot be read (a name too long, …)
+        bad_input([f"{results}: cannot read: {e.strerror or e}"])
     for path in paths:
         say(f"wrote {path}")

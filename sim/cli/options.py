@@ -5,10 +5,11 @@ from enum import Enum
 from typing import Optional
 
 from ..console import bad_input
-from ..vocabulary import ENGINES, OUTPUT_STEPS
+from ..vocabulary import ENGINES, LEVELS, OUTPUT_STEPS
 
 Engine = Enum("Engine", [(name, name) for name in ENGINES], type=str)      # --engine kernel|agents
 Every = Enum("Every", [(name, name) for name in OUTPUT_STEPS], type=str)          # --every month|quarter|year
+Level = Enum("Level", [(name, name) for name in LEVELS], type=str)           # --level provider|…|nation
 
 
 def set_threads(threads: Optional[int]) -> None:

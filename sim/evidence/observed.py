@@ -13,7 +13,7 @@ Columns (one row per observed number)::
   ``vacancy_rate``: vacancies ÷ funded posts at its end, a share). ``joiners`` and ``leavers`` leave out
   moves between places (``rotation_in``/``rotation_out``) and ``leavers`` leaves out in-service trainees
   completing their programme (they stay in the system).
-- ``profession``, ``place`` (a place, ICS or region): blank for all.
+- ``profession``, ``place`` (a provider, place, ICS or region): blank for all.
 - ``se``: the standard error of ``value`` (its units); blank to use the calibration file's ``error``.
 - ``source``, ``flag`` (e.g. ``S`` secondary, ``D`` derived, ``break``), ``note``: kept, not used.
 """
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..results.levels import area_mask
 from ..scenario import ScenarioError
 
 from .design import month_after, month_index
@@ -159,7 +160,7 @@ def _number(text: str, line: int, column: str, problems: list) -> float | None:
 def check_rows(rows: list[Row], scenario, label: str, sources, reasons) -> None:
     """Every row names a variable, profession, place and period the scenario has."""
     allowed = variables(sources, reasons)
-    places = {n for p, i, _ in scenario.geography.place_table() for n in (p, i)} | {scenario.geography.region}
+    places = {n for names in scenario.geography.names().values() for n in names}
     months = scenario.years * 12
     problems = []
     for r in rows:
@@ -171,7 +172,7 @@ def check_rows(rows: list[Row], scenario, label: str, sources, reasons) -> None:
             problems.append((f"{at}: profession", f"{r.profession!r} is not a profession of the scenario "
                                                   f"({', '.join(scenario.professions)}; blank for all)"))
         if r.place and r.place not in places:
-            problems.append((f"{at}: place", f"{r.place!r} is not a place, ICS or region of the scenario "
+            problems.append((f"{at}: place", f"{r.place!r} is not a provider, place, ICS or region of the scenario "
                                              f"({', '.join(sorted(places))}; blank for all)"))
         t = month_index(scenario.start, r.end)
         first = t - (r.window - 1 if r.kind != "stock" else 0)
@@ -194,14 +195,13 @@ def model_values(ds: xr.Dataset, rows: list[Row]) -> np.ndarray:
     hc = arr("headcount")
     joiners, leavers = arr("joiners"), arr("leavers")
     start = str(ds.time.values[0])[:7]
-    profs, places = list(ds.profession.values), ds.place.values
-    ics, region = ds.ics.values, ds.region.values
+    profs = list(ds.profession.values)
     sources, reasons = list(ds.source.values), list(ds.reason.values)
     cache = {}
     out = np.empty((hc.shape[0], len(rows)))
     for j, r in enumerate(rows):
         p = [profs.index(r.profession)] if r.profession else slice(None)
-        lmask = ((places == r.place) | (ics == r.place) | (region == r.place)) if r.place else slice(None)
+        lmask = area_mask(ds, r.place) if r.place else slice(None)
         t = month_index(start, r.end)
         base, _, sub = r.variable.partition(".")
 

@@ -1,7 +1,7 @@
 """The outputs a sensitivity analysis looks at: one number per run, read from a results dataset.
 
 ``gap_share`` (gap FTE ÷ demand FTE), ``gap_fte``, ``headcount``, ``effective_fte`` and ``vacancy_rate`` are
-taken at the end of month ``at`` for the chosen profession and place (a place, ICS or region; default all);
+taken at the end of month ``at`` for the chosen profession and place (a provider, place, ICS or region; default all);
 ``spend`` is all spend in the 12 months to ``at`` (£ million); ``goal`` is the share of replicates meeting
 one of the scenario's goals (at its own date, or at ``at``). Monte Carlo outputs are means over replicates.
 """
@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 from pydantic import model_validator
 
+from ..results.levels import area_dim, area_mask
 from .design import Model, YearMonth, month_index
 
 METRICS = ("gap_share", "gap_fte", "spend", "headcount", "effective_fte", "vacancy_rate", "goal")
@@ -62,7 +63,7 @@ class Output(Model):
 
 def output_problems(outputs: list[Output], scenario, section: str = "outputs") -> list[tuple[str, str]]:
     """Names and dates that the scenario does not have, one (field, message) each."""
-    places = {n for p, i, _ in scenario.geography.place_table() for n in (p, i)} | {scenario.geography.region}
+    places = {n for names in scenario.geography.names().values() for n in names}
     goals = {g.name: g for g in scenario.goals}
     last = month_index(scenario.start, scenario.start) + scenario.years * 12 - 1
     problems, labels = [], set()
@@ -72,7 +73,7 @@ def output_problems(outputs: list[Output], scenario, section: str = "outputs") -
             problems.append((f"{f}.profession", f"{o.profession!r} is not a profession of the scenario "
                                                 f"({', '.join(scenario.professions)})"))
         if o.where is not None and o.where not in places:
-            problems.append((f"{f}.where", f"{o.where!r} is not a place, ICS or region of the scenario "
+            problems.append((f"{f}.where", f"{o.where!r} is not a provider, place, ICS or region of the scenario "
                                            f"({', '.join(sorted(places))})"))
         if o.goal is not None and o.goal not in goals:
             problems.append((f"{f}.goal", f"{o.goal!r} is not a goal of the scenario "
@@ -94,13 +95,14 @@ def last_month(outputs: list[Output], scenario) -> int:
 
 
 def _total(ds: xr.Dataset, var: str, t: int, profession, where) -> xr.DataArray:
-    """``var`` at period ``t`` summed over the chosen profession and places (one value per replicate)."""
+    """``var`` at period ``t`` summed over the chosen profession and areas (one value per replicate)."""
     da = ds[var].isel(time=t)
+    area = area_dim(ds)
     if profession is not None:
         da = da.sel(profession=[profession])
     if where is not None:
-        da = da.isel(place=((ds.place == where) | (ds.ics == where) | (ds.region == where)).values)
-    return da.sum(["profession", "place"])
+        da = da.isel({area: area_mask(ds, where)})
+    return da.sum(["profession", area])
 
 
 def metric(ds: xr.Dataset, name: str, at: str, profession=None, where=None) -> xr.DataArray:

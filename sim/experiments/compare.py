@@ -13,7 +13,8 @@ import pandas as pd
 import xarray as xr
 from rich.table import Table
 
-from ..results.metrics import BeyondHorizon, goal_met, period_index
+from ..results.levels import area_dim
+from ..results.metrics import BelowLevel, BeyondHorizon, goal_met, period_index
 from ..scenario.schema import Goal
 from ..vocabulary import period_last_month, step_of
 
@@ -22,9 +23,10 @@ ALL = "all professions"      # the net gap of the whole workforce, which pairs w
 
 
 def _with_total(var: xr.DataArray, professions: list[str]) -> xr.DataArray:
-    """By profession (summed over places), plus the total over every profession of the scenario."""
-    total = var.sum(["place", "profession"]).expand_dims(profession=[ALL])
-    return xr.concat([var.sel(profession=professions).sum("place"), total], dim="profession")
+    """By profession (summed over areas), plus the total over every profession of the scenario."""
+    area = area_dim(var)
+    total = var.sum([area, "profession"]).expand_dims(profession=[ALL])
+    return xr.concat([var.sel(profession=professions).sum(area), total], dim="profession")
 
 
 def compare_settings(ds: xr.Dataset) -> tuple[list[str], list[str]]:
@@ -67,7 +69,7 @@ def comparison(ds: xr.Dataset, professions: list[str] | None = None, at: list[st
         for g in _goals(ds, s):
             try:
                 goals[f"P({g.name})"] = float(goal_met(ds.sel(scenario=s), g).mean())
-            except BeyondHorizon:
+            except (BeyondHorizon, BelowLevel):
                 goals[f"P({g.name})"] = float("nan")
         b = base_of[s]
         for month, t in months:

@@ -2,21 +2,26 @@
 figures beside it) or as one self-contained HTML file (the same Markdown rendered, figures inlined).
 
 Sections: the question; the runs (variants and futures, what each changes); the ranked comparison;
-goal probabilities; the figures; provenance (scenario hashes, seed, version, timings); and the STRESS
+goal probabilities; who spent what (when runs have owners of levers); the figures; provenance (scenario hashes, seed, version, timings); and the STRESS
 checklist (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies"),
 filled in from the experiment so that a reader can judge and repeat it.
 """
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
+from ..outputs import check_file, write_text
 from ..vocabulary import COMPARISON, MANIFEST, STORE
 from .compare import COLUMNS, goals_frame, percent_cells, row_cells
+from .spending import spending_frame, spending_md
+from .store import Manifest
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:68rem;margin:2rem auto;padding:0 1rem;line-height:1.45;
 color:#222}table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1.2rem}th,td{border:1px solid #ccc;
@@ -27,6 +32,26 @@ h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-
 
 class ReportError(ValueError):
     """A results path that holds no experiment to report on."""
+
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+!~])")
+
+
+def text(value) -> str:
+    """Text from a scenario or experiment file as Markdown that shows it and nothing else: HTML's special
+    characters as entities, Markdown's punctuation backslash-escaped, line breaks as spaces (so no heading,
+    list, link, image, emphasis or raw HTML can come from the input)."""
+    s = " ".join(str(value).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MARKUP.sub(r"\\\1", s)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", s)          # "1. x" would start a list
+
+
+def code(value) -> str:
+    """Text from a file as a Markdown code span (a fence longer than any run of backticks inside it)."""
+    s = " ".join(str(value).split())
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", s)), default=0) + 1)
+    return f"{fence} {s} {fence}" if fence != "`" or s.startswith("`") or s.endswith("`") else f"`{s}`"
 
 
 def md_table(header: list[str], rows: list[list]) -> str:
@@ -49,17 +74,17 @@ def _runs_md(spec: dict) -> str:
     def change(c: dict) -> str:
         bits = []
         if c.get("plans"):
-            bits.append("action plans " + ", ".join(f"`{p}`" for p in c["plans"]))
+            bits.append("action plans " + ", ".join(code(p) for p in c["plans"]))
         if c.get("levers"):
-            bits.append("levers " + ", ".join(f"`{x.get('id') or x.get('lever')}`" for x in c["levers"]))
+            bits.append("levers " + ", ".join(code(x.get("id") or x.get("lever")) for x in c["levers"]))
         if c.get("set"):
-            bits.append("sets " + ", ".join(f"`{k}` = {json.dumps(v)}" for k, v in c["set"].items()))
+            bits.append("sets " + ", ".join(f"{code(k)} = {code(json.dumps(v))}" for k, v in c["set"].items()))
         return "; ".join(bits) or "nothing (as the base scenario)"
 
-    rows = [[name, c.get("description", ""), change(c)] for name, c in spec["variants"].items()]
+    rows = [[text(name), text(c.get("description", "")), change(c)] for name, c in spec["variants"].items()]
     out = "Variants (what planners choose):\n\n" + md_table(["variant", "description", "changes"], rows)
     if spec.get("futures"):
-        rows = [[name, c.get("description", ""), change(c)] for name, c in spec["futures"].items()]
+        rows = [[text(name), text(c.get("description", "")), change(c)] for name, c in spec["futures"].items()]
         out += "\n\nFutures (what they do not choose; every variant runs under each):\n\n" + \
                md_table(["future", "description", "changes"], rows)
     return out
@@ -72,11 +97,12 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
     seconds = sum(b["seconds"] for b in (manifest or {}).get("done", {}).values())
     items = [
         ("1.1 Purpose of the model", "Project the supply of and demand for health and care staff of "
-         f"{first['name']} ({first.get('description', '').strip()}) and test workforce plans against it."),
-        ("1.2 Model outputs", "Monthly stocks and flows by profession and place (the results dataset: headcount, FTE, "
+         f"{text(first['name'])} ({text(first.get('description', ''))}) and test workforce plans against it."),
+        ("1.2 Model outputs", f"Monthly stocks and flows by profession and {text(spec.get('level', 'place'))} "
+         "(computed by provider and summed; the results dataset: headcount, FTE, "
          "effective FTE, joiners by source, leavers by reason, trainees, demand FTE, gap FTE, vacancies, cost by "
          f"kind); stored every {spec['every']}. The gap is demand FTE − effective FTE (positive = shortfall)."),
-        ("1.3 Experimentation aims", spec["question"].strip()),
+        ("1.3 Experimentation aims", text(spec["question"])),
         ("2.1 Base model overview", "Population → need → activity → required FTE (demand); training "
          "programmes (intake, attrition, completion, local employment) and experienced hires feed staff in post, "
          "who leave, retire, rotate between places and change profession; funded posts limit hiring."),
@@ -99,7 +125,7 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
         ("3.3 Input parameters", "The resolved scenario of every run is stored in the results (attribute "
          "`experiment`), with its sha256 below."),
         ("3.4 Assumptions", "See each scenario's [A] comments and the documentation's Known limits page "
-         "(docs/limits.md; e.g. one joiner age distribution per profession; no provider level below place)."),
+         "(docs/limits.md; e.g. one joiner age distribution per profession)."),
         ("4.1 Initialisation", f"Staff in post at the start drawn from each profession's age distribution; "
          f"training pipelines start in steady state unless configured empty. Start {start}."),
         ("4.2 Run length", f"{years} years ({12 * int(years)} months) from {start}; no warm-up (the start is "
@@ -113,11 +139,11 @@ def _stress(ds: xr.Dataset, spec: dict, runs: dict, manifest: dict | None, versi
         ("5.3 Model execution", f"Engine `{spec['engine']}`; blocks of {spec['block']} replicates run in worker "
          "processes (or Dask) into one zarr store; results are identical whatever the backend, thread count "
          "or interruptions."),
-        ("5.4 System specification", f"{(manifest or {}).get('machine') or 'machine not recorded'}; total compute "
-         f"time of the blocks {seconds:,.0f} s (worker processes in parallel)."),
-        ("6.1 Computer model sharing", "Open source; rerun with `wfsim experiment "
-         f"{ds.attrs.get('experiment_file') or 'EXPERIMENT.yaml'}` (the experiment file and the scenarios it "
-         "names reproduce every number here)."),
+        ("5.4 System specification", f"{text((manifest or {}).get('machine') or 'machine not recorded')}; total "
+         f"compute time of the blocks {seconds:,.0f} s (worker processes in parallel)."),
+        ("6.1 Computer model sharing", "Open source; rerun with "
+         f"{code('wfsim experiment ' + (ds.attrs.get('experiment_file') or 'EXPERIMENT.yaml'))} (the experiment "
+         "file and the scenarios it names reproduce every number here)."),
     ]
     return md_table(["STRESS item", "how this experiment meets it"], [[k, v] for k, v in items])
 
@@ -127,13 +153,13 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
     resolved = json.loads(ds.attrs["experiment"])
     spec, runs = resolved["experiment"], resolved["runs"]
     version = ds.attrs.get("wfsim_version", "")
-    out = [f"# {spec['name']}: experiment report",
+    out = [f"# {text(spec['name'])}: experiment report",
            f"*{ds.attrs.get('created', '')} · wfsim {version} · {ds.sizes['scenario']} runs × "
            f"{ds.sizes['replicate']:,} replicates · seed {spec['seed']} · engine {spec['engine']}*",
-           "## The question", spec["question"].strip(), spec.get("description", "").strip(),
+           "## The question", text(spec["question"]), text(spec.get("description", "")),
            "## The runs", _runs_md(spec),
            "## Results: each run against its baseline",
-           "Gap = demand FTE − effective FTE (positive = shortfall), summed over places, at the month given. "
+           "Gap = demand FTE − effective FTE (positive = shortfall), summed over areas, at the month given. "
            "Reduction and extra spend are paired differences from the baseline of the same future, replicate "
            "by replicate (common random numbers); extra spend is all spend (staff, bank and agency, training, "
            "levers) from the start to that month. Cells: median (5th to 95th percentile) over replicates. "
@@ -145,8 +171,9 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
     goals = goals_frame(table)
     if len(goals.columns):
         out += ["## Goals", "Share of replicates meeting each system goal of the scenario:",
-                md_table(["run"] + [c[2:-1] for c in goals.columns],
+                md_table(["run"] + [text(c[2:-1]) for c in goals.columns],
                          [[s] + percent_cells(row.values) for s, row in goals.iterrows()])]
+    out += spending_md(spending_frame(ds, table), md_table)
     from ..evidence.report import sensitivity_section
     from ..optimise.report import optimise_section
     out += sensitivity_section(folder, image, md_table)      # when the folder holds a sensitivity analysis
@@ -158,7 +185,7 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
             zip(ds.scenario.values, ds.variant.values, ds.future.values, ds.scenario_sha256.values)]
     done = (manifest or {}).get("done", {})
     out += ["## Provenance",
-            f"Experiment file `{ds.attrs.get('experiment_file', '')}`; results `{folder / STORE}`; "
+            f"Experiment file {code(ds.attrs.get('experiment_file', ''))}; results {code(folder / STORE)}; "
             f"fingerprint `{ds.attrs.get('experiment_fingerprint', '')[:16]}…`; {len(done)} blocks of "
             f"{spec['block']} replicates, output every {spec['every']}; created {ds.attrs.get('created', '')}.",
             md_table(["run", "variant", "future", "scenario sha256"], rows),
@@ -166,35 +193,63 @@ def report_markdown(ds: xr.Dataset, table: pd.DataFrame, figures: list[Path], fo
     return "\n\n".join(x for x in out if x) + "\n"
 
 
-def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None) -> Path:
-    """Write the report of the experiment in ``folder`` (its output folder); returns the file written."""
+def _saved_table(csv: Path) -> pd.DataFrame | None:
+    """The saved comparison table, or None if it cannot be read (it is then computed again)."""
+    try:
+        return pd.read_csv(csv)
+    except Exception:  # noqa: BLE001 - a damaged file is recomputed, not trusted
+        return None
+
+
+def is_report(path: Path) -> bool:
+    """Whether ``path`` is a report written by wfsim report (HTML or Markdown)."""
+    with open(path, "rb") as f:
+        head = f.read(4096).decode("utf-8", "replace")
+    if Path(path).suffix.lower() in (".html", ".htm"):
+        return head.startswith("<!doctype html>") and ": wfsim report</title>" in head
+    first = head.split("\n", 1)[0]
+    return first.startswith("# ") and first.endswith(": experiment report")
+
+
+def html_page(markdown: str, title: str) -> str:
+    """The report as one HTML document: the Markdown rendered with raw HTML disabled (any tag in the
+    input shows as text) and the title escaped."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(str(title))}: wfsim report"
+            f"</title><style>{CSS}</style></head><body>{body}</body></html>\n")
+
+
+def write_report(folder: str | Path, fmt: str = "html", out: Path | None = None) -> tuple[Path, bool]:
+    """Write the report of the experiment in ``folder`` (its output folder); returns the file written and
+    whether it replaced an earlier report. The report and its figures are checked before anything is
+    drawn: an existing file is replaced only if wfsim wrote it (``sim.outputs``)."""
     from ..plots import standard_figures
     from . import comparison, open_experiment
 
     folder = Path(folder)
     if not (folder / STORE).is_dir():
         raise ReportError(f"{folder}: no experiment results here (expected {folder / STORE}; run wfsim experiment)")
+    target = out or folder / f"report.{'html' if fmt == 'html' else 'md'}"
+    replaced = check_file(target, "--out", is_report, "report")
     ds = open_experiment(folder)
     if "experiment" not in ds.attrs:
         raise ReportError(f"{folder / STORE}: not written by wfsim experiment (no experiment attribute)")
     csv = folder / COMPARISON
-    table = pd.read_csv(csv) if csv.is_file() else comparison(ds)
-    manifest = json.loads((folder / MANIFEST).read_text()) if (folder / MANIFEST).is_file() else None
-    figures = standard_figures(ds, folder / "figures", table=table)
-    target = out or folder / f"report.{'html' if fmt == 'html' else 'md'}"
+    table = _saved_table(csv) if csv.is_file() else None
+    table = table if table is not None else comparison(ds)
+    manifest = Manifest.read(folder / MANIFEST)                # None if missing or unreadable
+    figures = standard_figures(ds, folder / "figures", table=table, option="report figures")
     if fmt == "md":
-        text = report_markdown(ds, table, figures, folder, manifest, lambda f: f.relative_to(target.parent)
-                               if f.is_relative_to(target.parent) else f.resolve())
-        target.write_text(text, encoding="utf-8")
-        return target
-    from markdown_it import MarkdownIt
+        markdown = report_markdown(ds, table, figures, folder, manifest, lambda f: f.relative_to(target.parent)
+                                   if f.is_relative_to(target.parent) else f.resolve())
+        write_text(target, markdown)
+        return target, replaced
 
     def inline(f: Path) -> str:
         return "data:image/png;base64," + base64.b64encode(f.read_bytes()).decode()
 
-    body = MarkdownIt("commonmark").enable("table").render(report_markdown(ds, table, figures, folder, manifest,
-                                                                           inline))
-    title = ds.attrs.get("experiment_name", "experiment")
-    target.write_text(f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}: wfsim report"
-                      f"</title><style>{CSS}</style></head><body>{body}</body></html>\n", encoding="utf-8")
-    return target
+    markdown = report_markdown(ds, table, figures, folder, manifest, inline)
+    write_text(target, html_page(markdown, ds.attrs.get("experiment_name", "experiment")))
+    return target, replaced

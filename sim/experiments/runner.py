@@ -7,10 +7,12 @@ Layout of an experiment's output folder (default ``results/<experiment-name>/``)
     comparison.csv    every run against its baseline, replicate by replicate (written at the end)
 
 The store is created first as a template (metadata only, chunked one block per chunk). Each block is
-computed by a worker, then written by the driver into its own region of the store, and only then
-recorded in the manifest (replaced atomically). A block that was being written when the process
-died is not in the manifest, so it is computed and written again; since a block's values depend only
-on (scenario, seed, replicate numbers), the finished store is identical to an uninterrupted run's.
+computed by a worker (``workers``), then written by the driver into its own region of the store, and
+only then recorded in the manifest (replaced atomically) with a checksum of its values as stored
+(``store``). A block that was being written when the process died is not in the manifest, so it is
+computed and written again; resuming also verifies every recorded block and computes the damaged ones
+again. Since a block's values depend only on (scenario, seed, replicate numbers), the finished store
+is identical to an uninterrupted run's.
 The driver holds at most a few blocks at a time, so memory does not grow with the number of runs.
 """
 from __future__ import annotations
@@ -19,7 +21,6 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,12 +31,18 @@ import xarray as xr
 
 from .. import runs
 from ..model.compile import compile_base, with_levers
-from ..results.dataset import aggregate
+from ..outputs import recognised
+from ..results.dataset import DESCRIPTIONS, UNITS, to_level
 from ..scenario import ScenarioError
-from ..vocabulary import COMPARISON, MANIFEST, STORE
+from ..vocabulary import COMPARISON, DEFAULT_LEVEL, MANIFEST, STORE
 from .spec import Experiment, resolved
+from .store import (Check, Manifest, block_arrays, block_checksum, check_blocks, is_comparison, is_manifest, is_store,
+                    open_store, recorded)
+from .workers import run_local
 
 ZERO_FILL = ("lever_cost", "lever_scale")   # a lever absent from a run costs nothing and has size 0
+# an owner absent from a run (or a run without owners) spends nothing on levers and is not scaled down
+OWNER_FILL = {"spend_by_owner": 0.0, "budget_scale": 1.0}
 
 
 @dataclass(frozen=True)
@@ -56,14 +63,14 @@ def blocks(exp: Experiment) -> list[Block]:
 
 
 def compute_block(scenario: dict, years: int, lo: int, hi: int, seed: int, engine: str, every: str,
-                  threads: int | None = None) -> xr.Dataset:
+                  threads: int | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """One block's dataset (what a worker runs; a pure function of its arguments)."""
     if threads and engine == "kernel":
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     scenario = runs.with_horizon(runs.load_scenario(scenario), years)
-    return runs.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every)
+    return runs.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every, level=level)
 
 
 def _plans(exp: Experiment) -> list:
@@ -75,13 +82,22 @@ def _lever_union(plans: list) -> list[str]:
     return list(dict.fromkeys(label for plan in plans for label in plan.lever_labels))
 
 
+def _owner_union(plans: list) -> list[tuple[str, str]]:
+    """(owner, level) of every run's owners, in the order the runs list them (empty: no run has owners)."""
+    return list(dict.fromkeys(pair for plan in plans for pair in zip(plan.owners, plan.owner_levels)))
+
+
+def _axes(plans: list) -> tuple[list[str], list[tuple[str, str]]]:
+    """The experiment's lever and owner axes: the union over its runs."""
+    return _lever_union(plans), _owner_union(plans)
+
+
 def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
     """The whole store as lazy zeros (dask), chunked one block per chunk; only metadata gets written."""
     import dask.array as da
 
-    levers = _lever_union(plans)
     S, R, block = len(exp.runs), exp.spec.replicates, exp.spec.block
-    probe = _with_levers(probe, levers)
+    probe = _on_axes(probe, _axes(plans))
     data = {}
     for name, v in probe.data_vars.items():
         if "replicate" not in v.dims:
@@ -90,8 +106,8 @@ def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
         arr = da.zeros((S, R) + rest, dtype=v.dtype, chunks=(1, block) + rest)
         data[name] = (("scenario",) + v.dims, arr, v.attrs)
     pop = probe.population
-    population = [aggregate({"population": plan.population}, exp.spec.every, time_axis=0)["population"]
-                  for plan in plans]
+    population = [to_level(plan, {"population": plan.population}, exp.spec.level, exp.spec.every,
+                           time_axis=0)["population"] for plan in plans]
     data["population"] = (("scenario",) + pop.dims, np.stack(population), pop.attrs)
     coords = {k: c for k, c in probe.coords.items() if k != "replicate"}
     coords.update(replicate=np.arange(R, dtype=np.int64), scenario=[r.label for r in exp.runs],
@@ -109,6 +125,7 @@ def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
         "experiment": json.dumps(resolved(exp), sort_keys=True),
         "scenario_name": ", ".join(r.label for r in exp.runs),
         "demand_definition": probe.attrs.get("demand_definition", ""),
+        "level": probe.attrs["level"], "nation": probe.attrs["nation"],
     })
     return ds
 
@@ -137,16 +154,38 @@ def _shown(path: Path | None) -> str:
     return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
 
 
-def _with_levers(ds: xr.Dataset, levers: list[str]) -> xr.Dataset:
-    """The dataset on the experiment's lever axis: levers a run lacks get zero cost and size, and the
-    lever variables keep their float type even when the run has no lever at all."""
+def _on_axes(ds: xr.Dataset, axes: tuple[list[str], list[tuple[str, str]]]) -> xr.Dataset:
+    """The dataset on the experiment's lever and owner axes: levers a run lacks get zero cost and size,
+    owners it lacks zero spend and no budget scaling, and the variables keep their float type even when
+    the run has no lever (or no owner) at all."""
+    levers, owners = axes
     out = ds.reindex(lever=levers, fill_value=0)
-    return out.assign({k: out[k].astype(ds[k].dtype) for k in ZERO_FILL})
+    out = out.assign({k: out[k].astype(ds[k].dtype) for k in ZERO_FILL})
+    if not owners:
+        return out
+    names = [n for n, _ in owners]
+    if "spend_by_owner" not in out:           # a run without owners: its levers belong to no named owner
+        lead = ("replicate",) if "replicate" in out.dims else ()
+        shape = tuple(out.sizes[d] for d in lead) + (out.sizes["time"], len(names))
+        out = out.assign({k: (lead + ("time", "owner"), np.full(shape, v, np.float64 if k == "spend_by_owner"
+                                                                 else np.float32)) for k, v in OWNER_FILL.items()})
+        out = out.assign_coords(owner=names)
+        for k in OWNER_FILL:
+            out[k].attrs = _owner_attrs(k, ds.attrs)
+    else:
+        out = out.drop_vars("owner_level").reindex(owner=names, fill_value=OWNER_FILL)
+        out = out.assign({k: out[k].astype(ds[k].dtype) for k in OWNER_FILL})
+    return out.assign_coords(owner_level=("owner", [lv for _, lv in owners]))
 
 
-def _region_payload(ds: xr.Dataset, label: str, levers: list[str]) -> xr.Dataset:
+def _owner_attrs(name: str, attrs: dict) -> dict:
+    return {"units": UNITS[name].replace("per month", f"per {attrs.get('time_step', 'month')}"),
+            "description": DESCRIPTIONS[name]}
+
+
+def _region_payload(ds: xr.Dataset, label: str, axes) -> xr.Dataset:
     """A block's dataset shaped for its region of the store: scenario axis added, shared coords dropped."""
-    ds = _with_levers(ds.drop_vars("population"), levers).expand_dims(scenario=[label])
+    ds = _on_axes(ds.drop_vars("population"), axes).expand_dims(scenario=[label])
     keep = {"scenario", "replicate"}
     drop = [k for k, c in ds.coords.items() if not keep & set(c.dims) or k in ("scenario", "replicate")]
     out = ds.drop_vars(drop)
@@ -154,39 +193,15 @@ def _region_payload(ds: xr.Dataset, label: str, levers: list[str]) -> xr.Dataset
     return out
 
 
-class Manifest:
-    """The list of finished blocks, replaced atomically so a kill never leaves it half-written."""
-
-    def __init__(self, path: Path, fingerprint: str, total: int, name: str):
-        self.path = path
-        self.data = {"experiment": name, "fingerprint": fingerprint, "blocks": total, "done": {}}
-
-    @classmethod
-    def read(cls, path: Path) -> dict | None:
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-
-    def save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1))
-        os.replace(tmp, self.path)
-
-    def done(self) -> set[int]:
-        return {int(k) for k in self.data["done"]}
-
-    def record(self, block: Block, label: str, seconds: float) -> None:
-        self.data["done"][str(block.index)] = {"run": label, "replicates": [block.lo, block.hi],
-                                               "seconds": round(seconds, 3)}
-        self.save()
-
-
-def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manifest, list[str]]:
-    """Create the store and manifest, or reopen them to resume; refuse a folder holding another experiment."""
+def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manifest, tuple, list[Check]]:
+    """Create the store and manifest, or reopen them to resume after verifying every recorded block (the
+    damaged ones are dropped from the manifest, to be computed again); refuse a folder holding another
+    experiment, or files of the same names that wfsim did not write. Returns the manifest, the experiment's
+    lever and owner axes, and the damaged blocks."""
     store, mpath = out / STORE, out / MANIFEST
+    _check_own_files(out)
     plans = _plans(exp)
-    levers = _lever_union(plans)
+    axes = _axes(plans)
     old = Manifest.read(mpath)
     if old is not None and not restart and old.get("fingerprint") != exp.fingerprint():
         raise ScenarioError([("--out", f"{out} holds results of a different experiment definition (the experiment or "
@@ -194,21 +209,46 @@ def prepare(exp: Experiment, out: Path, *, restart: bool = False) -> tuple[Manif
                                        "discard them, or --out for another folder")], "experiment")
     manifest = Manifest(mpath, exp.fingerprint(), len(blocks(exp)), exp.name)
     if old is not None and not restart and store.exists():
-        manifest.data["done"] = old.get("done", {})
-        manifest.data["started"] = old.get("started")
+        checks = verify_store(exp, out, old)
+        manifest.data.update({k: old[k] for k in ("started", "machine", "arrays") if k in old})
         manifest.data["machine"] = old.get("machine") or f"{_machine()} (recorded when resumed)"
-        return manifest, levers
+        manifest.data["done"] = {str(c.index): recorded(old)[c.index] for c in checks if c.state == "ok"}
+        damaged = [c for c in checks if c.state == "damaged"]
+        if damaged:
+            manifest.save()             # the damaged blocks are no longer done, even if this run is stopped
+        return manifest, axes, damaged
     if out.exists() and restart:
         for p in (store, mpath, out / COMPARISON):
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     spec = exp.spec
-    probe = runs.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every)
+    probe = runs.run_replicates(exp.runs[0].scenario, range(0, 1), spec.seed, engine=spec.engine, every=spec.every,
+                                level=spec.level)
     _template(exp, probe, plans).to_zarr(store, mode="w", compute=False, consolidated=True, zarr_format=2)
     manifest.data["started"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifest.data["machine"] = _machine()
+    manifest.data["arrays"] = block_arrays(open_store(store))
     manifest.save()
-    return manifest, levers
+    return manifest, axes, []
+
+
+def _check_own_files(out: Path) -> None:
+    """The output folder's store, manifest and comparison, where they exist, must be wfsim's own."""
+    for name, ours in ((STORE, is_store), (MANIFEST, is_manifest), (COMPARISON, is_comparison)):
+        p = out / name
+        if p.exists() and not recognised(ours, p):
+            raise ScenarioError([("--out", f"{p} exists and is not a wfsim experiment's {name}; wfsim writes over "
+                                           "its own outputs only: choose another --out folder, or move it away")],
+                                "experiment")
+
+
+def verify_store(exp: Experiment, out: Path, manifest: dict | None = None) -> list[Check]:
+    """The state of every block of the experiment's store in ``out`` (ok, damaged or missing), reading
+    only; a StoreDamaged if the store's metadata cannot be read."""
+    store = out / STORE
+    manifest = Manifest.read(out / MANIFEST) if manifest is None else manifest
+    group = open_store(store, (manifest or {}).get("arrays"))
+    return check_blocks(group, blocks(exp), [r.label for r in exp.runs], recorded(manifest))
 
 
 def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, dask: str | None = None,
@@ -220,7 +260,8 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
     ``on_block(block)`` is called after each block is safely recorded (used by tests to interrupt).
     """
     out = Path(out)
-    manifest, levers = prepare(exp, out, restart=restart)
+    manifest, axes, damaged = prepare(exp, out, restart=restart)
+    group = open_store(out / STORE)
     todo = [b for b in blocks(exp) if b.index not in manifest.done()]
     total = len(blocks(exp))
     done0 = total_done = len(manifest.done())
@@ -234,14 +275,15 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
         progress(done0, total)
 
     def args(b: Block) -> tuple:
-        return scenarios[b.run], exp.runs[b.run].scenario.years, b.lo, b.hi, spec.seed, spec.engine, spec.every, threads
+        return (scenarios[b.run], exp.runs[b.run].scenario.years, b.lo, b.hi, spec.seed, spec.engine, spec.every,
+                threads, spec.level)
 
     def finished(b: Block, ds: xr.Dataset, seconds: float) -> None:
         nonlocal total_done
         label = exp.runs[b.run].label
-        _region_payload(ds, label, levers).to_zarr(
+        _region_payload(ds, label, axes).to_zarr(
             out / STORE, region={"scenario": slice(b.run, b.run + 1), "replicate": slice(b.lo, b.hi)})
-        manifest.record(b, label, seconds)
+        manifest.record(b.index, label, b.lo, b.hi, seconds, block_checksum(group, b.run, b.lo, b.hi))
         total_done += 1
         if progress:
             progress(total_done, total)
@@ -250,12 +292,12 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
 
     if todo:
         if dask is None:
-            _local(todo, args, finished, workers)
+            run_local(todo, args, finished, workers, _timed)
         else:
             _dask(todo, args, finished, workers, dask)
     _consolidate(out / STORE)
     return {"blocks": total, "computed": len(todo), "resumed_from": done0, "seconds": time.perf_counter() - t0,
-            "workers": workers,
+            "workers": workers, "damaged": [c.line() for c in damaged],
             "backend": "dask " + dask if dask else ("local process" if workers == 1 else "local processes")}
 
 
@@ -269,39 +311,6 @@ def _timed(*a):
     t = time.perf_counter()
     ds = compute_block(*a)
     return ds, time.perf_counter() - t
-
-
-def _local(todo, args, finished, workers: int) -> None:
-    """Worker processes (spawned: numba's threads do not survive a fork); a bounded window of blocks in
-    flight keeps memory flat however many runs the experiment has."""
-    import multiprocessing as mp
-
-    if workers == 1:
-        for b in todo:
-            finished(b, *_timed(*args(b)))
-        return
-    pending = iter(todo)
-    before = set(mp.active_children())
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        running = {}
-        try:
-            for b in pending:
-                running[pool.submit(_timed, *args(b))] = b
-                if len(running) >= workers + 1:
-                    break
-            while running:
-                ready, _ = wait(running, return_when=FIRST_COMPLETED)
-                for f in sorted(ready, key=lambda f: running[f].index):
-                    b = running.pop(f)
-                    finished(b, *f.result())
-                    nxt = next(pending, None)
-                    if nxt is not None:
-                        running[pool.submit(_timed, *args(nxt))] = nxt
-        except BaseException:       # Ctrl-C or an error: stop the workers now; their blocks are redone on resume
-            for proc in set(mp.active_children()) - before:      # this pool's worker processes
-                proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
 
 
 def _dask(todo, args, finished, workers: int, address: str) -> None:

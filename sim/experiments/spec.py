@@ -8,6 +8,7 @@ An experiment YAML (``experiments/*.yaml``)::
     replicates: 1000
     seed: 20261123
     every: year                        # output step stored: month, quarter or year
+    level: place                       # areas stored: provider, place, ics, region or nation
     block: 250                         # replicates per unit of work (a block)
     baseline: baseline                 # the variant every other is compared with
     variants:                          # what the planners choose
@@ -35,17 +36,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..limits import BLOCK, REPLICATES, SEED, YEARS
 from ..runs import load_scenario
 from ..scenario import ScenarioError, scenario_dict, scenario_sha256, shipped
-from ..scenario.loading import read_yaml, validation_problems
-from ..scenario.types import YearMonth
-from ..vocabulary import DEFAULT_ENGINE, ENGINES, OUTPUT_STEPS, DEFAULT_SCENARIO
+from ..scenario.errors import shown
+from ..scenario.loading import validation_problems
+from ..scenario.reading import include_path, read_yaml
+from ..scenario.types import Whole, YearMonth, describe_ranges
+from ..vocabulary import (DEFAULT_ENGINE, DEFAULT_LEVEL, DEFAULT_SCENARIO, ENGINES, LEVELS, OUTPUT_STEPS, last_month,
+                          month_index)
 
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=describe_ranges)
 
 
 class Change(Model):
@@ -69,12 +74,14 @@ class ExperimentSpec(Model):
     question: str = Field(min_length=1, description="the planning question the experiment answers")
     description: str = ""
     scenario: str = Field("default", description="base scenario YAML relative to this file, or 'default'")
-    replicates: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1000
-    seed: Annotated[int, Field(ge=0, strict=True)] = 0
-    years: Annotated[int, Field(ge=1, le=50, strict=True)] | None = None
+    replicates: Whole(1, REPLICATES, "Monte Carlo replicates of every run") = 1000
+    seed: Whole(0, SEED, "the random seed shared by every run") = 0
+    years: Whole(1, YEARS, "horizon of every run; default: the scenario's") | None = None
     every: Literal[OUTPUT_STEPS] = "year"
+    level: Literal[LEVELS] = Field(DEFAULT_LEVEL, description="the areas results are summed to and stored by: "
+                                   "provider, place, ics, region or nation")
     engine: Literal[ENGINES] = DEFAULT_ENGINE
-    block: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 250
+    block: Whole(1, BLOCK, "replicates per block, the unit of work and of resuming") = 250
     baseline: Label = "baseline"
     variants: dict[Label, Change] = Field(min_length=1)
     futures: dict[Label, Change] = {}
@@ -83,7 +90,7 @@ class ExperimentSpec(Model):
     @model_validator(mode="after")
     def _baseline_is_a_variant(self):
         if self.baseline not in self.variants:
-            raise ValueError(f"baseline {self.baseline!r} is not one of the variants ({', '.join(self.variants)})")
+            raise ValueError(f"baseline {shown(self.baseline)} is not one of the variants ({', '.join(self.variants)})")
         return self
 
 
@@ -120,6 +127,8 @@ class Experiment:
         s = self.spec
         key = {"runs": [(r.label, r.sha256) for r in self.runs], "replicates": s.replicates, "seed": s.seed,
                "every": s.every, "engine": s.engine, "block": s.block}
+        if s.level != DEFAULT_LEVEL:        # (stores made before levels existed keep their fingerprint)
+            key["level"] = s.level
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -151,18 +160,32 @@ def _apply(data: dict, change: Change, field: str, base: Path) -> dict:
     data = copy.deepcopy(data)
     for k, v in change.set.items():
         _set_path(data, k, v, f"{field}.set.{k}")
-    data["levers"] = list(data.get("levers", [])) + [copy.deepcopy(x) for x in change.levers]
+    added = [copy.deepcopy(x) for x in change.levers]
     for i, action_plan in enumerate(change.plans):
-        p = shipped.action_plan(action_plan, base)        # a file, or a shipped plan's name (train)
+        if isinstance(action_plan, str) and shipped.action_plan(action_plan, base) != base / action_plan:
+            p = shipped.action_plan(action_plan, base)     # the bare name of a shipped plan (train)
+        else:
+            try:
+                p = include_path(action_plan, base)
+            except ValueError as e:
+                raise ScenarioError([(f"{field}.plans.{i}", str(e))], "experiment") from None
         if not p.is_file():
             raise ScenarioError([(f"{field}.plans.{i}", shipped.not_found("action plan", p, shipped.action_plans()))],
                                 "experiment")
-        data["levers"].append({"include": str(p)})
+        added.append({"include": str(p)})
+    levers = data.get("levers", [])
+    if isinstance(levers, list):        # anything else is reported by the scenario's own validation
+        data["levers"] = levers + added
     return data
 
 
 def _label(variant: str, future: str, futures: dict) -> str:
     return variant if len(futures) <= 1 else f"{variant}@{future}"
+
+
+def is_experiment(data) -> bool:
+    """Whether a file's data looks like an experiment (it has variants or a question) and not a scenario."""
+    return isinstance(data, dict) and ("variants" in data or "question" in data)
 
 
 def load_experiment(source) -> Experiment:
@@ -180,11 +203,7 @@ def load_experiment(source) -> Experiment:
     except ValidationError as e:
         raise ScenarioError(validation_problems(e), label) from None
     base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
-    scenario_path = DEFAULT_SCENARIO if spec.scenario == "default" else (
-        Path(spec.scenario) if Path(spec.scenario).is_absolute() else base / spec.scenario)
-    if not scenario_path.is_file():
-        raise ScenarioError([("scenario", f"scenario file not found: {scenario_path}")], label)
-    base_data = read_yaml(scenario_path)
+    scenario_path, base_data = _base_scenario(spec, base, label)
     futures = spec.futures or {"central": Change()}
     runs, problems = [], []
     for v_name, variant in spec.variants.items():
@@ -208,25 +227,59 @@ def load_experiment(source) -> Experiment:
     return exp
 
 
+def _base_scenario(spec: ExperimentSpec, base: Path, label: str) -> tuple[Path, dict]:
+    """The base scenario's file and its data (a mapping), or a ScenarioError at ``scenario``."""
+    if spec.scenario == "default":
+        scenario_path = DEFAULT_SCENARIO
+    else:
+        try:
+            scenario_path = include_path(spec.scenario, base)
+        except ValueError as e:
+            raise ScenarioError([("scenario", str(e))], label) from None
+    if not scenario_path.is_file() and scenario_path.exists():
+        raise ScenarioError([("scenario", f"{scenario_path} is not a regular file")], label)
+    if not scenario_path.exists():
+        raise ScenarioError([("scenario", f"scenario file not found: {scenario_path}")], label)
+    try:
+        data = read_yaml(scenario_path)
+    except ScenarioError as e:
+        raise ScenarioError([("scenario", f"{scenario_path}: {m}") for _, m in e.problems], label) from None
+    if not isinstance(data, dict):
+        held = type(data).__name__ if data is not None else "nothing"
+        raise ScenarioError([("scenario", f"{scenario_path} holds {held}, not a scenario (a mapping of keys: name, "
+                                          "start, years, …)")], label)
+    return scenario_path, data
+
+
 def _absolute_includes(data: dict, folder: Path) -> dict:
-    levers = [{"include": str(folder / x["include"])} if isinstance(x, dict) and "include" in x
-              and not Path(x["include"]).is_absolute() else x for x in data.get("levers", [])]
+    levers = data.get("levers", [])
+    if not isinstance(levers, list):
+        return data
+    levers = [{"include": str(folder / x["include"])} if isinstance(x, dict) and set(x) == {"include"}
+              and isinstance(x["include"], str) and x["include"] and not Path(x["include"]).is_absolute() else x
+              for x in levers]
     return {**data, "levers": levers}
 
 
 def _check_runs(exp: Experiment, label: str) -> None:
     """Compared professions exist, and every run keeps the layout of the one store they share."""
     first = exp.runs[0].scenario
-    problems = [(f"compare.professions.{i}", f"{p!r} is not a profession of the scenario "
+    problems = [(f"compare.professions.{i}", f"{shown(p)} is not a profession of the scenario "
                                              f"({', '.join(first.professions)})")
                 for i, p in enumerate(exp.spec.compare.professions) if p not in first.professions]
+    start, months = first.start, first.years * 12
+    for i, when in enumerate(exp.spec.compare.at):
+        if not 0 <= month_index(start, when) < months:
+            problems.append((f"compare.at.{i}",
+                             f"{when} is outside the horizon {start} to {last_month(start, months)}"))
     for r in exp.runs[1:]:
         s = r.scenario
-        places = lambda sc: [p for p, _, _ in sc.geography.place_table()]  # noqa: E731
-        if (list(s.professions), list(s.programmes), s.start, s.years, places(s)) != \
-                (list(first.professions), list(first.programmes), first.start, first.years, places(first)):
+        areas = lambda sc: sc.geography.names()  # noqa: E731
+        if (list(s.professions), list(s.programmes), s.start, s.years, areas(s)) != \
+                (list(first.professions), list(first.programmes), first.start, first.years, areas(first)):
             problems.append((r.label, "variants and futures must keep the base scenario's professions, programmes, "
-                                      "places, start and years (they share one results store)"))
+                                      "geography (providers, places, ICSs, regions), start and years (they share "
+                                      "one results store)"))
     if problems:
         raise ScenarioError(problems, label)
 

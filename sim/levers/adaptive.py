@@ -1,12 +1,14 @@
 """Box 4 ("implement, monitor, refresh"): an action plan that reacts to each replicate's state."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
-from ..scenario.types import Number
+from ..limits import POUNDS
+from ..scenario.errors import shown
+from ..scenario.types import Number, Whole
 from .base import Lever
 from .registry import register
 
@@ -34,9 +36,9 @@ class AdaptivePlan(Lever):
     step: Number(0, 10, "share of each lever's configured size") = Field(
         0.5, description="added to each raised lever's scale at a review (0.5: half as much again)")
     max_scale: Number(1, 20, "multiple of the configured size") = Field(3.0, description="the scale never exceeds this")
-    budget_per_year: Number(0, None, "£ per year") | None = Field(
+    budget_per_year: Number(0, POUNDS, "£ per year") | None = Field(
         None, description="no raise where the raised levers cost more than this over the past 12 months")
-    review_month: Annotated[int, Field(ge=1, le=12, strict=True)] = Field(
+    review_month: Whole(1, 12, "calendar month") = Field(
         4, description="calendar month of the annual review (4: April, the start of the plan year)")
 
     area = 8
@@ -47,10 +49,10 @@ class AdaptivePlan(Lever):
         for name in self.raise_levers:
             hits = [i for i, lv in enumerate(scenario.levers) if labels[i] == name or (lv.id is None and lv.lever == name)]
             if not hits:
-                out.append(("raise_levers", f"no lever {name!r} in this action plan; allowed: "
+                out.append(("raise_levers", f"no lever {shown(name)} in this action plan; allowed: "
                                             f"{', '.join(x for x in labels if x != self.label_in(scenario))}"))
             elif any(isinstance(scenario.levers[i], AdaptivePlan) for i in hits):
-                out.append(("raise_levers", f"{name!r} is an adaptive plan; adaptive plans raise ordinary levers"))
+                out.append(("raise_levers", f"{shown(name)} is an adaptive plan; adaptive plans raise ordinary levers"))
         return out
 
     def label_in(self, scenario) -> str:

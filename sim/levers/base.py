@@ -1,20 +1,25 @@
 """The lever plugin API: a parameter model plus one method that transforms plan tensors.
 
-A lever says where it acts (``level`` and ``where``: a place, ICS or region of the geography), when
-(``from``/``until``, months) and how it is delivered (a step, or a ramp over ``ramp_months``).
+A lever says who owns it (``owner``: the national body, a region, an ICS, a place or a provider; ``level``
+follows), where it acts (``where``: providers, places, ICSs or regions inside the owner's footprint, or the
+nation; default the whole footprint), when (``from``/``until``, months) and how it is delivered (a step, or a
+ramp over ``ramp_months``).
 ``apply`` edits the plan's arrays on that slice and window, weighted by :meth:`Lever.window`, so the
 same lever works in every engine; ``cost`` turns an engine's raw counts into £ per month.
-Adaptive plans (``sim.levers.adaptive``) scale a lever's size month by month through ``scaled``.
+Adaptive plans (``sim.levers.adaptive``) and the owners' budgets (``sim.runs.budgets``) scale a lever's size
+month by month through ``scaled``.
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from ..scenario.types import Model, YearMonth
-from ..vocabulary import month_index
+from ..scenario.errors import shown
+from ..scenario.owners import NATIONAL, inside, lever_owner, owner_level, owner_names
+from ..scenario.types import Model, Whole, YearMonth
+from ..vocabulary import LEVELS, month_index
 
 Level = Literal["national", "region", "ics", "place", "provider"]
 
@@ -32,17 +37,25 @@ class Lever(Model):
     lever: str
     id: str | None = Field(None, min_length=1, description="label of this lever in results (coordinate ``lever``); "
                            "default: its name")
-    level: Level | None = Field(None, description="the level that owns the lever; default: the whole scenario")
+    owner: str | None = Field(
+        None, min_length=1, description="the body that owns (and pays for) the lever: 'national', or the name of "
+        "a region, ICS, place or provider of the geography; the lever acts only inside its footprint (the "
+        "owner's providers). "
+        "Default: the whole geography's top level")
+    level: Level | None = Field(None, description="the level that owns the lever: the owner's level (may be "
+                                "left out; if given it must match); without an owner, the level whose areas "
+                                "``where`` names; default: the whole scenario")
     where: str | list[str] | None = Field(
-        None, description="place, ICS or region names the lever applies to; default: everywhere")
+        None, description="provider, place, ICS or region names (or the nation's) the lever applies to, inside "
+        "the owner's footprint; default: the whole footprint (without an owner: everywhere)")
     from_: YearMonth | None = Field(None, alias="from", description="first month in force (YYYY-MM); default: start")
     until: YearMonth | None = Field(None, description="last month in force (YYYY-MM); default: the horizon")
-    ramp_months: Annotated[int, Field(ge=0, le=120, strict=True)] = Field(
+    ramp_months: Whole(0, 120, "months") = Field(
         0, description="delivery: months to phase in from ``from``, linearly (0: a step, in full at once)")
     _scale: np.ndarray | None = PrivateAttr(None)
 
     area: ClassVar[int] = 0            # ICS People Function outcome area (1-8)
-    levels: ClassVar[tuple[str, ...]] = ("national", "region", "ics", "place")
+    levels: ClassVar[tuple[str, ...]] = ("national", "region", "ics", "place", "provider")
 
     # --- the plugin's one key method -----------------------------------------------------------
     def apply(self, plan, scenario) -> None:  # pragma: no cover - abstract
@@ -88,17 +101,55 @@ class Lever(Model):
             value = getattr(self, field, None)
             if isinstance(value, str):
                 problems += check_name(value, getattr(scenario, collection), field, what)
+        if self.owner is not None:
+            return problems + self.owner_problems(scenario.geography)
         names = _geo_names(scenario)
         for w in self.where_list():
-            allowed = names.get(self.level) if self.level in ("place", "ics", "region") else None
+            allowed = names.get(self.level) if self.level in ("provider", "place", "ics", "region") else None
             pool = allowed if allowed is not None else set().union(*names.values())
             if w not in pool:
-                kind = self.level if allowed is not None else "place, ICS or region"
-                problems.append(("where", f"{w!r} is not a {kind} of this geography; allowed: "
+                kind = self.level if allowed is not None else "provider, place, ICS or region (or the nation)"
+                problems.append(("where", f"{shown(w)} is not a {kind} of this geography; allowed: "
                                  f"{', '.join(sorted(pool))}"))
         if self.level is not None and self.level not in self.levels:
-            problems.append(("level", f"{self.lever} applies at levels {', '.join(self.levels)}; got {self.level!r}"))
+            problems.append(("level",
+                             f"{self.lever} applies at levels {', '.join(self.levels)}; got {shown(self.level)}"))
         return problems
+
+    def owner_problems(self, geography) -> list[tuple[str, str]]:
+        """(field, problem) for an owner the geography lacks, a level that disagrees with it, or a ``where``
+        outside its footprint."""
+        level = owner_level(self.owner, geography)
+        if level is None:
+            return [("owner", f"unknown owner {shown(self.owner)}; allowed: {', '.join(owner_names(geography))}")]
+        out = []
+        if self.level is not None and self.level != level:
+            out.append(("level", f"owner {shown(self.owner)} is at level {level}; leave level out or give {level}; "
+                                 f"got {shown(self.level)}"))
+        if level not in self.levels:
+            out.append(("owner", f"{self.lever} applies at levels {', '.join(self.levels)}; owner {shown(self.owner)} "
+                                 f"is at level {level}"))
+        areas = set().union(*map(set, geography.names().values()))
+        for w in self.where_list():
+            if w not in areas:
+                out.append(("where", f"{shown(w)} is not a provider, place, ICS or region (or the nation) of this "
+                                     f"geography; allowed: "
+                                     f"{', '.join(sorted(areas))}"))
+            elif not inside(w, self.owner, geography):
+                mine = [n for n in sorted(areas) if inside(n, self.owner, geography)]
+                out.append(("where", f"{shown(w)} is outside the footprint of its owner {shown(self.owner)} ({level}): a "
+                                     f"lever acts only inside its owner's footprint; allowed: {', '.join(mine)}"))
+        return out
+
+    def owner_of(self, scenario) -> str:
+        """The lever's owner: ``owner``, else the geography's top level."""
+        return lever_owner(self, scenario.geography)
+
+    def scope(self) -> list[str]:
+        """The area names the lever acts in: ``where``, else its owner's (empty: everywhere)."""
+        if self.where_list():
+            return self.where_list()
+        return [self.owner] if self.owner not in (None, NATIONAL) else []
 
     def where_list(self) -> list[str]:
         if self.where is None:
@@ -125,15 +176,18 @@ class Lever(Model):
         return w
 
     def place_mask(self, plan) -> np.ndarray:
-        """Boolean [L]: the places inside ``where``."""
-        wanted = self.where_list()
+        """Boolean [L]: the locations (providers) inside ``where`` (else inside the owner's footprint): named
+        themselves, or in a named place, ICS or region, or the nation."""
+        wanted = set(self.scope())
         if not wanted:
-            return np.ones(len(plan.places), bool)
-        return np.array([p in wanted or i in wanted or r in wanted
-                         for p, i, r in zip(plan.places, plan.place_ics, plan.place_region)])
+            return np.ones(len(plan.locations), bool)
+        inside = np.zeros(len(plan.locations), bool)
+        for level in LEVELS:
+            inside |= np.array([n in wanted for n in plan.area_names(level)])
+        return inside
 
     def window(self, plan) -> np.ndarray:
-        """Float [M, L]: the lever's delivered share (``intensity``) in each month × place in scope."""
+        """Float [M, L]: the lever's delivered share (``intensity``) in each month × location in scope."""
         return self.intensity(plan)[:, None] * self.place_mask(plan)[None, :]
 
     def multiplier(self, plan, k: float) -> np.ndarray:
@@ -167,12 +221,10 @@ def heads_cost(lever, plan, raw, profession: str, per_head_per_year: float) -> n
 
 
 def _geo_names(scenario) -> dict[str, set[str]]:
-    table = scenario.geography.place_table()
-    return {"place": {p for p, _, _ in table}, "ics": {i for _, i, _ in table},
-            "region": {scenario.geography.region}}
+    return {level: set(names) for level, names in scenario.geography.names().items()}
 
 
 def check_name(value: str, allowed, field: str, what: str) -> list[tuple[str, str]]:
     if value in allowed:
         return []
-    return [(field, f"unknown {what} {value!r}; allowed: {', '.join(sorted(allowed)) or '(none defined)'}")]
+    return [(field, f"unknown {what} {shown(value)}; allowed: {', '.join(sorted(allowed)) or '(none defined)'}")]

@@ -14,8 +14,11 @@ import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..limits import FIRST_YEAR, LAST_YEAR, PEOPLE, POUNDS
+from ..model.compile import programme_profession
+from ..scenario.errors import shown
 from ..scenario.types import Number
-from ..vocabulary import APRIL, YEAR_MONTH, month_index
+from ..vocabulary import APRIL, YEAR_MONTH, month_index, parse_month
 from .base import Lever, by_month, running_cost
 from .registry import register
 
@@ -28,11 +31,15 @@ def _intake_months(plan, scenario, name: str) -> np.ndarray:
 
 
 def _programme_shares(plan, scenario, name: str, scope: np.ndarray) -> np.ndarray:
-    """[L] how a programme's places split over the places in ``scope`` (its ``places`` shares, else
-    population, as compile splits intake; by population within scope where it has no place there)."""
-    pop = np.array([n for _, _, n in scenario.geography.place_table()], float)
+    """[L] how a programme's places split over the locations in ``scope`` (its ``places`` shares, else
+    population, then the providers of its profession, as compile splits intake; by population within
+    scope where it has no place there)."""
+    j = plan.programmes.index(name)
+    q = programme_profession(plan.prog_produces[j], plan.prog_trainee_prof[j])
+    pop = plan.place_population[plan.location_place] * plan.provider_share[q]
     g = scenario.programmes[name]
-    share = pop if g.places is None else np.array([g.places.get(x, 0.0) for x in plan.places], float)
+    share = pop if g.places is None else \
+        np.array([g.places.get(x, 0.0) for x in plan.area_names("place")], float) * plan.provider_share[q]
     share = share * scope
     if share.sum() <= 0:
         share = pop * scope
@@ -60,7 +67,7 @@ class TrainingPlaces(_ProgrammeLever):
 
     lever: Literal["training_places"]
     change: Number(-1, 10, "share of intake, +0.10 = 10% more places")
-    cost_per_extra_starter: Number(0, None, "£ per extra starter, one-off") = Field(
+    cost_per_extra_starter: Number(0, POUNDS, "£ per extra starter, one-off") = Field(
         0.0, description="£ one-off per extra starter (set-up, placement tariff; tuition and bursaries are the "
         "programme's cost_per_trainee_year, counted as training), charged in the start month on "
         "starters × c/(1+c) (c = change as phased in; none for cuts)")
@@ -90,11 +97,11 @@ class PlacementCapacity(_ProgrammeLever):
     """
 
     lever: Literal["placement_capacity"]
-    extra_per_year: Number(0, None, "starters per year") = Field(
+    extra_per_year: Number(0, PEOPLE, "starters per year") = Field(
         0.0, description="starters per year added to the placement capacity (starters per year)")
     change: Number(0, 10, "share of capacity") = Field(
         0.0, description="share added to the placement capacity, 0.1 = 10% more (share of capacity)")
-    cost_per_place_per_year: Number(0, None, "£ per extra place per year") = Field(
+    cost_per_place_per_year: Number(0, POUNDS, "£ per extra place per year") = Field(
         0.0, description="£ per extra placement per year while in force (charged monthly, 1/12 each month)")
 
     area = 6
@@ -106,17 +113,20 @@ class PlacementCapacity(_ProgrammeLever):
         if g is None:
             return out
         if g.placement_capacity is None:
-            out.append(("programme", f"programme {self.programme!r} has no placement_capacity to raise; set "
+            out.append(("programme", f"programme {shown(self.programme)} has no placement_capacity to raise; set "
                         f"programmes.{self.programme}.placement_capacity (starters per year) first"))
-        wanted = self.where_list()
+        wanted = set(self.scope())
         if wanted:
-            table = scenario.geography.place_table()
-            delivered = [p for p, _, _ in table if g.places is None or g.places.get(p, 0) > 0]
-            covered = {p for p, i, _ in table if p in wanted or i in wanted or scenario.geography.region in wanted}
+            geo = scenario.geography
+            delivered = [p for p, _, _ in geo.place_table() if g.places is None or g.places.get(p, 0) > 0]
+            covered = {x.place for x in geo.locations()
+                       if wanted & {x.place, x.ics, x.region, geo.nation_name}}
             missing = [p for p in delivered if p not in covered]
             if missing:
-                out.append(("where", f"placement capacity is one limit for the whole programme; where must "
-                            f"cover all its places (missing: {', '.join(missing)}), or leave where out"))
+                field = "where" if self.where_list() else "owner"
+                out.append((field, f"placement capacity is one limit for the whole programme; {field} must "
+                            f"cover all its places (missing: {', '.join(missing)})"
+                            + (", or leave where out" if field == "where" else "")))
         return out
 
     def apply(self, plan, scenario) -> None:
@@ -154,7 +164,7 @@ class AttritionReduction(_ProgrammeLever):
 
     lever: Literal["attrition_reduction"]
     reduction: Number(0, 1, "share of attrition removed, 0.2 = a fifth fewer non-completions")
-    cost_per_starter: Number(0, None, "£ per starter") = Field(
+    cost_per_starter: Number(0, POUNDS, "£ per starter") = Field(
         0.0, description="£ per starter of the cohorts it covers (mentoring, placement support), charged in "
         "the start month")
 
@@ -191,7 +201,7 @@ class LocalEmployment(_ProgrammeLever):
         "(absolute, +0.1 = 10 points)")
     to: Number(0, 1, "share of completers") | None = Field(
         None, description="the share of completers taking a local post while in force (share of completers)")
-    cost_per_completer: Number(0, None, "£ per completer") = Field(
+    cost_per_completer: Number(0, POUNDS, "£ per completer") = Field(
         0.0, description="£ per completer in scope in the window (job offer guarantee, preceptorship)")
 
     area = 6
@@ -229,12 +239,12 @@ class ApprenticeshipRoute(_ProgrammeLever):
     """
 
     lever: Literal["apprenticeship_route"]
-    starters_per_year: Number(0, None, "apprentice places per year") = Field(
+    starters_per_year: Number(0, PEOPLE, "apprentice places per year") = Field(
         description="apprenticeship places per year, in the programme's intake month (starters when the "
         "programme's fill_rate is 1) (people per year)")
     mode: Literal["add", "set"] = Field(
         "add", description="add: on top of the programme's intake; set: replace it in scope while in force")
-    cost_per_apprentice_year: Number(0, None, "£ per apprentice per year") = Field(
+    cost_per_apprentice_year: Number(0, POUNDS, "£ per apprentice per year") = Field(
         0.0, description="£ per apprentice in training per year (salary backfill, levy top-up), for every "
         "trainee of the programme in scope while in force, charged monthly")
 
@@ -245,7 +255,7 @@ class ApprenticeshipRoute(_ProgrammeLever):
         g = scenario.programmes.get(self.programme)
         if g is not None and not g.in_service:
             routes = [k for k, x in scenario.programmes.items() if x.in_service]
-            out.append(("programme", f"programme {self.programme!r} is not in_service: an apprenticeship route "
+            out.append(("programme", f"programme {shown(self.programme)} is not in_service: an apprenticeship route "
                         f"trains employed staff; use an in_service programme ({', '.join(routes) or 'none defined'})"
                         f" or set programmes.{self.programme}.in_service: true with a trainee_profession"))
         return out
@@ -279,7 +289,7 @@ class WideningParticipation(_ProgrammeLever):
 
     lever: Literal["widening_participation"]
     change: Number(0, 1, "absolute rise in the fill rate, +0.05 = 5 points")
-    cost_per_year: Number(0, None, "£ per year") = Field(
+    cost_per_year: Number(0, POUNDS, "£ per year") = Field(
         0.0, description="£ per year while in force (outreach, access courses), charged monthly")
 
     area = 7
@@ -295,18 +305,19 @@ class WideningParticipation(_ProgrammeLever):
 
 
 def _month_or_year(v):
-    if isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2200:
+    if isinstance(v, int) and not isinstance(v, bool) and FIRST_YEAR <= v <= LAST_YEAR:
         return v
-    if isinstance(v, str) and YEAR_MONTH.fullmatch(v):
+    if isinstance(v, str) and YEAR_MONTH.fullmatch(v) and FIRST_YEAR <= parse_month(v)[0] <= LAST_YEAR:
         return v
     raise PydanticCustomError("month_or_year", "expected a month as YYYY-MM (e.g. 2029-09) or a year such as "
-                              "2029 (its April); got {v}", {"v": repr(v)})
+                              "2029 (its April), from {lo} to {hi}; got {v}",
+                              {"lo": FIRST_YEAR, "hi": LAST_YEAR, "v": shown(v)})
 
 
 MonthOrYear = Annotated[str | int, PlainValidator(_month_or_year), WithJsonSchema({
-    "description": "a month, YYYY-MM, or a year (its April)",
+    "description": f"a month, YYYY-MM, or a year (its April), from {FIRST_YEAR} to {LAST_YEAR}",
     "anyOf": [{"type": "string", "pattern": f"^{YEAR_MONTH.pattern}$"},
-              {"type": "integer", "minimum": 1900, "maximum": 2200}]})]
+              {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}]})]
 
 
 @register
@@ -322,10 +333,10 @@ class SupplyExpansionCommitment(_ProgrammeLever):
     """
 
     lever: Literal["supply_expansion_commitment"]
-    target: Number(0, None, "places per year") = Field(
+    target: Number(0, PEOPLE, "places per year") = Field(
         description="intake the programme reaches by `by` (places per year; starters when fill_rate is 1)")
     by: MonthOrYear = Field(description="when the target is reached: YYYY-MM, or a year (its April)")
-    cost_per_year: Number(0, None, "£ per year") = Field(
+    cost_per_year: Number(0, POUNDS, "£ per year") = Field(
         0.0, description="£ per year while in force (expansion programme costs beyond the trainees' own), "
         "charged monthly")
 

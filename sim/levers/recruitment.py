@@ -6,9 +6,10 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from ..limits import PEOPLE, POUNDS
 from ..model.compile import series
 from ..model.flows import RECRUIT_SOURCES, RECRUITED, SOURCES
-from ..scenario.types import Number, Series
+from ..scenario.types import Number, Series, Whole
 from .base import Lever
 from .registry import register
 
@@ -19,8 +20,9 @@ class _ExtraHires(Lever):
     source: ClassVar[str] = ""
 
     profession: str = Field(description="profession whose hires rise")
-    hires_per_year: Series(0, None, "extra hires starting per year, all places in scope together") = Field(
-        description="extra hires starting per year, shared across the places in scope by population")
+    hires_per_year: Series(0, PEOPLE, "extra hires starting per year, all places in scope together") = Field(
+        description="extra hires starting per year, shared across the places in scope by population (and over a "
+        "place's providers by the profession's provider shares)")
 
     area = 2
 
@@ -33,7 +35,7 @@ class _ExtraHires(Lever):
     def apply(self, plan, scenario) -> None:
         p, k = plan.professions.index(self.profession), RECRUIT_SOURCES.index(self.source)
         mask = self.place_mask(plan)
-        pop = plan.population[0].sum(axis=0) * mask                  # residents at the start, in scope
+        pop = plan.residents(p) * mask              # residents at the start in scope, over the profession's providers
         share = pop / pop.sum() if pop.sum() > 0 else mask / max(mask.sum(), 1)
         wanted = series(self.hires_per_year, plan.start, plan.months) / 12.0 * self.intensity(plan)   # [M]
         base = plan.recruit_rate[:, p, :, k]                               # [M, L] starts per month
@@ -73,9 +75,9 @@ class InternationalRecruitment(_ExtraHires):
 
     lever: Literal["international_recruitment"]
     source: ClassVar[str] = "international"
-    cost_per_hire: Number(0, None, "£ per international hire (agency fee, visa, relocation, OSCE)") = Field(
+    cost_per_hire: Number(0, POUNDS, "£ per international hire (agency fee, visa, relocation, OSCE)") = Field(
         0.0, description="£ per international joiner due to the campaign")
-    ethical_cap: Number(0, None, "international starts per year") | None = Field(
+    ethical_cap: Number(0, PEOPLE, "international starts per year") | None = Field(
         None, description="most international starts a year in the places in scope, baseline and campaign "
         "together (WHO code); default: no cap")
 
@@ -99,7 +101,7 @@ class ReturnToPractice(_ExtraHires):
 
     lever: Literal["return_to_practice"]
     source: ClassVar[str] = "return_to_practice"
-    cost_per_returner: Number(0, None, "£ per returner (course, placement fee)") = Field(
+    cost_per_returner: Number(0, POUNDS, "£ per returner (course, placement fee)") = Field(
         0.0, description="£ per return-to-practice joiner due to the lever")
 
     def _unit_cost(self):
@@ -123,9 +125,9 @@ class StreamlinedRecruitment(Lever):
 
     lever: Literal["streamlined_recruitment"]
     profession: str = Field(description="profession whose hires start sooner")
-    months_saved: int = Field(ge=0, le=24, strict=True, description="months cut from the time to hire "
+    months_saved: Whole(0, 24, "months") = Field(description="months cut from the time to hire "
                               "(at most the profession's time_to_hire_months)")
-    saving_per_hire: Number(0, None, "£ saved per experienced hire (agency, advertising, HR time)") = Field(
+    saving_per_hire: Number(0, POUNDS, "£ saved per experienced hire (agency, advertising, HR time)") = Field(
         0.0, description="£ saved per hire through the faster process (reported as a negative cost)")
 
     area = 8

@@ -6,7 +6,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from ..limits import POUNDS
 from ..model.compile import monthly_hazard
+from ..scenario.errors import shown
 from ..scenario.types import Number
 from .base import Lever, by_month, heads_cost, running_cost
 from .registry import register
@@ -35,7 +37,7 @@ class NewRoles(Lever):
         description="share of from_profession's required FTE moved, 0 to 1 (0.05 = 5%)")
     ratio: Number(0, 10, "FTE of the new role per FTE of work moved") = Field(
         1.0, description="FTE of the new role needed per FTE of work moved, 0 to 10 (1.0: one for one)")
-    cost_per_fte_moved_per_year: Number(0, None, "£ per FTE of work moved per year") = Field(
+    cost_per_fte_moved_per_year: Number(0, POUNDS, "£ per FTE of work moved per year") = Field(
         0.0, description="£ per year per FTE of work moved (training, supervision, backfill)")
 
     area = 5
@@ -44,7 +46,7 @@ class NewRoles(Lever):
         out = super().references(scenario)
         if self.from_profession == self.to_profession:
             out.append(("to_profession", f"to_profession must differ from from_profession "
-                                         f"({self.from_profession!r}); allowed: "
+                                         f"({shown(self.from_profession)}); allowed: "
                                          f"{', '.join(p for p in scenario.professions if p != self.from_profession)}"))
         return out
 
@@ -80,14 +82,14 @@ class RotationalRoles(Lever):
     profession: str = Field(description="profession whose staff rotate between places")
     rotation_rate: Number(0, 1, "annual probability of moving to another place in the ICS") = Field(
         description="added annual probability of moving to another place of the same ICS, 0 to 1 (0.2 = 20% a year)")
-    cost_per_head_per_year: Number(0, None, "£ per head in post per year") = Field(
+    cost_per_head_per_year: Number(0, POUNDS, "£ per head in post per year") = Field(
         0.0, description="£ per year per head of the profession in post at places in scope (coordination, travel)")
 
     area = 5
 
     def apply(self, plan, scenario) -> None:
         p = plan.professions.index(self.profession)
-        can_move = plan.rotation_cdf[:, -1] > 0                   # another place in the same ICS exists
+        can_move = plan.rotation_cdf[p, :, -1] > 0                # another place in the same ICS employs it
         extra = monthly_hazard(np.asarray(self.rotation_rate, float))
         plan.rotation_hazard[:, p, :] += extra * self.window(plan) * can_move[None, :]
 
@@ -116,7 +118,7 @@ class SharedBank(Lever):
         0.0, description="added share of vacant FTE covered by bank staff, 0 to 1 (0.1 = 10 points; cover capped at 1)")
     premium_reduction: Number(0, 1, "share of the premium") = Field(
         0.0, description="cut in the bank and agency premium over substantive pay, 0 to 1 (0.3 = premium 30% lower)")
-    cost_per_year: Number(0, None, "£ per year") = Field(
+    cost_per_year: Number(0, POUNDS, "£ per year") = Field(
         0.0, description="£ per year to run the shared bank, spread monthly while in force")
 
     area = 5
@@ -148,7 +150,7 @@ class Productivity(Lever):
     profession: str | None = Field(None, description="profession whose required FTE falls; default: all professions")
     gain: Number(-0.5, 10, "share more activity per FTE") = Field(
         description="share more activity per FTE, -0.5 to 10 (0.05 = 5%: required FTE ÷ 1.05)")
-    cost_per_year: Number(0, None, "£ per year") = Field(
+    cost_per_year: Number(0, POUNDS, "£ per year") = Field(
         0.0, description="£ per year of the programme (licences, devices, support), spread monthly while in force")
 
     area = 5

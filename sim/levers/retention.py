@@ -7,7 +7,9 @@ import numpy as np
 from pydantic import Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from ..limits import POUNDS
 from ..model.compile import monthly_hazard
+from ..scenario.errors import shown
 from ..scenario.types import Number
 from .base import Lever, heads_cost
 from .registry import register
@@ -18,7 +20,7 @@ def _age_band(v) -> list[int]:
           and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a <= 100 for a in v))
     if not ok or v[0] > v[1]:
         raise PydanticCustomError("ages", "expected [youngest, oldest]: two whole years of age from 0 to 100, "
-                                  "youngest first, e.g. [55, 70]; got {v}", {"v": repr(v)})
+                                  "youngest first, e.g. [55, 70]; got {v}", {"v": shown(v)})
     return [int(v[0]), int(v[1])]
 
 
@@ -46,7 +48,7 @@ class Retention(Lever):
     lever: Literal["retention"]
     profession: str = Field(description="profession whose leaving hazard is multiplied")
     leave_rate_multiplier: Number(0, 10, "multiplier on the leaving hazard, 0.9 = 10% fewer leavers")
-    cost_per_head_per_year: Number(0, None, "£ per head in post per year") = 0.0
+    cost_per_head_per_year: Number(0, POUNDS, "£ per head in post per year") = 0.0
     ages: AgeBand | None = Field(
         None, description="youngest and oldest year of age (inclusive) the multiplier applies to, e.g. "
         "[55, 70] for late-career retention; default: all ages. In force over the whole horizon")
@@ -70,7 +72,7 @@ class Retention(Lever):
         for other in scenario.levers:
             raised = getattr(other, "raise_levers", None) or []
             if label in raised or (self.id is None and self.lever in raised):
-                out.append(("ages", f"an adaptive plan raises {label!r}, but retention by age cannot change over "
+                out.append(("ages", f"an adaptive plan raises {shown(label)}, but retention by age cannot change over "
                                     "time; raise a retention lever without ages instead"))
         return out
 
@@ -103,7 +105,7 @@ class Wellbeing(Lever):
     lever: Literal["wellbeing"]
     profession: str = Field(description="profession whose sickness absence changes")
     sickness_multiplier: Number(0, 10, "multiplier on the share of FTE lost to sickness, 0.8 = a fifth less")
-    cost_per_head_per_year: Number(0, None, "£ per head in post per year") = 0.0
+    cost_per_head_per_year: Number(0, POUNDS, "£ per head in post per year") = 0.0
 
     area = 1
 
@@ -138,7 +140,7 @@ class LeadershipCPD(Lever):
     progression_rate: Number(0, 0.99, "annual probability of moving into to_profession") = 0.0
     to_profession: str | None = Field(None, description="the senior or advanced role progression leads to "
                                       "(needed where progression_rate > 0)")
-    cost_per_head_per_year: Number(0, None, "£ per head in post per year") = 0.0
+    cost_per_head_per_year: Number(0, POUNDS, "£ per head in post per year") = 0.0
 
     area = 4
 
@@ -146,7 +148,7 @@ class LeadershipCPD(Lever):
         out = super().references(scenario)
         if self.to_profession is not None:
             if self.to_profession == self.profession:
-                out.append(("to_profession", f"progression leads out of {self.profession!r} into another "
+                out.append(("to_profession", f"progression leads out of {shown(self.profession)} into another "
                                              "profession; name a different one"))
         elif self.progression_rate > 0:
             out.append(("to_profession", "needed where progression_rate > 0; allowed: "

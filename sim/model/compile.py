@@ -10,7 +10,9 @@ from scipy.special import ndtr
 from ..demand import establishment, need
 from ..demand.establishment import april_factor
 from .flows import RECRUIT_SOURCES
+from .locations import locations, move_destinations, place_sum, provider_shares, spread
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
+from ..scenario.owners import lever_owner, owner_table
 from ..vocabulary import APRIL, absolute_month, calendar_months, parse_month
 
 
@@ -81,16 +83,19 @@ def with_levers(base: Plan, scenario, levers) -> Plan:
 
 
 def compile_base(scenario) -> Plan:
-    """The plan before levers and before starters are rounded and funded posts set."""
+    """The plan before levers and before starters are rounded and funded posts set.
+
+    Arrays are over locations (the geography's providers; a place without providers is one), and what
+    the scenario gives by place is shared over them by ``sim.model.locations``."""
     s = scenario
     M = s.years * 12
-    table = s.geography.place_table()
-    places = [p for p, _, _ in table]
-    pop = np.array([n for _, _, n in table], float)
-    L, profs, progs = len(places), list(s.professions), list(s.programmes)
+    geo = locations(s.geography)
+    places, pop, at = geo.places, geo.population, geo.place
+    K, L, profs, progs = len(places), len(geo.names), list(s.professions), list(s.programmes)
     P, G = len(profs), len(progs)
     ser = lambda v: series(v, s.start, M)  # noqa: E731
-    share = pop / pop.sum()
+    within = np.stack([provider_shares(geo, p.employers) for p in s.professions.values()])   # [P, L]
+    employs = place_sum(within, at, K) > 0                                                  # [P, K]
 
     leave = np.zeros((M, P, L))
     move = np.zeros((M, P, L))          # staff moving place (the scenario's rotation_rate)
@@ -108,17 +113,17 @@ def compile_base(scenario) -> Plan:
     recruit_capacity = np.full((M, P), np.inf)      # recruiting teams' starts a month
     growth = np.zeros((M, P))
 
-    ics_of = [i for _, i, _ in table]
-    move_cdf = np.zeros((L, L))        # where a moving staff member goes: another place of their ICS
-    for l in range(L):
-        w = np.array([pop[k] if (k != l and ics_of[k] == ics_of[l]) else 0.0 for k in range(L)])
-        if w.sum() > 0:
-            move_cdf[l] = np.cumsum(w) / w.sum()
-    can_move = move_cdf[:, -1] > 0
+    ics_names = list(dict.fromkeys(geo.place_ics))
+    ics_of = [geo.place_ics[k] for k in at]                 # [L] the ICS of each location
+    # where a moving staff member goes: a provider of another place of their ICS
+    move_cdf = move_destinations(pop, within, at, np.array([ics_names.index(i) for i in geo.place_ics]))
+    can_move = move_cdf[:, :, -1] > 0                       # [P, L]
 
     for i, (name, p) in enumerate(s.professions.items()):
+        weight = pop * employs[i]                           # residents of the places that employ it
+        share = weight / weight.sum()
         leave[:, i, :] = monthly_hazard(ser(p.leave_rate))[:, None]
-        move[:, i, :] = monthly_hazard(ser(p.rotation_rate))[:, None] * can_move[None, :]
+        move[:, i, :] = monthly_hazard(ser(p.rotation_rate))[:, None] * can_move[i][None, :]
         for dest, rate in p.transfers.items():
             if dest in profs:
                 transfer[:, i, :, profs.index(dest)] = monthly_hazard(ser(rate))[:, None]
@@ -126,7 +131,7 @@ def compile_base(scenario) -> Plan:
             decided = ser(getattr(p.recruitment, src)) / 12.0
             lag = p.recruitment.time_to_hire_months
             arrivals = np.concatenate([np.full(lag, decided[0]), decided])[:M]
-            recruit[:, i, :, k] = arrivals[:, None] * share[None, :]
+            recruit[:, i, :, k] = arrivals[:, None] * (share[at] * within[i])[None, :]
         if p.recruitment.capacity_per_month is not None:
             recruit_capacity[:, i] = whole_per_month(ser(p.recruitment.capacity_per_month))
         fte[:, i, :] = p.fte_per_head
@@ -139,9 +144,10 @@ def compile_base(scenario) -> Plan:
         staff_age[i] = _age_row(p.age)
         joiner_age[i] = _age_row(p.joiner_age or p.age)
         if isinstance(p.headcount, dict):
-            init_hc[i] = [p.headcount[x] for x in places]
+            per_place = np.array([p.headcount[x] for x in places], np.int64)
         else:
-            init_hc[i] = split(p.headcount, pop)
+            per_place = split(p.headcount, weight)
+        init_hc[i] = spread(per_place, within[i], at, split)
         growth[:, i] = ser(p.demand.growth)
 
     prog_produces = np.array([profs.index(g.produces) for g in s.programmes.values()], np.int64)
@@ -162,10 +168,14 @@ def compile_base(scenario) -> Plan:
     m0 = parse_month(s.start)[1]
     calendar_month = calendar_months(s.start, M)
     for j, g in enumerate(s.programmes.values()):
-        gshare = share if g.places is None else np.array([g.places.get(x, 0.0) for x in places])
+        q_g = programme_profession(prog_produces[j], prog_trainee[j])
+        weight = pop * employs[q_g]
+        gshare = weight / weight.sum() if g.places is None else np.array([g.places.get(x, 0.0) for x in places])
+        gshare = gshare * employs[q_g]
         gshare = gshare / gshare.sum()
+        gloc = gshare[at] * within[q_g]                     # [L] by place share, then the profession's providers
         per_year = ser(g.intake)
-        intake[:, j, :] = np.where(calendar_month == g.intake_month, per_year, 0.0)[:, None] * gshare[None, :]
+        intake[:, j, :] = np.where(calendar_month == g.intake_month, per_year, 0.0)[:, None] * gloc[None, :]
         fill[:, j, :] = ser(g.fill_rate)[:, None]
         if g.placement_capacity is not None:
             placement_capacity[:, j] = np.where(calendar_month == g.intake_month, ser(g.placement_capacity), np.inf)
@@ -173,7 +183,8 @@ def compile_base(scenario) -> Plan:
         trainee_cost[:, j] = ser(g.cost_per_trainee_year)
         if g.rotation is not None:
             rotate[:, j] = np.isin(calendar_month, g.rotation.months)
-            rshare = gshare if g.rotation.places is None else np.array([g.rotation.places.get(x, 0.0) for x in places])
+            rshare = gloc if g.rotation.places is None else \
+                np.array([g.rotation.places.get(x, 0.0) for x in places])[at] * within[q_g]
             rotation_cdf[j] = rotation_destinations(rshare, ics_of)
         if g.pipeline_at_start == "steady":
             first_intake = (g.intake_month - m0) % 12 - 12     # the last intake before the start
@@ -182,7 +193,7 @@ def compile_base(scenario) -> Plan:
                 filled = min(per_year[0] * fill[0, j, 0],
                              placement_capacity[calendar_month == g.intake_month, j].min(initial=np.inf))
                 survivors = filled * (1 - q[j]) ** (-1 - start)
-                for l, n in enumerate(split(survivors, gshare)):
+                for l, n in enumerate(split(survivors, gloc)):
                     if n:
                         cohorts.append((j, l, start, n))
 
@@ -194,6 +205,10 @@ def compile_base(scenario) -> Plan:
             staff_fte0[prog_trainee[j], l] += n * fte[0, prog_trainee[j], l]
     vac = np.array([p.vacancy_rate for p in s.professions.values()])
     funded0 = staff_fte0 / (1 - vac)[:, None]
+    # what is required of a place is shared over its providers as its staff are at the start
+    place_staff = place_sum(staff_fte0, at, K)[:, at]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        staff_share = np.where(place_staff > 0, staff_fte0 / np.where(place_staff > 0, place_staff, 1.0), within)
     cost = cost * april_factor(ser(s.finance.pay_growth), m0)[:, None, None]
     bands, population = need.project_population(s, ser, places, pop)
     lines, units, activity = need.activity(s, ser, bands, population)
@@ -203,21 +218,26 @@ def compile_base(scenario) -> Plan:
                       for p in s.professions.values()])
     if definition == "establishment":
         ratio[:] = np.nan
-    demand0 = np.where(np.isnan(ratio)[:, None], funded0, np.nan_to_num(ratio)[:, None] * pop[None, :] / 1000.0)
+    by_ratio = (np.nan_to_num(ratio)[:, None] * pop[None, :] / 1000.0)[:, at] * staff_share
+    demand0 = np.where(np.isnan(ratio)[:, None], funded0, by_ratio)
     demand = demand0[None] * need.monthly_growth_factor(growth)[:, :, None]
     if lines:
         staffing = need.staffing_matrix(s, lines, profs)                            # [S, P]
         from_lines = staffing.sum(axis=0) > 0
-        demand[:, from_lines, :] = np.einsum("msl,sp->mpl", activity, staffing)[:, from_lines, :]
+        by_lines = np.einsum("msl,sp->mpl", activity, staffing)[:, :, at] * staff_share[None]
+        demand[:, from_lines, :] = by_lines[:, from_lines, :]
     demand = demand / need.productivity_factor(s, ser, profs)[:, :, None]
     budget = None
     if s.finance.budget_growth is not None:
         budget = (funded0 * cost[0]).sum() * april_factor(ser(s.finance.budget_growth), m0)
     uncertainty = s.demand.uncertainty if s.demand is not None else None
+    residents = geo.weight_share                 # residents of a place are shown at its providers by weight
 
     plan = Plan(
-        scenario_name=s.name, start=s.start, months=M, professions=profs, places=places, place_ics=ics_of,
-        place_region=[s.geography.region] * L, programmes=progs,
+        scenario_name=s.name, start=s.start, months=M, professions=profs, locations=geo.names,
+        location_kind=geo.kinds, location_sector=geo.sectors, location_place=at, places=places,
+        place_ics=geo.place_ics, place_region=geo.place_region, nation=geo.nation, place_population=pop, provider_share=within,
+        programmes=progs,
         leave_hazard=leave, rotation_hazard=move, transfer_hazard=transfer, recruit_rate=recruit,
         time_to_hire=hire_lag, recruit_capacity=recruit_capacity, fte_per_head=fte, sickness=sick,
         cost_per_fte=cost, demand_fte=demand, funded_posts=None, demand0=demand[0].copy(), funded0=funded0,
@@ -225,7 +245,8 @@ def compile_base(scenario) -> Plan:
         hire_only_into_vacancies=s.finance.hire_only_into_vacancies,
         bank_cover=_per_profession(M, L, [p.bank_agency.cover for p in s.professions.values()]),
         bank_premium=_per_profession(M, L, [p.bank_agency.premium for p in s.professions.values()]),
-        age_bands=bands, population=population, service_lines=lines, service_units=units, activity=activity,
+        age_bands=bands, population=population[:, :, at] * residents, service_lines=lines, service_units=units,
+        activity=activity[:, :, at] * residents,
         growth_sd=uncertainty.growth_sd if uncertainty else 0.0,
         productivity_sd=uncertainty.productivity_sd if uncertainty else 0.0, leave_age_mult=age_mult,
         retire_cdf=retire, staff_age=staff_age, joiner_age=joiner_age, init_headcount=init_hc,
@@ -235,13 +256,21 @@ def compile_base(scenario) -> Plan:
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
         prog_rotate=rotate, prog_rotation_cdf=rotation_cdf,
     )
+    owners = owner_table(s)
+    plan.owners, plan.owner_levels = [n for n, _ in owners], [lv for _, lv in owners]
     return plan
 
 
+def programme_profession(produces: int, trainee_profession: int) -> int:
+    """The profession whose providers a programme's trainees are at: in-service trainees' own staff group,
+    else the profession it produces (completers look for a post where they trained)."""
+    return int(trainee_profession) if trainee_profession >= 0 else int(produces)
+
+
 def rotation_destinations(shares: np.ndarray, ics_of: list[str]) -> np.ndarray:
-    """[L, L] cumulative weights of a rotating trainee's new place, by their current place: the rotation's
-    place shares restricted to the current place's ICS and renormalised (the current place included: a
-    draw of it means staying). A row is all zero (nobody moves) where the ICS has no share at all."""
+    """[L, L] cumulative weights of a rotating trainee's new location, by their current one: the rotation's
+    location shares restricted to the current location's ICS and renormalised (the current location
+    included: a draw of it means staying). A row is all zero (nobody moves) where the ICS has no share."""
     L = len(ics_of)
     out = np.zeros((L, L))
     for l in range(L):
@@ -253,8 +282,16 @@ def rotation_destinations(shares: np.ndarray, ics_of: list[str]) -> np.ndarray:
 
 
 def apply(plan: Plan, scenario, levers) -> None:
-    """Let each lever transform the plan, in the order of the action plan."""
+    """Let each lever transform the plan, in the order of the action plan. Where the plan carries budget
+    control's factors (``budget_scale``), each lever is first scaled by its owner's."""
     for i, lever in enumerate(levers):
+        if plan.owners:
+            owner = lever_owner(lever, scenario.geography)
+            plan.lever_owners.append(owner)
+            if plan.budget_scale is not None:
+                factor = plan.budget_scale[:, plan.owners.index(owner)]
+                if np.any(factor != 1.0):
+                    lever = lever.scaled(lever.scale(plan.months) * factor)
         lever.apply(plan, scenario)
         plan.levers.append(lever)
         plan.lever_labels.append(lever_label(lever, i, levers))
@@ -286,4 +323,4 @@ def _per_profession(M: int, L: int, values) -> np.ndarray:
 
 
 __all__ = ["compile_plan", "compile_base", "with_levers", "finish", "series", "monthly_hazard", "split",
-           "retirement_cdf", "lever_label"]
+           "retirement_cdf", "lever_label", "programme_profession"]

@@ -85,7 +85,7 @@ class MeanField:
         self.entry_pmf = np.zeros((G, AGES))
         for g in range(G):
             self.entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
-        self.dest = np.diff(np.concatenate([np.zeros((L, 1)), plan.rotation_cdf], axis=1), axis=1)  # [L, L2]
+        self.dest = plan.move_matrix()                                         # [P, L, L2] staff moves
         rotation = plan.rotation_matrix()                                      # [G, L, L2] scheduled rotations
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
@@ -145,8 +145,8 @@ class MeanField:
             share_to = np.where(total[:, :, None] > 0, moves / total[:, :, None], 0.0)
         rotated = leaving * share_rot[:, :, None]
         if rot.any():                       # (adding nothing is skipped: the sums are the same to the bit)
-            self.stock = self.stock + np.einsum("npla,lk->npka", rotated, self.dest)
-            out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,lk->npk", rotated.sum(-1), self.dest)
+            self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
+            out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,plk->npk", rotated.sum(-1), self.dest)
         if moves.any():
             transferred = np.einsum("npla,plq->nqla", leaving, share_to)
             self.stock = self.stock + transferred

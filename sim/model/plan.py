@@ -1,4 +1,7 @@
-"""Plan tensors: the scenario as plain arrays over months × profession × place × ….
+"""Plan tensors: the scenario as plain arrays over months × profession × location × ….
+
+A location is a provider of the geography (a place without providers is one, named after the place);
+the plan keeps which place, ICS and region each lies in, so results can be summed to any level.
 
 Both engines and the mean-field projection read only this object; levers transform its arrays.
 Monthly probabilities come from annual ones exactly (``1-(1-p)**(1/12)``) and are stored as
@@ -54,11 +57,19 @@ class Plan:
     start: str                      # YYYY-MM
     months: int
     professions: list[str]
-    places: list[str]
-    place_ics: list[str]
-    place_region: list[str]
+    locations: list[str]            # [L] the providers (a place's own name where it lists none)
+    location_kind: list[str]        # [L] provider kind (sim.scenario.geography.PROVIDER_KINDS)
+    location_sector: list           # [L] sector (None where the kind does not say)
+    location_place: np.ndarray      # [L] int index into ``places``
+    places: list[str]               # [K]
+    place_ics: list[str]            # [K] the ICS of each place
+    place_region: list[str]         # [K] the region of each place
+    nation: str
+    place_population: np.ndarray    # [K] residents of each place as the scenario gives them
+    provider_share: np.ndarray      # [P, L] a profession's share of each location within its place (0: not
+                                    # employed there): how place totals are shared over providers
     programmes: list[str]
-    # staff flows, [month, profession, place]
+    # staff flows, [month, profession, location]
     leave_hazard: np.ndarray        # monthly hazard of leaving
     rotation_hazard: np.ndarray     # monthly hazard of a staff move to another place of the ICS (rotation_rate)
     transfer_hazard: np.ndarray     # [M, P, L, P] monthly hazard of moving to another staff group or sector
@@ -92,7 +103,8 @@ class Plan:
     staff_age: np.ndarray           # [P, 4] mean, sd, min, max (years)
     joiner_age: np.ndarray          # [P, 4]
     init_headcount: np.ndarray      # [P, L] int
-    # where a staff move goes: cumulative weights [L, L] over the other places of the same ICS
+    # where a staff move goes: cumulative weights [P, L, L2] over the providers of the other places of the
+    # same ICS (places by population, then providers by the profession's shares)
     rotation_cdf: np.ndarray
     # programmes
     prog_produces: np.ndarray       # [G] profession index
@@ -108,18 +120,24 @@ class Plan:
     init_cohorts: np.ndarray        # [K, 4] int rows (programme, place, start month (<0), count)
     # rotation schedules of in-service programmes (doctors in training)
     prog_rotate: np.ndarray         # [M, G] bool: the programme's trainees in post change placement in the month
-    prog_rotation_cdf: np.ndarray   # [G, L, L] cumulative weights of the new place of a trainee at place l: the
-                                    # programme's place shares within l's ICS (l itself included: staying)
+    prog_rotation_cdf: np.ndarray   # [G, L, L] cumulative weights of the new location of a trainee at l: the
+                                    # programme's place shares × provider shares within l's ICS (l: staying)
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
+    # owners of levers and budgets (empty when the scenario names none: its results have no spend by owner)
+    owners: list = field(default_factory=list)        # owner names, top level first
+    owner_levels: list = field(default_factory=list)  # each owner's level (national, region, ics, place)
+    lever_owners: list = field(default_factory=list)  # the owner of each lever of ``levers``
+    budget_scale: np.ndarray | None = None            # [M, owner] budget control's factor on each owner's levers
+                                                      # (set by the run layer, sim.runs.budgets; None: no budgets)
 
     # arrays whose first axis is the month (what ``head`` cuts)
     TIME_AXIS = ("leave_hazard", "rotation_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
-                 "cost_per_trainee", "prog_rotate")
+                 "cost_per_trainee", "prog_rotate", "budget_scale")
 
     def head(self, months: int) -> "Plan":
         """The plan over its first ``months`` months only (engines give the same first months either way)."""
@@ -134,7 +152,33 @@ class Plan:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self.months, len(self.professions), len(self.places)
+        return self.months, len(self.professions), len(self.locations)
+
+    def area_names(self, level: str) -> list[str]:
+        """[L] the name of the area at ``level`` (``sim.vocabulary.LEVELS``) each location lies in."""
+        if level == "provider":
+            return list(self.locations)
+        if level == "nation":
+            return [self.nation] * len(self.locations)
+        per_place = {"place": self.places, "ics": self.place_ics, "region": self.place_region}[level]
+        return [per_place[k] for k in self.location_place]
+
+    def areas(self, level: str) -> tuple[list[str], np.ndarray]:
+        """(the areas at ``level`` in order, [L] the index of each location's area among them)."""
+        names = self.area_names(level)
+        unique = list(dict.fromkeys(names))
+        where = {n: i for i, n in enumerate(unique)}
+        return unique, np.array([where[n] for n in names], np.int64)
+
+    def residents(self, p: int) -> np.ndarray:
+        """[L] residents at the start of each location's place × profession p's share of the location: the
+        weights compile shares a profession's recruitment by, for levers to do the same (residents summed
+        over age bands; ``place_population`` holds them as given)."""
+        pop = self.population[0].sum(axis=0)
+        K = len(self.places)
+        place_pop = np.zeros(K)
+        np.add.at(place_pop, self.location_place, pop)
+        return place_pop[self.location_place] * self.provider_share[p]
 
     def calendar_months(self) -> np.ndarray:
         """[M] calendar month (1-12) of each month of the plan."""
@@ -144,7 +188,13 @@ class Plan:
         """[M] first day of each month of the plan."""
         return month_dates(self.start, self.months)
 
+    def move_matrix(self) -> np.ndarray:
+        """[P, L, L2] probability that a member of staff of profession p moving from l goes to l2."""
+        cdf = self.rotation_cdf
+        return np.diff(np.concatenate([np.zeros(cdf.shape[:2] + (1,)), cdf], axis=2), axis=2)
+
     def rotation_matrix(self) -> np.ndarray:
         """[G, L, L2] probability that a rotating trainee of programme g at place l is next at place l2."""
         cdf = self.prog_rotation_cdf
         return np.diff(np.concatenate([np.zeros(cdf.shape[:2] + (1,)), cdf], axis=2), axis=2)
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..results.levels import area_dim
 from .common import (check_profession, grid, load, new_figure, period_ends, profession_label, provenance,
                      replicate_note, select_scenario)
 
@@ -34,7 +35,7 @@ def fan_chart(ds: xr.Dataset, profession: str | None = None, scenario: str | Non
     title = f"Supply and demand, FTE — {label} ({how})"
     fig = new_figure(max(4.4 * cols, 9.0), 2.9 * rows + 1.1 + (0.3 if cols < 3 else 0), None, provenance(ds.attrs, f"scenario {label}"))
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
-    totals = {var: load(one[var].sel(profession=professions).sum("place")) for var, _, _ in SERIES}
+    totals = {var: load(one[var].sel(profession=professions).sum(area_dim(one))) for var, _, _ in SERIES}
     if stochastic:
         qs = sorted({q for lo, hi, _, _ in BANDS for q in (lo, hi)} | {0.5})
         totals = {var: t.quantile(qs, dim="replicate") for var, t in totals.items()}

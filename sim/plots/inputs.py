@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from ..vocabulary import COMPARISON, STORE
+from ..vocabulary import COMPARISON, LEVELS, STORE
 from .common import PlotError
 
-REQUIRED = {"effective_fte": ("time", "profession", "place"), "demand_fte": ("time", "profession", "place"),
-            "joiners": ("time", "profession", "place", "source"), "leavers": ("time", "profession", "place", "reason")}
+# variables a results dataset has, over these dimensions and its area dimension (named after its level)
+REQUIRED = {"effective_fte": ("time", "profession"), "demand_fte": ("time", "profession"),
+            "joiners": ("time", "profession", "source"), "leavers": ("time", "profession", "reason")}
 
 
 def comparison_paths(store: Path) -> list[Path]:
@@ -23,8 +24,9 @@ def comparison_paths(store: Path) -> list[Path]:
 
 def check_results(ds: xr.Dataset, path: Path | str) -> xr.Dataset:
     for name, dims in REQUIRED.items():
-        if name not in ds.data_vars or not set(dims) <= set(ds[name].dims):
-            raise PlotError(f"{path}: not a wfsim results dataset (no variable {name} over {', '.join(dims)})")
+        if name not in ds.data_vars or not set(dims) <= set(ds[name].dims) or not set(LEVELS) & set(ds[name].dims):
+            raise PlotError(f"{path}: not a wfsim results dataset (no variable {name} over {', '.join(dims)} "
+                            f"and an area: {', '.join(LEVELS)})")
     if not ds.sizes.get("time"):
         raise PlotError(f"{path}: the results have no time periods")
     return ds

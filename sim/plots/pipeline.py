@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..results.levels import area_dim
 from .common import (check_profession, load, new_figure, profession_label, provenance, replicate_note,
                      select_scenario, yearly_flows)
 
@@ -31,7 +32,7 @@ def pipeline_chart(ds: xr.Dataset, profession: str, scenario: str | None = None)
     check_profession(one, profession)
     flows = {}
     for var, dim in (("joiners", "source"), ("leavers", "reason")):
-        v = load(one[var].sel(profession=profession).sum("place"))
+        v = load(one[var].sel(profession=profession).sum(area_dim(one)))
         yearly, years = yearly_flows(v, one)
         if "replicate" in yearly.dims:
             yearly = yearly.mean("replicate")

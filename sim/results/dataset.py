@@ -15,7 +15,8 @@ import xarray as xr
 
 from ..model.flows import COUNTS, REASONS, SOURCES
 from ..model.plan import Plan
-from ..vocabulary import DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
+from ..vocabulary import DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
+from .levels import LOCATION, area_coords, roll_up
 
 COST_KINDS = ("staff", "agency_bank", "training", "levers")
 
@@ -25,6 +26,7 @@ UNITS = {c.name: c.units for c in COUNTS} | {
     "demand_fte": "FTE", "funded_posts": "FTE", "gap_fte": "FTE", "vacancies": "FTE", "cost": "GBP per month",
     "unmet_fte": "FTE", "activity": "activity units per month (see service_unit)",
     "population": "people", "lever_cost": "GBP per month", "lever_scale": "multiple of the configured size",
+    "spend_by_owner": "GBP per month", "budget_scale": "multiple of the levers' size before budget control",
 }
 DESCRIPTIONS = {c.name: c.meaning for c in COUNTS} | {
     "fte": "contracted FTE of staff in post",
@@ -40,10 +42,16 @@ DESCRIPTIONS = {c.name: c.meaning for c in COUNTS} | {
     "population": "residents by age band",
     "lever_scale": "size of each lever relative to its configuration, as set by adaptive plans at annual reviews",
     "lever_cost": "spend on each lever of the action plan in the month (their sum is cost of kind levers)",
+    "spend_by_owner": "spend on the levers each owner holds in the month (the sum of their lever_cost; owners "
+                      "by level in coordinate owner_level); only when the scenario names owners or has budgets",
+    "budget_scale": "budget control's factor on each owner's levers: below 1 in a plan year whose levers, "
+                    "costed before the year on the expected path, would cost more than the owner's budget "
+                    "(the same in every replicate); only when the scenario names owners or has budgets",
 }
 STOCKS = tuple(c.name for c in COUNTS if c.stock) + (
     "fte", "effective_fte", "demand_fte", "funded_posts", "gap_fte", "vacancies", "unmet_fte", "population",
-    "lever_scale")
+    "lever_scale", "budget_scale")
+OWNED = ("spend_by_owner", "budget_scale")      # present only when the plan has owners
 
 
 def central_demand(plan: Plan) -> dict[str, np.ndarray]:
@@ -70,7 +78,7 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     by_lever = lever_cost
     cost = np.stack([staff_cost, agency_cost, training_cost, by_lever.sum(axis=-1)], axis=-1)
     scale = lever_scale
-    return {
+    out = {
         "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
         "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
         "completions": raw["completions"], "demand_fte": demand.astype(np.float32),
@@ -82,6 +90,20 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
         "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
         .astype(np.float32),
     }
+    if plan.owners:
+        out.update(owned(plan, by_lever, hc.shape[:-3]))
+    return out
+
+
+def owned(plan: Plan, lever_cost: np.ndarray, lead: tuple) -> dict[str, np.ndarray]:
+    """``spend_by_owner`` [..., M, owner] (lever costs summed by owner) and ``budget_scale`` [..., M, owner]."""
+    held = np.zeros((len(plan.levers), len(plan.owners)))
+    for i, owner in enumerate(plan.lever_owners):
+        held[i, plan.owners.index(owner)] = 1.0
+    months = lever_cost.shape[-2]
+    scale = plan.budget_scale if plan.budget_scale is not None else np.ones((months, len(plan.owners)))
+    return {"spend_by_owner": lever_cost @ held,
+            "budget_scale": np.broadcast_to(scale[:months], lead + (months, len(plan.owners))).astype(np.float32)}
 
 
 def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int) -> dict[str, np.ndarray]:
@@ -104,35 +126,50 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
     "vacancies": ("time", "profession", "place"), "cost": ("time", "kind"),
     "unmet_fte": ("time", "profession", "place"),
     "activity": ("time", "service_line", "place"), "lever_cost": ("time", "lever"),
-    "lever_scale": ("time", "lever"),
+    "lever_scale": ("time", "lever"), "spend_by_owner": ("time", "owner"), "budget_scale": ("time", "owner"),
+    "population": ("time", "age_band", "place"),
 }
+# ("place" in DIMS is the location axis: the dataset names it after the output level, provider to nation)
+
+
+def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, time_axis: int) \
+        -> dict[str, np.ndarray]:
+    """Arrays by location and month → by area at ``level`` and output step (sum over locations first)."""
+    return aggregate(roll_up(plan, values, DIMS, level), every, time_axis)
 
 
 def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_OUTPUT_STEP, replicates=None,
-                  attrs: dict | None = None) -> xr.Dataset:
-    """The results Dataset from (aggregated) arrays; ``replicates`` None for the mean field."""
+                  attrs: dict | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
+    """The results Dataset from arrays already at ``level`` and output step (:func:`to_level`);
+    ``replicates`` None for the mean field. The area dimension is named after the level."""
     lead = ("replicate",) if replicates is not None else ()
     step = OUTPUT_STEP_MONTHS[every]
+    area = lambda dims: tuple(level if d == LOCATION else d for d in dims)  # noqa: E731
     coords = {
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
-        "profession": list(plan.professions), "place": list(plan.places),
-        "ics": ("place", list(plan.place_ics)), "region": ("place", list(plan.place_region)),
+        "profession": list(plan.professions), **area_coords(plan, level),
         "programme": list(plan.programmes), "source": list(SOURCES), "reason": list(REASONS),
         "kind": list(COST_KINDS), "lever": list(plan.lever_labels), "service_line": list(plan.service_lines),
         "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
     }
     if replicates is not None:
         coords["replicate"] = np.asarray(replicates, np.int64)
+    if plan.owners:
+        coords.update(owner=list(plan.owners), owner_level=("owner", list(plan.owner_levels)))
     data = {}
     for name, dims in DIMS.items():     # flows are totals within each output period
+        if name == "population" or (name in OWNED and not plan.owners):
+            continue
         units = UNITS[name].replace("per month", f"per {every}")
-        data[name] = (lead + dims, values[name], {"units": units, "description": DESCRIPTIONS[name]})
-    population = aggregate({"population": plan.population}, every, time_axis=0)["population"]
-    data["population"] = (("time", "age_band", "place"), population,
+        data[name] = (lead + area(dims), values[name], {"units": units, "description": DESCRIPTIONS[name]})
+    population = to_level(plan, {"population": plan.population}, level, every, time_axis=0)["population"]
+    data["population"] = (area(DIMS["population"]), population,
                           {"units": UNITS["population"], "description": DESCRIPTIONS["population"]})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(attrs or {})
     ds.attrs.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     ds.attrs["time_step"] = every
+    ds.attrs["level"] = level
+    ds.attrs["nation"] = plan.nation
     ds.attrs["stocks_at"] = "end of each period; flows are totals within it"
     return ds

@@ -5,10 +5,15 @@ import numpy as np
 import xarray as xr
 
 from ..vocabulary import OUTPUT_STEP_MONTHS, periods_per_year, step_of
+from .levels import area_dim, area_mask
 
 
 class BeyondHorizon(ValueError):
     """A goal dated after the run's last month (e.g. a run shortened with --years)."""
+
+
+class BelowLevel(ValueError):
+    """A goal about an area finer than the run's output level (a place's goal, results by ICS)."""
 
 
 def period_index(ds: xr.Dataset, when: str) -> int:
@@ -28,8 +33,10 @@ def _in_scope(ds: xr.Dataset, goal) -> xr.Dataset:
     if goal.profession is not None:
         ds = ds.sel(profession=[goal.profession])
     if goal.where is not None:
-        mask = (ds.place == goal.where) | (ds.ics == goal.where) | (ds.region == goal.where)
-        ds = ds.sel(place=mask.values)
+        mask = area_mask(ds, goal.where)
+        if not mask.any():
+            raise BelowLevel(f"{goal.where} is finer than the results' level ({area_dim(ds)})")
+        ds = ds.isel({area_dim(ds): mask})
     return ds
 
 
@@ -40,7 +47,7 @@ def goal_value(ds: xr.Dataset, goal) -> xr.DataArray:
         per_year = periods_per_year(step_of(ds.attrs))
         return ds.cost.isel(time=slice(max(0, t - per_year + 1), t + 1)).sum(["time", "kind"])
     s = _in_scope(ds, goal).isel(time=t)
-    dims = ["profession", "place"]
+    dims = ["profession", area_dim(ds)]
     if goal.metric == "gap_share":
         return s.gap_fte.sum(dims) / s.demand_fte.sum(dims)
     if goal.metric == "vacancy_rate":
@@ -60,9 +67,10 @@ def goal_table(ds: xr.Dataset, goals) -> list[dict]:
         target = f"≤ {goal.max:g}" if goal.max is not None else f"≥ {goal.min:g}"
         try:
             value, met = goal_value(ds, goal), goal_met(ds, goal)
-        except BeyondHorizon:               # not judged: the run stops before the goal's date
+        except (BeyondHorizon, BelowLevel) as e:    # not judged: after the run's horizon, or below its level
             rows.append({"goal": goal.name, "metric": goal.metric, "by": goal.by, "target": target,
-                         "median": float("nan"), "probability": float("nan")})
+                         "median": float("nan"), "probability": float("nan"),
+                         "why": "below the output level" if isinstance(e, BelowLevel) else "after the run's horizon"})
             continue
         rows.append({"goal": goal.name, "metric": goal.metric, "by": goal.by,
                      "target": target, "median": float(value.median()), "probability": float(met.mean())})

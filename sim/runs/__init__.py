@@ -5,8 +5,8 @@ It is the highest layer below the user-facing ones (experiments, plots, the CLI)
 public functions ``sim.load_scenario``, ``sim.run`` and ``sim.expected``.
 """
 from .provenance import provenance, wfsim_version
-from .scenarios import load_scenario, scenario_model, schema_text
+from .scenarios import check_action_plan, load_scenario, scenario_model, schema_text
 from .simulation import expected, run, run_replicates, simulate_replicates, with_horizon
 
-__all__ = ["load_scenario", "scenario_model", "schema_text", "run", "expected", "run_replicates",
+__all__ = ["check_action_plan", "load_scenario", "scenario_model", "schema_text", "run", "expected", "run_replicates",
            "simulate_replicates", "with_horizon", "provenance", "wfsim_version"]

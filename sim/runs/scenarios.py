@@ -2,8 +2,11 @@
 here, so ``sim.scenario`` never imports ``sim.levers``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..levers import registry
-from ..scenario import jsonschema, loading
+from ..scenario import ScenarioError, jsonschema, loading
+from ..scenario.reading import read_yaml
 
 
 def load_scenario(source, *, name: str | None = None, plans=()):
@@ -23,3 +26,12 @@ def scenario_model():
 def schema_text() -> str:
     """The JSON schema of the scenario format with the levers registered now (``wfsim schema``)."""
     return jsonschema.schema_text(registry())
+
+
+def check_action_plan(path: str | Path, scenario: str | Path):
+    """Validate an action-plan file against a scenario (its own levers left out, so that problems are
+    numbered as in the plan: ``levers.0`` is the plan's first lever); a ScenarioError names each problem."""
+    data = read_yaml(scenario)
+    if not isinstance(data, dict):
+        raise ScenarioError([("--scenario", f"{scenario} is not a scenario (a mapping of keys)")], str(path))
+    return load_scenario({**data, "levers": []}, name=str(path), plans=(Path(path),))

@@ -9,11 +9,15 @@ import xarray as xr
 
 from ..demand.draws import demand_draws
 from ..engines import simulator
+from ..limits import REPLICATES, SEED, YEARS
 from ..model.compile import compile_base, with_levers
 from ..model.expected import project
-from ..results.dataset import aggregate, build_dataset, central_demand
+from ..results.dataset import build_dataset, central_demand, to_level
+from ..results.levels import check_level
 from ..scenario import ScenarioError
-from ..vocabulary import DEFAULT_ENGINE, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
+from ..scenario.errors import shown
+from ..vocabulary import DEFAULT_ENGINE, DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
+from .budgets import budget_attrs, budgeted
 from .lever_costs import outcomes
 from .provenance import provenance
 from .reviews import adaptive_levers, run_reviewed
@@ -25,48 +29,52 @@ def with_horizon(scenario, years: int | None):
     never act."""
     if years is None or years == scenario.years:
         return scenario
-    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 50:
-        raise ScenarioError([("years", f"expected a whole number of years from 1 to 50; got {years!r}")], "run")
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= YEARS:
+        raise ScenarioError([("years", f"expected a whole number of years from 1 to {YEARS}; got {shown(years)}")],
+                            "run")
     return scenario.model_copy(update={"years": years})
 
 
 def run(scenario, *, replicates: int | None = None, seed: int | None = None, engine: str = DEFAULT_ENGINE,
         years: int | None = None, every: str = DEFAULT_OUTPUT_STEP, batch_size: int = 250,
-        progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+        progress: Callable[[int, int], None] | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """Run ``replicates`` stochastic replicates and return the results dataset.
 
     Replicate r always uses the random streams keyed by (seed, r), so batching and thread count
-    do not change results. ``progress(done, total)`` is called after each batch.
+    do not change results. ``progress(done, total)`` is called after each batch. ``level``: the areas
+    results are summed to (provider, place, ics, region or nation); each batch is simulated by
+    provider and summed before the next, so memory grows with the areas kept, not the providers.
     """
     scenario = with_horizon(load_scenario(scenario), years)
     if every not in OUTPUT_STEPS:
         raise ScenarioError([("every", f"expected one of {', '.join(OUTPUT_STEPS)}; got {every!r}")], "run")
+    check_level(level)
     replicates = scenario.replicates if replicates is None else replicates
     seed = scenario.seed if seed is None else seed
-    if replicates < 1:
-        raise ScenarioError([("replicates", f"expected a whole number ≥ 1; got {replicates}")], "run")
-    if seed < 0:
-        raise ScenarioError([("seed", f"expected a whole number ≥ 0; got {seed}")], "run")
+    for name, value, lo, hi in (("replicates", replicates, 1, REPLICATES), ("seed", seed, 0, SEED)):
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ScenarioError([(name, f"expected a whole number from {lo:,} to {hi:,}; got {shown(value)}")], "run")
     parts: dict[str, list[np.ndarray]] = {}
     plan = None
     for lo in range(0, replicates, batch_size):
         reps = range(lo, min(lo + batch_size, replicates))
-        plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every, plan=plan)
+        plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every, plan=plan, level=level)
         for k, v in values.items():
             parts.setdefault(k, []).append(v)
         if progress:
             progress(reps.stop, replicates)
     values = {k: np.concatenate(v) for k, v in parts.items()}
     return build_dataset(plan, values, every=every, replicates=np.arange(replicates),
-                         attrs=provenance(scenario, engine=engine, seed=seed))
+                         attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario), level=level)
 
 
 def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,
-                        every: str = DEFAULT_OUTPUT_STEP, plan=None):
-    """(plan tensors, aggregated arrays) for replicates ``reps`` of a validated scenario: the unit of work
-    that ``run`` batches and experiments send to worker processes. Replicate r depends only on (seed, r)."""
+                        every: str = DEFAULT_OUTPUT_STEP, plan=None, level: str = DEFAULT_LEVEL):
+    """(plan tensors, arrays at ``level`` and output step) for replicates ``reps`` of a validated scenario: the
+    unit of work that ``run`` batches and experiments send to worker processes. Replicate r depends only on
+    (seed, r)."""
     simulate = simulator(engine)
-    base = compile_base(scenario) if plan is None or adaptive_levers(scenario) else None
+    base = budgeted(compile_base(scenario), scenario) if plan is None or adaptive_levers(scenario) else None
     plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):        # adaptive levers: each replicate's plan follows its own annual reviews
         values = run_reviewed(base, scenario, np.asarray(reps),
@@ -75,22 +83,25 @@ def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAU
     else:
         demand_side = demand_draws(plan, reps, seed)
         values = outcomes(plan, simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"]), demand_side)
-    return plan, aggregate(values, every, time_axis=1)
+    return plan, to_level(plan, values, level, every, time_axis=1)
 
 
 def run_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,
-                   every: str = DEFAULT_OUTPUT_STEP) -> xr.Dataset:
+                   every: str = DEFAULT_OUTPUT_STEP, level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """The dataset of replicates ``reps`` only (labelled by their own numbers): one experiment block."""
     scenario = load_scenario(scenario)
-    plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every)
+    check_level(level)
+    plan, values = simulate_replicates(scenario, reps, seed, engine=engine, every=every, level=level)
     return build_dataset(plan, values, every=every, replicates=np.asarray(reps),
-                         attrs=provenance(scenario, engine=engine, seed=seed))
+                         attrs=provenance(scenario, engine=engine, seed=seed) | budget_attrs(scenario), level=level)
 
 
-def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_STEP) -> xr.Dataset:
+def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_STEP,
+             level: str = DEFAULT_LEVEL) -> xr.Dataset:
     """The deterministic mean-field projection: same schema as ``run``, without ``replicate``."""
     scenario = with_horizon(load_scenario(scenario), years)
-    base = compile_base(scenario)
+    check_level(level)
+    base = budgeted(compile_base(scenario), scenario)
     plan = with_levers(base, scenario, scenario.levers)
     if adaptive_levers(scenario):   # one deterministic path through the reviews
         values = run_reviewed(base, scenario, np.zeros(1, np.int64),
@@ -99,5 +110,6 @@ def expected(scenario, *, years: int | None = None, every: str = DEFAULT_OUTPUT_
         values = {k: v[0] for k, v in values.items()}
     else:
         values = outcomes(plan, project(plan), central_demand(plan))
-    values = aggregate(values, every, time_axis=0)
-    return build_dataset(plan, values, every=every, attrs=provenance(scenario, engine="expected", seed=None))
+    values = to_level(plan, values, level, every, time_axis=0)
+    return build_dataset(plan, values, every=every,
+                         attrs=provenance(scenario, engine="expected", seed=None) | budget_attrs(scenario), level=level)

@@ -9,39 +9,15 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Mapping, Union
+from typing import Annotated, Mapping, Union
 
-import yaml
 from pydantic import Field, ValidationError, create_model, model_validator
 
 from . import action_plans
-from .errors import ScenarioError
+from .errors import ScenarioError, shown
+from .reading import read_yaml
 from .references import reference_problems
 from .schema import ScenarioBase
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML loader that refuses a key given twice in one mapping (PyYAML silently keeps the last)."""
-
-
-def _no_duplicates(loader, node, deep=False):
-    seen = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":   # <<: *anchor; explicit keys override merged ones
-            continue
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain name, not a list or mapping",
-                                                    key_node.start_mark) from None
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 @lru_cache(maxsize=4)
@@ -76,15 +52,15 @@ def validation_problems(err: ValidationError, lever_names=()) -> list[tuple[str,
     the index says where)."""
     out = []
     for e in err.errors(include_url=False):
-        loc = tuple(x for x in e["loc"])
+        loc = tuple(x for x in e["loc"] if x != "[key]")      # a bad key is named by the key itself
         if len(loc) >= 3 and loc[0] == "levers" and isinstance(loc[1], int) and isinstance(loc[2], str) \
                 and loc[2] != "lever" and loc[2] in lever_names:
             loc = loc[:2] + loc[3:]
         msg = e["msg"]
-        if e["type"] == "value_error" and "\t" in msg:       # reference problems, one per line
+        if e["type"] == "value_error" and "\t" in msg:       # problems with their own paths, one per line
             for line in msg.removeprefix("Value error, ").split("\n"):
                 p, m = line.split("\t", 1)
-                out.append((p, m))
+                out.append((".".join(x for x in (_path(loc), p) if x), m))
             continue
         msg = msg.removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
@@ -92,29 +68,13 @@ def validation_problems(err: ValidationError, lever_names=()) -> list[tuple[str,
         elif e["type"] == "missing":
             msg = "required field is missing"
         elif e["type"] == "union_tag_invalid":
-            msg = f"unknown lever {e['input'].get('lever')!r}; registered levers: {', '.join(sorted(lever_names))}" \
+            msg = f"unknown lever {shown(e['input'].get('lever'))}; registered levers: " \
+                  f"{', '.join(sorted(lever_names))}" \
                 if isinstance(e.get("input"), dict) else msg
         elif e["type"] == "union_tag_not_found":
             msg = "each lever needs 'lever: NAME'; see `wfsim levers`"
         out.append((_path(loc), msg))
     return out
-
-
-def read_yaml(path: str | Path) -> Any:
-    p = Path(path)
-    if not p.exists():
-        raise ScenarioError([("", f"file not found: {p}")], str(p))
-    if p.is_dir():
-        raise ScenarioError([("", f"{p} is a folder, not a scenario file")], str(p))
-    try:
-        return yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ScenarioError([("", f"not valid YAML: {where}{problem}")], str(p)) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([("", "not a text file (UTF-8 expected)")], str(p)) from None
 
 
 def load_scenario(source, *, levers: Mapping[str, type], name: str | None = None, plans=()):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ..vocabulary import APRIL, absolute_month, last_month, month_index
+from .errors import shown
+from .owners import OWNER_LEVELS, footprints, inside, owner_level, owner_names
 
 
 def _series_years(value) -> list[int]:
@@ -11,7 +13,8 @@ def _series_years(value) -> list[int]:
 def reference_problems(s) -> list[tuple[str, str]]:
     """(field path, problem) for every cross-reference problem in a structurally valid scenario."""
     out: list[tuple[str, str]] = []
-    places = [p for p, _, _ in s.geography.place_table()]
+    geo = s.geography
+    places = [p for p, _, _ in geo.place_table()]
     last_year = _end_year(s)
     professions = set(s.professions)
 
@@ -26,13 +29,13 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if isinstance(p.headcount, dict):
             for k in p.headcount:
                 if k not in places:
-                    out.append((f"{base}.headcount.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                    out.append((f"{base}.headcount.{k}", f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
             missing = [x for x in places if x not in p.headcount]
             if missing:
                 out.append((f"{base}.headcount", f"a headcount mapping needs every place; missing: {', '.join(missing)}"))
         for k, v in p.transfers.items():
             if k not in professions or k == name:
-                out.append((f"{base}.transfers.{k}", f"unknown destination profession {k!r}; allowed: "
+                out.append((f"{base}.transfers.{k}", f"unknown destination profession {shown(k)}; allowed: "
                                                     f"{', '.join(x for x in professions if x != name)}"))
             years_ok(f"{base}.transfers.{k}", v)
         for f in ("leave_rate", "rotation_rate", "sickness_absence", "cost_per_fte"):
@@ -40,20 +43,24 @@ def reference_problems(s) -> list[tuple[str, str]]:
         for f in ("international", "return_to_practice", "domestic", "capacity_per_month"):
             years_ok(f"{base}.recruitment.{f}", getattr(p.recruitment, f))
         years_ok(f"{base}.demand.growth", p.demand.growth)
+        out += _employer_problems(geo, base, p)
 
     for name, g in s.programmes.items():
         base = f"programmes.{name}"
         if g.produces not in professions:
-            out.append((f"{base}.produces", f"unknown profession {g.produces!r}; allowed: {', '.join(professions)}"))
+            out.append((f"{base}.produces",
+                        f"unknown profession {shown(g.produces)}; allowed: {', '.join(professions)}"))
         if g.trainee_profession is not None and g.trainee_profession not in professions:
             out.append((f"{base}.trainee_profession",
-                        f"unknown profession {g.trainee_profession!r}; allowed: {', '.join(professions)}"))
+                        f"unknown profession {shown(g.trainee_profession)}; allowed: {', '.join(professions)}"))
         if g.places is not None:
             for k in g.places:
                 if k not in places:
-                    out.append((f"{base}.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                    out.append((f"{base}.places.{k}", f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
             if sum(g.places.values()) <= 0:
                 out.append((f"{base}.places", "shares must not all be zero"))
+        if g.places is not None:
+            out += _unemployed(geo, s, g, g.places, f"{base}.places")
         for f in ("intake", "local_employment", "cost_per_trainee_year"):
             years_ok(f"{base}.{f}", getattr(g, f))
         if g.rotation is not None and not g.in_service:
@@ -62,21 +69,24 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if g.rotation is not None and g.rotation.places is not None:
             for k in g.rotation.places:
                 if k not in places:
-                    out.append((f"{base}.rotation.places.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                    out.append((f"{base}.rotation.places.{k}",
+                                f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
             if sum(g.rotation.places.values()) <= 0:
                 out.append((f"{base}.rotation.places", "shares must not all be zero"))
+            out += _unemployed(geo, s, g, g.rotation.places, f"{base}.rotation.places")
 
     out += _demand_problems(s, places, professions, years_ok)
+    out += _budget_problems(s, years_ok)
     months = s.years * 12
     for i, goal in enumerate(s.goals):
         base = f"goals.{i}"
         if goal.profession is not None and goal.profession not in professions:
-            out.append((f"{base}.profession", f"unknown profession {goal.profession!r}; allowed: "
+            out.append((f"{base}.profession", f"unknown profession {shown(goal.profession)}; allowed: "
                                               f"{', '.join(professions)}"))
-        areas = set(places) | {i for _, i, _ in s.geography.place_table()} | {s.geography.region}
+        areas = {n for names in geo.names().values() for n in names}
         if goal.where is not None and goal.where not in areas:
-            out.append((f"{base}.where", f"{goal.where!r} is not a place, ICS or region of this geography; "
-                                         f"allowed: {', '.join(sorted(areas))}"))
+            out.append((f"{base}.where", f"{shown(goal.where)} is not a provider, place, ICS or region of this "
+                                         f"geography, nor the nation; allowed: {', '.join(sorted(areas))}"))
         if goal.metric == "annual_cost" and (goal.profession or goal.where):
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:
@@ -85,7 +95,7 @@ def reference_problems(s) -> list[tuple[str, str]]:
     for i, lever in enumerate(s.levers):
         base = f"levers.{i}"
         if lever.id and ids.count(lever.id) > 1:
-            out.append((f"{base}.id", f"lever id {lever.id!r} is used by {ids.count(lever.id)} levers; ids label "
+            out.append((f"{base}.id", f"lever id {shown(lever.id)} is used by {ids.count(lever.id)} levers; ids label "
                                       "results, so each must be unique"))
         for field, msg in lever.references(s):
             out.append((f"{base}.{field}", msg))
@@ -97,13 +107,42 @@ def reference_problems(s) -> list[tuple[str, str]]:
     return out
 
 
+def _employer_problems(geo, base: str, p) -> list[tuple[str, str]]:
+    """Each employer kind exists somewhere; no headcount is given to a place where nobody employs it."""
+    out = []
+    kinds = set().union(*geo.kinds_at().values())
+    for kind in p.employers or {}:
+        if kind not in kinds:
+            out.append((f"{base}.employers.{kind}", f"no provider of kind {shown(kind)} in the geography; kinds present: "
+                                                    f"{', '.join(sorted(kinds))}"))
+    if isinstance(p.headcount, dict):
+        employing = geo.employing(p.employers)
+        for place, n in p.headcount.items():
+            if n > 0 and not employing.get(place, True):
+                out.append((f"{base}.headcount.{place}", f"no provider at {shown(place)} employs this profession (its "
+                                                         f"employers: {', '.join(p.employers)}); give 0 or add one"))
+    return out
+
+
+def _unemployed(geo, s, g, shares: dict, path: str) -> list[tuple[str, str]]:
+    """Places given a share of a programme's trainees where no provider employs its profession."""
+    name = g.trainee_profession if g.in_service else g.produces
+    prof = s.professions.get(name)
+    if prof is None:
+        return []
+    employing = geo.employing(prof.employers)
+    return [(f"{path}.{place}", f"no provider at {shown(place)} employs {name} (its employers: "
+                                f"{', '.join(prof.employers)}); trainees there would have nowhere to be")
+            for place, share in shares.items() if share > 0 and not employing.get(place, True)]
+
+
 def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
     out = []
     pop = s.population
     if pop is not None:
         for k in pop.by_place:
             if k not in places:
-                out.append((f"population.by_place.{k}", f"unknown place {k!r}; allowed: {', '.join(places)}"))
+                out.append((f"population.by_place.{k}", f"unknown place {shown(k)}; allowed: {', '.join(places)}"))
         for band, v in pop.growth.items():
             years_ok(f"population.growth.{band}", v)
     years_ok("finance.pay_growth", s.finance.pay_growth)
@@ -114,14 +153,17 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
         return out
     if d.definition in ("need", "utilisation"):
         if pop is None:
-            out.append(("population", f"demand definition {d.definition!r} needs a population section (age bands)"))
+            out.append(("population",
+                        f"demand definition {shown(d.definition)} needs a population section (age bands)"))
         if not d.service_lines:
-            out.append(("demand.service_lines", f"demand definition {d.definition!r} needs at least one service line"))
+            out.append(("demand.service_lines",
+                        f"demand definition {shown(d.definition)} needs at least one service line"))
     for name, line in d.service_lines.items():
         base = f"demand.service_lines.{name}"
         for prof in line.staffing:
             if prof not in professions:
-                out.append((f"{base}.staffing.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
+                out.append((f"{base}.staffing.{prof}",
+                            f"unknown profession {shown(prof)}; allowed: {', '.join(professions)}"))
         if pop is not None and set(line.use_per_1000) != set(pop.age_bands):
             out.append((f"{base}.use_per_1000", f"needs exactly the population's age bands: {', '.join(pop.age_bands)}"))
         if d.definition == "utilisation" and line.activity_at_start is None:
@@ -129,8 +171,46 @@ def _demand_problems(s, places, professions, years_ok) -> list[tuple[str, str]]:
         years_ok(f"{base}.plan", line.plan)
     for prof, v in d.productivity.items():
         if prof not in professions:
-            out.append((f"demand.productivity.{prof}", f"unknown profession {prof!r}; allowed: {', '.join(professions)}"))
+            out.append((f"demand.productivity.{prof}",
+                        f"unknown profession {shown(prof)}; allowed: {', '.join(professions)}"))
         years_ok(f"demand.productivity.{prof}", v)
+    return out
+
+
+def _budget_problems(s, years_ok) -> list[tuple[str, str]]:
+    """Budgets name owners of this geography, and pass down only to lower levels inside the giver."""
+    b = s.budgets
+    if b is None:
+        return []
+    geo = s.geography
+    allowed = ", ".join(owner_names(geo))
+    out = []
+    for owner, value in b.owners.items():
+        if owner_level(owner, geo) is None:
+            out.append((f"budgets.{owner}", f"unknown owner {shown(owner)}; allowed: {allowed}"))
+        years_ok(f"budgets.{owner}", value)
+    received = set()
+    for giver, rule in b.allocate.items():
+        base = f"budgets.allocate.{giver}"
+        level = owner_level(giver, geo)
+        if level is None:
+            out.append((base, f"unknown owner {shown(giver)}; allowed: {allowed}"))
+            continue
+        if OWNER_LEVELS.index(rule.to) <= OWNER_LEVELS.index(level):
+            below = [x for x in OWNER_LEVELS[OWNER_LEVELS.index(level) + 1:] if x in footprints(geo)]
+            out.append((f"{base}.to", f"{shown(giver)} is at level {level}: a budget passes down to a lower level "
+                                      f"({', '.join(below) or 'none'}); got {shown(rule.to)}"))
+            continue
+        mine = [n for n in footprints(geo)[rule.to] if owner_level(n, geo) == rule.to and inside(n, giver, geo)]
+        for name in (rule.table or {}):
+            if name not in mine:
+                out.append((f"{base}.table.{name}", f"not an owner at level {rule.to} inside {shown(giver)}; allowed: "
+                                                          f"{', '.join(mine)}"))
+        received |= set(mine)
+    for giver in b.allocate:
+        if owner_level(giver, geo) is not None and giver not in b.owners and giver not in received:
+            out.append((f"budgets.allocate.{giver}", f"{shown(giver)} has no budget to pass down: give budgets.{giver} "
+                                                     "or allocate to it from a level above"))
     return out
 
 

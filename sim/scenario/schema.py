@@ -11,27 +11,34 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .types import FlowSeries, Model, Number, RateSeries, Series, YearMonth
+from ..limits import (ACTIVITY, ACTIVITY_TOTAL, FTE_PER_RESIDENT, FTE_PER_UNIT, GAP_SHARE, GOAL_PEOPLE, PEOPLE,
+                      POPULATION, POUNDS, REPLICATES, SEED, WEIGHT, YEARS)
+from .budgets import BudgetTable
+from .errors import shown
+from .geography import ICS, Geography, Place, Provider, ProviderKind, Region  # noqa: F401 (the format, in one place)
+from .types import FlowSeries, Model, Number, RateSeries, Series, Whole, YearMonth, number_words
+
 
 def _headcount(v):
     def ok(x):
-        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+        return isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= PEOPLE
     if ok(v) or (isinstance(v, dict) and v and all(isinstance(k, str) and ok(x) for k, x in v.items())):
         return v
-    raise PydanticCustomError("headcount", "expected a whole number of people ≥ 0, or a mapping "
-                              "{place: whole number ≥ 0}; got {v}", {"v": repr(v)})
+    raise PydanticCustomError("headcount", "expected a whole number of people from 0 to {hi}, or a mapping "
+                              "{place: whole number from 0 to {hi}}; got {v}", {"hi": f"{PEOPLE:,}", "v": shown(v)})
 
 
 Headcount = Annotated[int | dict[str, int], PlainValidator(_headcount), WithJsonSchema({
-    "description": "people: a whole number, or {place: number}",
-    "anyOf": [{"type": "integer", "minimum": 0},
-              {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "minProperties": 1}]})]
+    "description": f"people: a whole number, or {{place: number}}, each from 0 to {PEOPLE:,}",
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": PEOPLE},
+              {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": PEOPLE},
+               "minProperties": 1}]})]
 
 def _calendar_month(v):
     if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 12:
         return v
     raise PydanticCustomError("calendar_month", "expected a calendar month, a whole number from 1 (January) to 12 "
-                              "(December); got {v}", {"v": repr(v)})
+                              "(December); got {v}", {"v": shown(v)})
 
 
 CalendarMonth = Annotated[int, PlainValidator(_calendar_month), WithJsonSchema({
@@ -74,8 +81,8 @@ class Recruitment(Model):
     international: FlowSeries = 0.0
     return_to_practice: FlowSeries = 0.0
     domestic: FlowSeries = 0.0
-    time_to_hire_months: Annotated[int, Field(ge=0, le=24, strict=True)] = 0
-    capacity_per_month: Series(0, None, "experienced hires started per month") | None = Field(
+    time_to_hire_months: Whole(0, 24, "months from the decision to hire to the start in post") = 0
+    capacity_per_month: Series(0, PEOPLE, "experienced hires started per month") | None = Field(
         None, description="most experienced hires (international, return to practice and domestic, all places "
         "together) the recruiting teams can bring into post in a month; default: no limit. Each month the hires "
         "waiting from earlier months start first, in the order they queued, then the month's new hires, until "
@@ -92,7 +99,7 @@ class SimpleDemand(Model):
     (staff FTE / (1 - vacancy_rate)): the "establishment" definition of demand.
     """
 
-    fte_per_1000_population: Number(0, None, "FTE per 1,000 population") | None = None
+    fte_per_1000_population: Number(0, FTE_PER_RESIDENT, "FTE per 1,000 population") | None = None
     growth: Series(-0.5, 1, "annual growth in need per head") = 0.0
 
 
@@ -123,11 +130,22 @@ class Profession(Model):
         {}, description="annual probability of moving to another staff group or sector in the same place, "
         "by destination profession (e.g. NHS nurse to social-care nurse)")
     sickness_absence: RateSeries = Field(0.0, description="share of FTE lost to sickness absence")
-    cost_per_fte: Series(0, None, "£ per FTE per year, with on-costs") = 0.0
+    cost_per_fte: Series(0, POUNDS, "£ per FTE per year, with on-costs") = 0.0
     vacancy_rate: Number(0, 0.95, "share of funded posts unfilled at the start") = 0.0
     recruitment: Recruitment = Recruitment()
     demand: SimpleDemand = SimpleDemand()
     bank_agency: BankAgency = BankAgency()
+    employers: dict[ProviderKind, Number(0, 1, "share of the profession's staff")] | None = Field(
+        None, description="which kinds of provider employ the profession, {kind: share} adding up to 1: a place's "
+        "staff are split over its providers by kind share (renormalised over the kinds present there) × provider "
+        "weight; default: every provider of a place, by weight")
+
+    @field_validator("employers")
+    @classmethod
+    def _shares(cls, v):
+        if v is not None and abs(sum(v.values()) - 1) > 1e-6:
+            raise ValueError(f"shares must add up to 1; they add up to {sum(v.values()):.6g}")
+        return v
 
 
 class Rotation(Model):
@@ -147,7 +165,7 @@ class Rotation(Model):
         min_length=1, max_length=12,
         description="calendar months (1-12, each at most once) on which every trainee in post changes placement, "
         "e.g. [8, 12, 4] for foundation doctors' four-month rotations")
-    places: dict[str, Number(0, None, "share")] | None = Field(
+    places: dict[str, Number(0, WEIGHT, "share")] | None = Field(
         None, description="share of placements by place, {place: share} (places left out get none; shares are "
         "renormalised within each ICS); default: the programme's places, else population shares")
 
@@ -170,17 +188,17 @@ class Programme(Model):
     fill_rate: Series(0, 1, "share of places filled") = Field(
         1.0, description="share of commissioned places filled by starters (the rest go unfilled for want of "
         "applicants)")
-    placement_capacity: Series(0, None, "starters per year") | None = Field(
+    placement_capacity: Series(0, PEOPLE, "starters per year") | None = Field(
         None, description="most starters per year clinical placements can take; default: no limit")
-    intake_month: Annotated[int, Field(ge=1, le=12, strict=True)] = 9
+    intake_month: Whole(1, 12, "calendar month of the intake, 9 = September") = 9
     attrition: Number(0, 1, "share of starters who do not complete") = 0.0
     local_employment: RateSeries = Field(1.0, description="share of completers who take a post in this ICS")
     in_service: bool = Field(False, description="trainees are employed staff while they train")
     trainee_profession: Name | None = Field(
         None, description="profession whose headcount and FTE in-service trainees count in (required when in_service)")
-    cost_per_trainee_year: Series(0, None, "£ per trainee per year") = 0.0
+    cost_per_trainee_year: Series(0, POUNDS, "£ per trainee per year") = 0.0
     entry_age: AgeDistribution = AgeDistribution(mean=22, sd=4, min=18, max=50)
-    places: dict[str, Number(0, None, "share")] | None = Field(
+    places: dict[str, Number(0, WEIGHT, "share")] | None = Field(
         None, description="share of intake by place; default: by population")
     pipeline_at_start: Literal["steady", "empty"] = Field(
         "steady", description="steady: cohorts already in training as if the first intake had run for years; "
@@ -199,48 +217,6 @@ class Programme(Model):
         if abs(self.years * 12 - round(self.years * 12)) > 1e-9:
             raise ValueError(f"years must be a whole number of months; got {self.years:g}")
         return self
-
-
-class Place(Model):
-    name: str = Field(min_length=1)
-    population: Annotated[int, Field(gt=0, strict=True)]
-
-
-class ICS(Model):
-    name: str = Field(min_length=1)
-    places: list[Place] = Field(min_length=1)
-
-
-class Geography(Model):
-    """Region → ICSs → places. Give either ``ics`` + ``places`` (one ICS) or ``icss`` (several)."""
-
-    region: str = Field(min_length=1)
-    ics: str | None = None
-    places: list[Place] | None = None
-    icss: list[ICS] | None = None
-
-    @model_validator(mode="after")
-    def _one_form(self):
-        single = self.ics is not None or self.places is not None
-        if single and self.icss is not None:
-            raise ValueError("give either ics + places (one ICS) or icss (several ICSs), not both")
-        if self.icss is None and (self.ics is None or self.places is None):
-            raise ValueError("give ics and places (one ICS), or icss: [{name, places}] (several ICSs)")
-        names = [p.name for i in self.systems for p in i.places]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"place names must be unique across the region; repeated: {', '.join(dupes)}")
-        return self
-
-    @property
-    def systems(self) -> list[ICS]:
-        if self.icss is not None:
-            return list(self.icss)
-        return [ICS(name=self.ics, places=self.places)]
-
-    def place_table(self) -> list[tuple[str, str, int]]:
-        """(place, ics, population) for every place, in order."""
-        return [(p.name, i.name, p.population) for i in self.systems for p in i.places]
 
 
 class Population(Model):
@@ -271,13 +247,13 @@ class ServiceLine(Model):
     """A service line of the service plan: activity per head by age band, and the staff it needs."""
 
     unit: str = Field("contacts", description="what one unit of activity is (label only)")
-    use_per_1000: dict[str, Number(0, None, "activity units per 1,000 residents per year")] = Field(
+    use_per_1000: dict[str, Number(0, ACTIVITY, "activity units per 1,000 residents per year")] = Field(
         description="need (or current use) per 1,000 residents of each age band per year")
-    activity_at_start: Number(0, None, "activity units per year, all places") | None = Field(
+    activity_at_start: Number(0, ACTIVITY_TOTAL, "activity units per year, all places") | None = Field(
         None, description="utilisation definition only: current activity, grown by demography")
     plan: Series(0, 10, "multiplier on activity (the service plan)") = Field(
         1.0, description="service-plan multiplier over time: activity growth, shifts between settings, recovery")
-    staffing: dict[str, Number(0, None, "FTE per 1,000 activity units per year")] = Field(
+    staffing: dict[str, Number(0, FTE_PER_UNIT, "FTE per 1,000 activity units per year")] = Field(
         min_length=1, description="skill mix: FTE of each profession per 1,000 activity units per year")
 
 
@@ -312,6 +288,12 @@ class Finance(Model):
         "graduates without a post are lost (counted as unplaced)")
 
 
+GOAL_RANGES = {"gap_share": GAP_SHARE, "vacancy_rate": (0, 1), "annual_cost": (0, POUNDS),
+               "headcount": (0, GOAL_PEOPLE), "effective_fte": (0, GOAL_PEOPLE)}
+GOAL_RANGES_TEXT = "by metric: " + ", ".join(f"{k} from {number_words(lo)} to {number_words(hi)}"
+                                             for k, (lo, hi) in GOAL_RANGES.items())
+
+
 class Goal(Model):
     """A system goal; the summary reports the probability across replicates of meeting it."""
 
@@ -321,14 +303,22 @@ class Goal(Model):
         "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post")
     by: YearMonth = Field(description="the month the goal is judged at (YYYY-MM)")
     profession: str | None = Field(None, description="default: all professions together")
-    where: str | None = Field(None, description="a place, ICS or region; default: the whole scenario")
-    max: float | None = None
-    min: float | None = None
+    where: str | None = Field(None, description="a provider, place, ICS, region or the nation; default: the whole "
+                              "scenario")
+    max: Number(GAP_SHARE[0], POUNDS, "the metric's unit") | None = Field(
+        None, description="the goal is met where the metric is at most this; " + GOAL_RANGES_TEXT)
+    min: Number(GAP_SHARE[0], POUNDS, "the metric's unit") | None = Field(
+        None, description="the goal is met where the metric is at least this; " + GOAL_RANGES_TEXT)
 
     @model_validator(mode="after")
     def _bound(self):
         if (self.max is None) == (self.min is None):
             raise ValueError("give exactly one of max or min")
+        lo, hi = GOAL_RANGES[self.metric]
+        which, value = ("max", self.max) if self.max is not None else ("min", self.min)
+        if not lo <= value <= hi:
+            raise ValueError(f"{which}\t{self.metric} targets are numbers from {number_words(lo)} to "
+                             f"{number_words(hi)}; got {value:g}")
         return self
 
 
@@ -338,9 +328,9 @@ class ScenarioBase(Model):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="used in output file names")
     description: str = ""
     start: YearMonth
-    years: Annotated[int, Field(ge=1, le=50, strict=True)]
-    seed: Annotated[int, Field(ge=0, strict=True)] = 0
-    replicates: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100
+    years: Whole(1, YEARS, "years simulated")
+    seed: Whole(0, SEED, "the random seed; replicate r of a run draws from streams keyed by (seed, r)") = 0
+    replicates: Whole(1, REPLICATES, "Monte Carlo replicates") = 100
     geography: Geography
     professions: dict[Name, Profession] = Field(min_length=1)
     programmes: dict[Name, Programme] = {}
@@ -349,3 +339,7 @@ class ScenarioBase(Model):
         None, description="need-based demand with service lines; default: each profession's own demand block")
     finance: Finance = Finance()
     goals: list[Goal] = []
+    budgets: BudgetTable | None = Field(
+        None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
+        "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "
+        "Default: no budgets")

@@ -29,6 +29,7 @@ import numpy as np
 
 from ...model.flows import COUNTS, count_shapes
 from ...model.plan import Plan
+from ...processes import signals_blocked, start_worker, stop_children
 from .agents import Role, StaffMember, Trainee
 from .model import WorkforceModel, run_replicate
 from .trace import trace_format, write_trace
@@ -58,8 +59,9 @@ _PLAN: Plan | None = None
 VARIABLES = tuple(c.name for c in COUNTS)
 
 
-def _init_worker(plan: Plan) -> None:
+def _init_worker(plan: Plan, parent: int) -> None:
     global _PLAN
+    start_worker(parent)                # ends with the command that started it (sim.processes)
     _PLAN = plan
 
 
@@ -74,6 +76,23 @@ def _context():
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+def _pooled(plan: Plan, jobs: list, workers: int) -> list:
+    """Run ``jobs`` in worker processes; Ctrl-C, SIGTERM or an error stops them at once."""
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker,
+                               initargs=(plan, os.getpid()))
+    try:
+        with signals_blocked():         # the workers start (fork) with Ctrl-C held until their initializer
+            results = pool.map(_run_in_worker, jobs)
+        results = list(results)
+    except BaseException:
+        stop_children(before)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
 
 
 def _empty(plan: Plan) -> dict[str, np.ndarray]:
@@ -108,9 +127,7 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
     if workers <= 1 or len(reps) <= 1:
         results = [run_replicate(plan, *job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(reps)), mp_context=_context(),
-                                 initializer=_init_worker, initargs=(plan,)) as pool:
-            results = list(pool.map(_run_in_worker, jobs))
+        results = _pooled(plan, jobs, min(workers, len(reps)))
     for job, (_, events) in zip(jobs, results):
         if job[2]:
             write_trace(trace, plan, events)

@@ -122,7 +122,7 @@ class WorkforceModel(mesa.Model):
         if self.M:
             self.set_establishment(0)             # posts at the start, filled by the staff in post
         for s in self.agents_by_type.get(StaffMember, ()) if trace else ():
-            self.log(s, -1, "in_post", "", plan.places[s.place])
+            self.log(s, -1, "in_post", "", plan.locations[s.place])
         self.env.process(self.monthly_tick())
         for p in range(self.P):
             self.env.process(self.recruitment(p))
@@ -202,7 +202,7 @@ class WorkforceModel(mesa.Model):
         self._schedule_retirement(s, month)
         self.take_post(s, post)
         if origin != "in_post":                  # (the staff in post at the start are logged once posts exist)
-            self.log(s, month, "hired", origin, self.plan.places[l])
+            self.log(s, month, "hired", origin, self.plan.locations[l])
         return s
 
     def _new_cohort(self, g: int, l: int, started: int, n: int) -> None:
@@ -327,11 +327,11 @@ class WorkforceModel(mesa.Model):
         x = self.rng_for["destination"].random() * (rot + to.sum())
         self.vacate_post(s)
         if x < rot:
-            l2 = _pick(plan.rotation_cdf[l], x / rot)
+            l2 = _pick(plan.rotation_cdf[p, l], x / rot)
             self.out["leavers"][m, p, l, RSN["rotation_out"]] += 1
             self.out["joiners"][m, p, l2, SRC["rotation_in"]] += 1
             s.move_to(l2)
-            event, before, after = "rotation", plan.places[l], plan.places[l2]
+            event, before, after = "rotation", plan.locations[l], plan.locations[l2]
         else:
             q = _pick(np.cumsum(to), x - rot)
             self.out["leavers"][m, p, l, RSN["transfer_out"]] += 1
@@ -394,7 +394,7 @@ class WorkforceModel(mesa.Model):
             if tp >= 0:
                 self.out["leavers"][m, tp, l, RSN["rotation_out"]] += 1
                 self.out["joiners"][m, tp, l2, SRC["rotation_in"]] += 1
-            self.log(t, m, "rotation", plan.places[l], plan.places[l2])
+            self.log(t, m, "rotation", plan.locations[l], plan.locations[l2])
 
     def programme_completion(self, g: int, l: int, started: int, m: int) -> None:
         """The completion event of the cohort that started programme g at place l in month ``started``: its
@@ -552,7 +552,7 @@ class WorkforceModel(mesa.Model):
         else:
             profession, programme = plan.professions[who.profession], ""
             post = who.role.unique_id if who.role is not None else "over establishment"
-        self.events.append((who.person, type(who).__name__, m, event, frm, to, profession, plan.places[who.place],
+        self.events.append((who.person, type(who).__name__, m, event, frm, to, profession, plan.locations[who.place],
                             programme, (m - who.birth) // 12, post))
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from, to       what changed: place → place (rotation), profession → professi
                programme → local post / elsewhere (completion), source → place (hired),
                profession → left / retired (leaving)
 profession     staff group after the event (for an in-service trainee, the group they are employed in)
-place          place after the event
+place          place after the event (its provider, where the geography lists providers)
 programme      programme (trainees only)
 age            age in whole years at the event
 post           staff: id of the funded post (Role agent) held after the event, or "over
@@ -35,6 +35,7 @@ import csv
 import datetime
 from pathlib import Path
 
+from ...outputs import atomic, starts_with
 from ...vocabulary import absolute_month
 
 
@@ -93,17 +94,27 @@ def write_trace(path: str | Path, plan, events: list[tuple]) -> Path:
     """Write the events of one replicate (as logged by the model) to a .csv or .parquet file."""
     path = Path(path)
     kind = trace_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = trace_rows(plan, events)
-    if kind == "parquet":
-        _write_parquet(path, plan, rows)
-        return path
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(COLUMNS)
-        for r in rows:
-            w.writerow(r[:3] + (r[3].isoformat(),) + r[4:])
+    with atomic(path) as tmp:               # written beside the target, then renamed over it
+        if kind == "parquet":
+            _write_parquet(tmp, plan, rows)
+            return path
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(COLUMNS)
+            for r in rows:
+                w.writerow(r[:3] + (r[3].isoformat(),) + r[4:])
     return path
+
+
+def is_trace_file(path: str | Path) -> bool:
+    """Whether ``path`` is a trace written by wfsim: its header (CSV) or schema (Parquet) is the trace's."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return tuple(pq.read_schema(path).names) == COLUMNS
+    return starts_with(path, (",".join(COLUMNS) + "\r\n").encode())
 
 
 def _write_parquet(path: Path, plan, rows: list[tuple]) -> None:

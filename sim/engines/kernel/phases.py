@@ -134,7 +134,7 @@ def events(m, st, staff, draws, progs, work, state, out):
             if x < rot:
                 x = x / rot
                 l2 = 0
-                while l2 < L - 1 and rot_cdf[l, l2] <= x:
+                while l2 < L - 1 and rot_cdf[p, l, l2] <= x:
                     l2 += 1
                 leave_out[m, p, l, ROTATION_OUT] += 1
                 join_out[m, p, l2, ROTATION_IN] += 1

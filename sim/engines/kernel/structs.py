@@ -4,7 +4,7 @@ per-replicate state; plus the index constants its compiled code uses.
 Numba compiles named tuples of arrays, so functions take a handful of these instead of thirty arrays
 in an order both sides had to agree on. They are flat (no tuple inside a tuple): a ``prange`` loop
 cannot take nested tuples. Shapes: M months, P professions, L places, G programmes, S recruited
-sources, A years of age, R replicates.
+sources, A years of age, R replicates; L counts locations (providers), which the kernel calls places.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Staff(NamedTuple):
     rotation: np.ndarray        # [M, P, L] hazard of moving place
     transfer: np.ndarray        # [M, P, L, P] hazard of moving to another staff group or sector
     move: np.ndarray            # [M, P, L] rotation + each transfer hazard, added in that order (as a move splits)
-    rotation_cdf: np.ndarray    # [L, L] cumulative weights of the new place of a move
+    rotation_cdf: np.ndarray    # [P, L, L] cumulative weights of the new location of a move, by profession
 
 
 class Draws(NamedTuple):
