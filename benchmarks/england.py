@@ -134,6 +134,62 @@ def same_data(a: Path, b: Path) -> tuple[bool, list[str]]:
     return not differ, differ
 
 
+AT = ("2031-03", "2037-03", "2041-03")
+FIGURE_PROFESSIONS = ("registered_nurse", "gp")
+
+
+def figures(folder: Path, variants=("baseline", "ltwp")) -> dict:
+    """The national gaps (FTE; median and 5th-95th percentile over replicates) of registered nurses and GPs
+    at the end of March 2031, 2037 and 2041, and the plan's spend by owner level per plan year, from the
+    stores ``--keep`` left in ``folder`` (``<variant>_local``)."""
+    import numpy as np
+    import xarray as xr
+
+    from sim.results.levels import area_dim
+    from sim.results.metrics import period_index
+
+    out = {"gaps": [], "spend": []}
+    for variant in variants:
+        ds = xr.open_zarr(folder / f"{variant}_local" / STORE).isel(scenario=0)
+        area = area_dim(ds)
+        for prof in FIGURE_PROFESSIONS:
+            gap = ds.gap_fte.sel(profession=prof).sum(area, dtype="float64")
+            demand = ds.demand_fte.sel(profession=prof).sum(area, dtype="float64")
+            for when in AT:
+                t = period_index(ds, when)
+                g = gap.isel(time=t).values
+                d = demand.isel(time=t).values
+                p5, p50, p95 = np.percentile(g, [5, 50, 95])
+                out["gaps"].append({"variant": variant, "profession": prof, "at": when, "gap_p50": p50,
+                                    "gap_p5": p5, "gap_p95": p95, "gap_share_p50": float(np.median(g / d)),
+                                    "replicates": int(ds.sizes["replicate"])})
+        if "spend_by_owner" in ds:
+            spend = ds.spend_by_owner.groupby("owner_level").sum("owner")
+            for level in spend.owner_level.values:
+                by_year = spend.sel(owner_level=level).median("replicate").values
+                out["spend"].append({"variant": variant, "owner_level": str(level),
+                                     "by_plan_year_gbp_m": [round(float(x) / 1e6, 1) for x in by_year],
+                                     "total_gbp_m": round(float(by_year.sum()) / 1e6, 1),
+                                     "years": [str(t)[:7] for t in ds.time.values.astype("datetime64[M]")]})
+            if "budget_scale" in ds:
+                scale = ds.budget_scale.isel(replicate=0)
+                out["budget_scale_min"] = {str(o): float(scale.sel(owner=o).min()) for o in scale.owner.values}
+    return out
+
+
+def print_figures(fig: dict) -> None:
+    print("| variant | profession | at | gap FTE, median [5th to 95th] | median gap / demand |")
+    print("|---|---|---|---|---|")
+    for r in fig["gaps"]:
+        print(f"| {r['variant']} | {r['profession']} | {r['at']} | {r['gap_p50']:,.0f} [{r['gap_p5']:,.0f} to "
+              f"{r['gap_p95']:,.0f}] | {r['gap_share_p50']:.1%} |")
+    for r in fig["spend"]:
+        print(f"spend, {r['variant']}, {r['owner_level']}: £{r['total_gbp_m']:,.1f}m over the horizon; by plan year "
+              f"(£m) {r['by_plan_year_gbp_m']}")
+    if "budget_scale_min" in fig:
+        print(f"budget control's smallest factor by owner: {fig['budget_scale_min']}")
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -146,9 +202,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--block", type=int, default=50, help="replicates per block (default 50)")
     ap.add_argument("--dask", type=int, default=0, metavar="N",
                     help="also time --dask local at 1 and 2 workers on N replicates and compare the stores")
+    ap.add_argument("--figures", type=Path, default=None, metavar="DIR",
+                    help="only print the national gaps and spend by owner level from stores kept in DIR")
     ap.add_argument("--quick", action="store_true", help="20 replicates and --dask 8: a smoke test")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="write the experiments' folders (zarr stores) under DIR and keep them (default: a "
+                         "temporary folder, removed)")
     args = ap.parse_args(argv)
+    if args.figures:
+        fig = figures(args.figures.resolve())
+        print_figures(fig)
+        (args.figures / "figures.json").write_text(json.dumps(fig, indent=1))
+        return 0
     if args.quick:
         args.replicates, args.dask = 20, args.dask or 8
     args.out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     workers = ["--workers", str(args.workers)] if args.workers else []
     with tempfile.TemporaryDirectory(prefix="wfsim-bench-england-") as tmp:
         tmp = Path(tmp)
+        if args.keep:
+            tmp = args.keep.resolve()
+            tmp.mkdir(parents=True, exist_ok=True)
         variants = [v for v in args.variants.split(",") if v]
         for variant in variants:
             path = experiment_file(tmp, variant, args.replicates, args.block)
@@ -183,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                 _print(rows[-1])
     meta = {"load_start": started, "load_end": load(), "cores": cores, "goal_s": GOAL_S, "goal_mb": GOAL_MB}
     (args.out / "england.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    if args.keep and all((args.keep / f"{v}_local").exists() for v in ("baseline", "ltwp")):
+        print_figures(figures(args.keep.resolve()))
     one_and_two = [r for r in rows if r["backend"] == "dask local"]
     if len(one_and_two) == 2:
         print(f"dask speed-up 1 → 2 workers: {one_and_two[0]['wall_s'] / one_and_two[1]['wall_s']:.2f}×")

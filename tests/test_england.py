@@ -156,3 +156,50 @@ def test_the_plan_reaches_the_ltwp_intakes_on_england():
     assert places("gp_specialty_training", 2031, 8) == pytest.approx(6_000, rel=1e-3)
     assert places("foundation_training", 2036, 8) == pytest.approx(15_000, rel=1e-3)
     assert np.all(intake >= 0)
+
+
+@pytest.fixture(scope="module")
+def england_by_level():
+    """Two replicates of England's first two years, yearly, by ICS and for the nation (same seed)."""
+    return {level: sim.run(ENGLAND, replicates=2, years=2, every="year", level=level) for level in ("ics", "nation")}
+
+
+def test_results_by_ics_add_up_to_the_nation(england_by_level):
+    by_ics, nation = england_by_level["ics"], england_by_level["nation"]
+    assert by_ics.sizes["ics"] == 42 and len(set(by_ics.region.values)) == 7 and nation.sizes["nation"] == 1
+    for name in ("headcount", "joiners", "leavers", "trainees", "completions", "unplaced"):     # counts: exactly
+        summed = by_ics[name].sum("ics").values
+        assert np.array_equal(summed, nation[name].isel(nation=0).values), name
+    for name in ("fte", "demand_fte", "gap_fte", "vacancies", "unmet_fte"):           # float32 of exact sums
+        summed = by_ics[name].astype("float64").sum("ics").values
+        np.testing.assert_allclose(nation[name].isel(nation=0).values, summed, rtol=1e-6, err_msg=name)
+    assert int(nation.headcount.isel(time=0, replicate=0).sum()) > 2_500_000     # England's ~2.6m staff
+
+
+def test_the_nation_is_the_sum_of_its_ics_populations(england_by_level):
+    by_ics = england_by_level["ics"]
+    assert int(round(float(by_ics.population.isel(time=0).sum()))) == pytest.approx(ENGLAND_MID_2024, rel=0.02)
+    for region in regions():
+        listed = {i["name"] for i in region["icss"]}
+        assert set(by_ics.ics.values[by_ics.region.values == region["name"]]) == listed
+
+
+@pytest.mark.slow
+def test_budget_control_holds_the_national_body_to_its_budget_on_england(tmp_path):
+    """One plan year of England with the LTWP plan and a national budget far below its retention spend: the
+    national body's levers are scaled so that their expected cost is within the budget (two mean-field
+    projections of 530 providers by month of age: ~5 minutes on 2 shared cores)."""
+    from sim.runs.budgets import budget_control
+    from sim.runs.simulation import with_horizon
+
+    data = yaml.safe_load(LTWP.read_text(encoding="utf-8"))
+    data["budgets"] = {"national": 1_000_000}
+    plan = tmp_path / "ltwp_small_budget.yaml"
+    plan.write_text(yaml.safe_dump(data), encoding="utf-8")
+    scenario = with_horizon(sim.load_scenario(ENGLAND, plans=[plan]), 1)
+    ctl = budget_control(scenario)
+    k = ctl.owners.index("national")
+    assert ctl.cost[0, k] > 1_000_000 * 0.5                     # (the year's months from April: a whole year)
+    # scaled pro rata (budget ÷ expected cost): smaller levers keep fewer staff to pay for, so a little under
+    assert 0.99 * ctl.budget[0, k] <= ctl.spend[0, k] <= ctl.budget[0, k] * (1 + 1e-9)
+    assert ctl.scale[:, k].min() < 1.0 and ctl.over() == ["national"]
