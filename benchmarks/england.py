@@ -150,7 +150,7 @@ def figures(folder: Path, variants=("baseline", "ltwp")) -> dict:
 
     out = {"gaps": [], "spend": []}
     for variant in variants:
-        ds = xr.open_zarr(folder / f"{variant}_local" / STORE).isel(scenario=0)
+        ds = xr.open_zarr(folder / f"{variant}_local" / STORE).isel(scenario=0).load()
         area = area_dim(ds)
         for prof in FIGURE_PROFESSIONS:
             gap = ds.gap_fte.sel(profession=prof).sum(area, dtype="float64")
