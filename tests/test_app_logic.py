@@ -90,7 +90,8 @@ def test_form_kinds_follow_the_schema():
 def test_starting_values_come_from_shipped_plans(default_scenario):
     examples = forms.examples(logic.example_files())
     fields, values = starting_values(registry()["training_places"], default_scenario, examples["training_places"])
-    assert values["change"] == 0.1 and values["programme"] == "nursing_degree"        # configs/levers/train.yaml
+    # the lever's first configuration in the shipped files, in order: configs/levers/ltwp.yaml's nursing places
+    assert values["change"] == 0.336 and values["programme"] == "nursing_degree"
 
 
 def test_starting_forms_validate_as_scenario_levers(default_scenario):

@@ -21,6 +21,9 @@ from ..scenario import ScenarioError
 
 COMMON = ("owner", "level", "where", "from", "until", "ramp_months")   # who, where and when, shared by every lever
 SKIPPED = ("lever", "id")                                          # the app names each lever after itself
+# not taken from the shipped examples: who holds a lever belongs to the plan it came from (England's national
+# plan names the national body), not to a starting value for the scenario chosen in the app
+NOT_EXAMPLES = SKIPPED + ("owner",)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def examples(files: list[Path]) -> dict[str, dict]:
     def visit(node) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("lever"), str) and node["lever"] not in found:
-                found[node["lever"]] = {k: v for k, v in node.items() if k not in SKIPPED}
+                found[node["lever"]] = {k: v for k, v in node.items() if k not in NOT_EXAMPLES}
             for v in node.values():
                 visit(v)
         elif isinstance(node, list):

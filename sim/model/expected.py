@@ -61,6 +61,27 @@ def within_capacity(hires: np.ndarray, capacity: np.ndarray, waiting: list[list[
     return out
 
 
+
+BLOCKED_FROM = 64     # locations above which staff moves are applied block by block (see move_blocks)
+
+
+def move_blocks(dest: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(locations, [P, n, n] their moves) for each group of locations that staff move only within (an ICS,
+    where moves stay inside it). Applying the moves group by group with BLAS takes a national scenario's
+    hundreds of providers from hours to seconds; its sums are ordered differently from one einsum over all
+    locations, so scenarios with few locations (every shipped one but England) keep that einsum."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    linked = dest.any(axis=0)
+    _, label = connected_components(csr_matrix(linked | linked.T), directed=False)
+    out = []
+    for k in range(label.max() + 1):
+        idx = np.flatnonzero(label == k)
+        out.append((idx, np.ascontiguousarray(dest[:, idx][:, :, idx])))
+    return out
+
+
 class MeanField:
     """The expected state of one plan, advanced a month at a time by one method per step of the month
     (``sim.model.flows.MONTH``), run in that table's order by :func:`project`.
@@ -88,6 +109,7 @@ class MeanField:
         self.dest = plan.move_matrix()                                         # [P, L, L2] staff moves
         self.migrate = plan.migrate_matrix()                                   # [P, L, L2] ... to other ICSs, regions
         self.elsewhere = plan.graduate_matrix()                                # [G, L, L2] completers looking there
+        self.dest_blocks = move_blocks(self.dest) if L > BLOCKED_FROM else None
         rotation = plan.rotation_matrix()                                      # [G, L, L2] scheduled rotations
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
@@ -155,7 +177,13 @@ class MeanField:
             out["joiners"][:, m, :, :, _S["moved_in"]] = np.einsum("npl,plk->npk", migrated.sum(-1), self.migrate)
             out["leavers"][:, m, :, :, _R["moved_out"]] = migrated.sum(-1)
         if rot.any():                       # (adding nothing is skipped: the sums are the same to the bit)
-            self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
+            if self.dest_blocks is None:
+                self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
+            else:
+                arrived = np.zeros_like(rotated)
+                for idx, dest in self.dest_blocks:
+                    arrived[:, :, idx] = np.einsum("npla,plk->npka", rotated[:, :, idx], dest, optimize=True)
+                self.stock = self.stock + arrived
             out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,plk->npk", rotated.sum(-1), self.dest)
         if moves.any():
             transferred = np.einsum("npla,plq->nqla", leaving, share_to)

@@ -77,8 +77,8 @@ def roll_up(plan, values: dict[str, np.ndarray], dims: dict[str, tuple], level: 
             out[name] = a
             continue
         axis = a.ndim - len(d) + d.index(LOCATION)
-        wide = a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64)
-        out[name] = np.add.reduceat(wide, starts, axis=axis).astype(a.dtype)
+        wide = np.float64 if a.dtype.kind == "f" else np.int64
+        out[name] = np.add.reduceat(a, starts, axis=axis, dtype=wide).astype(a.dtype, copy=False)
     return out
 
 

@@ -85,18 +85,40 @@ def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAU
                         every: str = DEFAULT_OUTPUT_STEP, plan=None, level: str = DEFAULT_LEVEL):
     """(plan tensors, arrays at ``level`` and output step) for replicates ``reps`` of a validated scenario: the
     unit of work that ``run`` batches and experiments send to worker processes. Replicate r depends only on
-    (seed, r)."""
+    (seed, r). The replicates are simulated a few at a time (:func:`chunk_size`) and each chunk is summed
+    to the level and output step before the next, so memory follows the level, not the providers."""
     simulate = simulator(engine)
     base = budgeted(compile_base(scenario), scenario) if plan is None or adaptive_levers(scenario) else None
     plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
-    if adaptive_levers(scenario):        # adaptive levers: each replicate's plan follows its own annual reviews
-        values = run_reviewed(base, scenario, np.asarray(reps),
-                              lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
-                              lambda pl, rr: demand_draws(pl, rr, seed))
-    else:
-        demand_side = demand_draws(plan, reps, seed)
-        values = outcomes(plan, simulate(plan, reps, seed, funded_posts=demand_side["funded_posts"]), demand_side)
-    return plan, to_level(plan, values, level, every, time_axis=1)
+    reps = np.asarray(reps)
+    size = chunk_size(plan)
+    parts: dict[str, list[np.ndarray]] = {}
+    for lo in range(0, len(reps), size):
+        chunk = reps[lo:lo + size]
+        if adaptive_levers(scenario):    # adaptive levers: each replicate's plan follows its own annual reviews
+            values = run_reviewed(base, scenario, chunk,
+                                  lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
+                                  lambda pl, rr: demand_draws(pl, rr, seed))
+        else:
+            demand_side = demand_draws(plan, chunk, seed)
+            values = outcomes(plan, simulate(plan, chunk, seed, funded_posts=demand_side["funded_posts"]), demand_side)
+        for k, v in to_level(plan, values, level, every, time_axis=1).items():
+            parts.setdefault(k, []).append(v)
+        del values
+    return plan, {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in parts.items()}
+
+
+CHUNK_BYTES = 1 << 30     # ~ the location-level monthly arrays of one chunk, before they are summed to the level
+
+
+def chunk_size(plan) -> int:
+    """Replicates simulated at once: as many as keep their location-level monthly arrays (raw counts and the
+    variables derived from them, ~32 values per profession, location and month, 8 bytes each) near
+    ``CHUNK_BYTES``; at least 4, so that the kernel's threads have replicates to share. The default ICS takes
+    hundreds at once; England (530 providers) a handful."""
+    M, P, L = plan.shape
+    per_replicate = M * L * (32 * P + 3 * len(plan.programmes) + len(plan.service_lines)) * 8
+    return max(4, CHUNK_BYTES // per_replicate)
 
 
 def run_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAULT_ENGINE,

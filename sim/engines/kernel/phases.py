@@ -18,7 +18,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .calendar import new_staff, schedule_staff, start_trainee
-from .draws import retirement_month
+from .draws import first_above_cdf, retirement_month
 from .hiring import hire
 from .jit import NO_RC
 from .rng import EMPLOY, MIGRATE, RETIRE, ROTATE, SCHEDULE, uniform
@@ -137,18 +137,14 @@ def events(m, st, staff, draws, progs, work, state, out):
             hc[p, l] -= 1
             if x < rot:
                 x = x / rot
-                l2 = 0
-                while l2 < L - 1 and rot_cdf[p, l, l2] <= x:
-                    l2 += 1
+                l2 = first_above_cdf(rot_cdf[p, l], x)
                 leave_out[m, p, l, ROTATION_OUT] += 1
                 join_out[m, p, l2, ROTATION_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
             elif x - rot < staff.migrate[m, p, l]:  # to another ICS or region (never without mobility)
                 x = (x - rot) / staff.migrate[m, p, l]
-                l2 = 0
-                while l2 < L - 1 and staff.migrate_cdf[p, l, l2] <= x:
-                    l2 += 1
+                l2 = first_above_cdf(staff.migrate_cdf[p, l], x)
                 leave_out[m, p, l, MOVED_OUT] += 1
                 join_out[m, p, l2, MOVED_IN] += 1
                 place[i] = l2
@@ -189,9 +185,7 @@ def events(m, st, staff, draws, progs, work, state, out):
                     x = uniform(st[P + g, MIGRATE])
                     cdf = progs.graduate_cdf[g, l]
                     if x < cdf[L - 1]:
-                        l2 = 0
-                        while l2 < L - 1 and cdf[l2] <= x:
-                            l2 += 1
+                        l2 = first_above_cdf(cdf, x)
                         out.graduates_moved[m, g, l] += 1
                         place[i] = l2
                         pend[npend] = i
@@ -278,9 +272,7 @@ def rotate(m, st, progs, work, state, out):
         if cdf[L - 1] <= 0.0:                   # no place of the ICS has a share: nobody moves
             continue
         x = uniform(st[P + g, SCHEDULE])
-        l2 = 0
-        while l2 < L - 1 and cdf[l2] <= x:
-            l2 += 1
+        l2 = first_above_cdf(cdf, x)
         if l2 == l:                             # drew the current place: stays
             continue
         place[i] = l2
