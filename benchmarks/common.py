@@ -11,7 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The default scenario, in order of preference (SPEC: the embedded baseline ICS).
+# The default scenario, in order of preference (the embedded baseline ICS first).
 DEFAULT_CANDIDATES = (
     REPO / "sim" / "data" / "baseline_ics.yaml",
     REPO / "configs" / "baseline_ics.yaml",
@@ -20,7 +20,7 @@ FALLBACK = REPO / "configs" / "examples" / "spec_example.yaml"
 
 
 def default_scenario() -> tuple[Path, str]:
-    """(path, note): the default ICS scenario, or the SPEC example with a note saying so."""
+    """(path, note): the default ICS scenario, or the reference example scenario with a note saying so."""
     for p in DEFAULT_CANDIDATES:
         if p.is_file():
             return p, ""

@@ -1,5 +1,5 @@
-"""Experiment runner benchmark: peak memory and time against the number of runs (SPEC §5 "memory is
-bounded"; issue: the runner's peak memory must not grow with the number of variants).
+"""Experiment runner benchmark: peak memory and time against the number of runs ("memory is
+bounded", a goal in benchmarks/README.md; the runner's peak memory must not grow with the number of variants).
 
 Each row runs `wfsim experiment` in a fresh process on the default ICS with monthly output (the
 largest blocks), 1 worker process (so the driver is the only process and its peak RSS is the whole

@@ -1,4 +1,4 @@
-"""wfsim benchmark suite (SPEC §5 Performance): ``python -m benchmarks.run [--quick] [--out DIR]``.
+"""wfsim benchmark suite (the goals are in benchmarks/README.md): ``python -m benchmarks.run [--quick] [--out DIR]``.
 
 Prints a table and writes ``DIR/bench.json`` (default ``benchmarks/out/bench.json``). Every timing is
 the median of several repeats; every ratio compares numbers measured in this same run. Nothing here
@@ -491,7 +491,7 @@ def render(console: Console, suite: Suite, meta: dict, goals: list[dict]) -> Non
         rt.add_row(x["what"], _num(x["value"]), x["detail"])
     console.print(rt)
 
-    gt = Table(title="goals (SPEC §5; shown, never asserted)", header_style="bold")
+    gt = Table(title="goals (benchmarks/README.md; shown, never asserted)", header_style="bold")
     gt.add_column("goal")
     gt.add_column("measured", justify="right")
     gt.add_column("status")

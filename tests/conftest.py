@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root and the SPEC §3 reference scenario."""
+"""Shared fixtures: the repository root and the reference example scenario."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,7 @@ EXAMPLE = ROOT / "configs" / "examples" / "spec_example.yaml"
 
 @pytest.fixture(scope="session")
 def example_path() -> Path:
-    """configs/examples/spec_example.yaml: the SPEC's reference scenario, as written there."""
+    """configs/examples/spec_example.yaml: the reference example scenario of the format (docs/scenarios.md)."""
     return EXAMPLE
 
 

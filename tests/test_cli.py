@@ -1,6 +1,6 @@
 """The `wfsim` command line (sim/cli/): exit codes 0/2/1, validate, run, levers.
 
-Exit-code contract (SPEC §3): 0 success; 2 bad input (config, arguments, missing file) with one line
+Exit-code contract (README, docs/input-limits.md): 0 success; 2 bad input (config, arguments, missing file) with one line
 per problem and no traceback; 1 an unexpected internal error.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def wfsim(*args, timeout: float = 180) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def bad_scenario(tmp_path, example_data) -> Path:
-    """The SPEC example with three problems, one per section."""
+    """The reference example scenario with three problems, one per section."""
     example_data["professions"]["registered_nurse"]["leave_rate"] = 1.5
     example_data["programmes"]["nursing_degree"]["attrition"] = "a quarter"
     example_data["levers"][1]["leave_rate_multiplier"] = -1

@@ -17,14 +17,16 @@ import typer
 from rich.table import Table
 
 from ..console import bad_input, err_console, out_console, say
+from ..limits import WORKERS
 from ..vocabulary import COMPARISON, MANIFEST, RESULTS_FOLDER
 
 
 def optimise_command(
     file: Path = typer.Argument(..., help="optimisation YAML (see configs/optimise/)"),
     out: Optional[Path] = typer.Option(None, "--out", help="output folder; default results/<name>/"),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="worker processes; default: all "
-                                                                                "cores (at most the batch)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=WORKERS,
+                                          help=f"worker processes, 1 to {WORKERS}; default: all cores (at most the "
+                                               "batch)"),
     restart: bool = typer.Option(False, "--restart", help="discard the search and evaluation in the output folder "
                                                           "and start again"),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="re-run the chosen plans on fresh "

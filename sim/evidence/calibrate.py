@@ -35,8 +35,8 @@ from .. import runs
 from ..scenario import ScenarioError
 
 from .abc import Posterior, abc_smc, weighted_quantile
-from .design import (DEFAULT_SCENARIO, Distribution, Model, YearMonth, apply, base_scenario, check_paths,
-                     check_ranges, month_index, read_file, resolve_path, scenario_at, unit_of, validate)
+from .design import (Distribution, Model, YearMonth, apply, check_paths, check_ranges, load_study, month_index,
+                     resolve_path, scenario_at, unit_of)
 from .observed import Row, check_rows, model_values, read_observed
 
 ERROR = "error.relative"
@@ -110,11 +110,7 @@ class Calibration:
 
 def load_calibration(source) -> Calibration:
     """Validate a calibration file (or dict), its scenario and its observed CSV; ScenarioError lists problems."""
-    label = str(source) if isinstance(source, (str, Path)) else "calibration"
-    data = read_file(source, "calibration") if isinstance(source, (str, Path)) else source
-    spec = validate(CalibrationSpec, data, label)
-    base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
-    scenario, sdata = base_scenario(resolve_path(spec.scenario, base, "scenario", label, DEFAULT_SCENARIO), label)
+    label, spec, base, scenario, sdata = load_study(source, CalibrationSpec, "calibration")
     observed = resolve_path(spec.observed, base, "observed", label)
     rows = read_observed(observed, f"{label}: observed {observed.name}")
     names = runs.expected(scenario, years=1)          # the results' joiner sources and leaver reasons

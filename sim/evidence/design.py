@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
 from .. import runs
 from ..scenario import ScenarioError
 from ..scenario.errors import pydantic_message
+from ..scenario.reading import read_yaml
 from ..scenario import scenario_dict
 
 DEFAULT_SCENARIO = Path(str(files("sim") / "data" / "baseline_ics.yaml"))
@@ -170,23 +170,23 @@ def unit_of(path: str, dist: Distribution) -> str:
 # ---- files ------------------------------------------------------------------------------------------------
 
 def read_file(path: str | Path, what: str) -> dict:
-    """A YAML mapping from ``path``; ScenarioError naming the file if it is missing or not a mapping."""
-    p = Path(path)
-    if not p.exists():
-        raise ScenarioError([("", f"file not found: {p}")], str(p))
-    if p.is_dir():
-        raise ScenarioError([("", f"{p} is a folder, not a {what} file")], str(p))
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError([("", f"not valid YAML: {where}{getattr(e, 'problem', None) or e}")], str(p)) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([("", "not a text file (UTF-8 expected)")], str(p)) from None
+    """A YAML mapping from ``path``, read within the input limits (``sim.scenario.reading``); ScenarioError
+    naming the file if it is missing, unreadable or not a mapping."""
+    data = read_yaml(path)
     if not isinstance(data, dict):
-        raise ScenarioError([("", f"a {what} file is a mapping of keys (name, scenario, …)")], str(p))
+        raise ScenarioError([("", f"a {what} file is a mapping of keys (name, scenario, …)")], str(path))
     return data
+
+
+def load_study(source, model, what: str):
+    """(label, validated spec, folder its paths are relative to, base scenario, its resolved data) of a
+    study file (or dict): the first steps every evidence command shares."""
+    is_file = isinstance(source, (str, Path))
+    label = str(source) if is_file else what
+    spec = validate(model, read_file(source, what) if is_file else source, label)
+    base = Path(source).absolute().parent if is_file else Path.cwd()
+    scenario, sdata = base_scenario(resolve_path(spec.scenario, base, "scenario", label, DEFAULT_SCENARIO), label)
+    return label, spec, base, scenario, sdata
 
 
 def validate(model, data: dict, label: str):

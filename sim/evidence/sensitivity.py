@@ -40,8 +40,7 @@ from .. import runs
 from ..scenario import ScenarioError
 from ..scenario import scenario_sha256
 
-from .design import (DEFAULT_SCENARIO, Distribution, Model, apply, base_scenario, check_paths, check_ranges,
-                     read_file, resolve_path, scenario_at, unit_of, validate)
+from .design import (Distribution, Model, apply, check_paths, check_ranges, load_study, scenario_at, unit_of)
 from .outputs import Output, evaluate, last_month, output_problems
 
 Progress = Callable[[int, int, str], None]
@@ -98,11 +97,7 @@ class SensitivityResult:
 
 def load_sensitivity(source) -> Sensitivity:
     """Validate a sensitivity file (or dict) against its scenario; ScenarioError lists every problem."""
-    label = str(source) if isinstance(source, (str, Path)) else "sensitivity"
-    data = read_file(source, "sensitivity") if isinstance(source, (str, Path)) else source
-    spec = validate(SensitivitySpec, data, label)
-    base = Path(source).absolute().parent if isinstance(source, (str, Path)) else Path.cwd()
-    scenario, sdata = base_scenario(resolve_path(spec.scenario, base, "scenario", label, DEFAULT_SCENARIO), label)
+    label, spec, base, scenario, sdata = load_study(source, SensitivitySpec, "sensitivity")
     problems = output_problems(spec.outputs, scenario)
     if problems:
         raise ScenarioError(problems, label)
