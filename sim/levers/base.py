@@ -27,7 +27,8 @@ Level = Literal["national", "region", "ics", "place", "provider"]
 # Improvement, "Building strong integrated care systems everywhere: guidance on the ICS people function" (2021).
 AREAS = {1: "health and wellbeing", 2: "growing the workforce", 3: "inclusion and belonging",
          4: "leadership and lifelong learning", 5: "transformation and new ways of working",
-         6: "education, training and talent", 7: "social and economic development", 8: "people services"}
+         6: "education, training and talent", 7: "social and economic development", 8: "people services",
+         10: "system design and development"}
 
 
 class Lever(Model):
@@ -54,7 +55,7 @@ class Lever(Model):
         0, description="delivery: months to phase in from ``from``, linearly (0: a step, in full at once)")
     _scale: np.ndarray | None = PrivateAttr(None)
 
-    area: ClassVar[int] = 0            # ICS People Function outcome area (1-8)
+    area: ClassVar[int] = 0            # ICS People Function outcome area (1-8, or 10)
     levels: ClassVar[tuple[str, ...]] = ("national", "region", "ics", "place", "provider")
 
     # --- the plugin's one key method -----------------------------------------------------------

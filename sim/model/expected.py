@@ -22,7 +22,7 @@ import numpy as np
 import math
 
 from ..demand.establishment import funded_posts
-from . import capped
+from . import capped, pools
 from .flows import RECRUITED, REASON as _R, SOURCE as _S, STEPS, count_shapes
 from .plan import AGES, Plan, age_pmf
 
@@ -286,7 +286,11 @@ class MeanField:
             else:
                 room = self.room
             taken = np.where(hires.sum(-1) > 0, np.minimum(1.0, room / hires.sum(-1)), 1.0)       # [N, P, L]
-        hires = hires * taken[..., None]
+        offered, hires = hires, hires * taken[..., None]
+        if plan.pool is not None and self.capped and (plan.pool[m] >= 0).any():     # shared recruitment pools
+            moved, self.var = pools.redeployed(plan.pool[m], offered - hires, self.cap[m],
+                                               self.stock.sum(-1) + hires.sum(-1), self.var)
+            hires = hires + moved
         self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
         self.out["joiners"][:, m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
 

@@ -137,13 +137,18 @@ class Plan:
     lever_owners: list = field(default_factory=list)  # the owner of each lever of ``levers``
     budget_scale: np.ndarray | None = None            # [M, owner] budget control's factor on each owner's levers
                                                       # (set by the run layer, sim.runs.budgets; None: no budgets)
+    pool: np.ndarray | None = None                    # [M, P, L] int shared recruitment and deployment pool of each
+                                                      # location (-1: none; the shared_pool lever sets it): hiring
+                                                      # only into vacancies, a joiner who finds no vacancy at their
+                                                      # location goes to the pool's location with the most
+                                                      # vacant posts (None: no pools)
 
     # arrays whose first axis is the month (what ``head`` cuts)
     TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
-                 "cost_per_trainee", "prog_rotate", "budget_scale")
+                 "cost_per_trainee", "prog_rotate", "budget_scale", "pool")
 
     def head(self, months: int) -> "Plan":
         """The plan over its first ``months`` months only (engines give the same first months either way)."""

@@ -485,14 +485,17 @@ class WorkforceModel(mesa.Model):
                 for waiting in posts[i:]:                  # capacity used: they wait, first come first served
                     self.env.process(self.queue_for_start(p, l, k, waiting))
                 return
+            where = l
             if self.only_into_vacancies and not self.has_vacancy(p, l):
-                for left in posts:                         # the rest fall through: no vacancy for them
-                    if left is not None and left.holder is None:
-                        left.advertised = False
-                break
+                where = self.pool_vacancy(p, l, m)
+                if where < 0:
+                    for left in posts:                     # the rest fall through: no vacancy for them
+                        if left is not None and left.holder is None:
+                            left.advertised = False
+                    break
             if slots is not None:
                 slots.get(1)                               # a place is free: granted at once
-            self._start_hire(p, l, k, post, m)
+            self._start_hire(p, where, k, post if where == l else None, m)
 
     def _start_hire(self, p: int, l: int, k: int, post: Role | None, m: int) -> None:
         a = int(self._ages(self.joiner_age_cdf[p], 1)[0])
@@ -508,12 +511,28 @@ class WorkforceModel(mesa.Model):
         slots = self.hiring_slots[p]
         yield slots.get(1)
         m = int(self.env.now // TICKS)
+        where = l
         if self.only_into_vacancies and not self.has_vacancy(p, l):
-            if post is not None and post.holder is None:
-                post.advertised = False
-            slots.put(1)
-            return
-        self._start_hire(p, l, k, post, m)
+            where = self.pool_vacancy(p, l, m)
+            if where < 0:
+                if post is not None and post.holder is None:
+                    post.advertised = False
+                slots.put(1)
+                return
+        self._start_hire(p, where, k, post if where == l else None, m)
+
+    def pool_vacancy(self, p: int, l: int, m: int) -> int:
+        """The location of l's shared recruitment pool (``plan.pool``) with the most vacant posts of
+        profession p (the first of equals), or -1 where l is in no pool or none of it has a vacancy."""
+        pool = self.plan.pool
+        if pool is None or pool[m, p, l] < 0:
+            return -1
+        best, most = -1, 0
+        for l2 in np.flatnonzero(pool[m, p] == pool[m, p, l]):
+            room = len(self.vacant[p, int(l2)])
+            if l2 != l and room > most:
+                best, most = int(l2), room
+        return best
 
     def recruiting_team(self, p: int):
         """Each month, profession p's recruiting team can start ``recruit_capacity[m, p]`` hires: the

@@ -60,8 +60,9 @@ def draws(plan: Plan) -> Draws:
 
 def recruitment(plan: Plan, funded_posts: np.ndarray | None) -> Recruitment:
     """``funded_posts`` [R, M, P, L] or [M, P, L] caps joiners where the plan hires only into vacancies."""
+    pool = np.full(plan.shape, -1, np.int64) if plan.pool is None else _i(plan.pool)
     return Recruitment(rates=_f(plan.recruit_rate), capacity=_f(plan.recruit_capacity),
-                       posts=posts_in_heads(plan, funded_posts))
+                       posts=posts_in_heads(plan, funded_posts), pool=pool)
 
 
 def programmes(plan: Plan) -> Programmes:

@@ -1,6 +1,8 @@
 """The hire phase of the kernel's month: experienced hires start, by profession, place, then source.
 
-Where hiring is only into vacancies, a hire starts only while their place has a vacant post. Under a
+Where hiring is only into vacancies, a hire starts only while their place has a vacant post, or, where
+their location is in a shared recruitment pool (``Recruitment.pool``), while a location of the pool has
+one: they start at the pool's location with the most vacant posts (the first of equals). Under a
 recruiting team's capacity (``Recruitment.capacity``) hires over it wait in a first-come-first-served
 queue per profession (runs of place, source, count), served before the next month's new hires; a hire
 whose turn comes when their place has no vacancy is lost and uses no capacity.
@@ -44,8 +46,35 @@ def hire(m, st, staff, draws, recruit, work, state, out):
                 n += k
                 hc[p, l] += k
                 out.joiners[m, p, l, FIRST_RECRUITED + src] += k
+                if k < arrivals and recruit.pool[m, p, l] >= 0:     # the rest: to the pool's vacancies
+                    state.count[AGENTS] = n
+                    for _ in range(arrivals - k):
+                        l2 = pool_vacancy(m, p, l, recruit, state)
+                        if l2 < 0:
+                            break
+                        if not _start_hire(m, p, l2, src, st[p], staff, draws, work, state, out):
+                            return OVERFLOW
+                    n = state.count[AGENTS]
     state.count[AGENTS] = n
     return 0
+
+
+@njit(**NO_RC)
+def pool_vacancy(m, p, l, recruit, state):
+    """The location of l's shared recruitment pool with the most vacant posts of profession p in month m
+    (whole posts, as the agents engine counts them; the first of equals), or -1 where none has one."""
+    pool = recruit.pool[m, p]
+    me = pool[l]
+    if me < 0:
+        return -1
+    hc, tin, posts = state.hc, state.tin, state.posts
+    best, most = -1, 0.0
+    for l2 in range(pool.shape[0]):
+        if pool[l2] == me and l2 != l:
+            room = np.floor(posts[m, p, l2] + 1e-9) - (hc[p, l2] - tin[p, l2])
+            if room > most:
+                best, most = l2, room
+    return best
 
 
 @njit(**NO_RC)
@@ -62,10 +91,13 @@ def _limited_hires(m, p, st, staff, draws, recruit, work, state, out):
         j = q_first[p]
         l = queue[p, j, 0]
         while queue[p, j, 2] > 0 and room > 0:
+            l2 = l
             if hc[p, l] - tin[p, l] + 1 > posts[m, p, l] + 1e-9:
-                queue[p, j, 2] = 0              # no vacancy when their turn comes: the offers lapse
-                break
-            if not _start_hire(m, p, l, queue[p, j, 1], st, staff, draws, work, state, out):
+                l2 = pool_vacancy(m, p, l, recruit, state)
+                if l2 < 0:
+                    queue[p, j, 2] = 0          # no vacancy when their turn comes: the offers lapse
+                    break
+            if not _start_hire(m, p, l2, queue[p, j, 1], st, staff, draws, work, state, out):
                 return False
             queue[p, j, 2] -= 1
             room -= 1
@@ -82,9 +114,12 @@ def _limited_hires(m, p, st, staff, draws, recruit, work, state, out):
                     queue[p, e, 2] = arrivals - k
                     q_end[p] = e + 1
                     break
+                l2 = l
                 if hc[p, l] - tin[p, l] + 1 > posts[m, p, l] + 1e-9:
-                    break                       # no vacancy for this hire
-                if not _start_hire(m, p, l, src, st, staff, draws, work, state, out):
+                    l2 = pool_vacancy(m, p, l, recruit, state)
+                    if l2 < 0:
+                        break                   # no vacancy for this hire
+                if not _start_hire(m, p, l2, src, st, staff, draws, work, state, out):
                     return False
                 room -= 1
     return True

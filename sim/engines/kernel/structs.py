@@ -62,6 +62,8 @@ class Recruitment(NamedTuple):
     rates: np.ndarray           # [M, P, L, S] expected arrivals by source
     capacity: np.ndarray        # [M, P] most hires of a profession who may start in the month (inf: no limit)
     posts: np.ndarray           # [R or 1, M, P, L] staff a place may employ, in heads (inf: no limit)
+    pool: np.ndarray            # [M, P, L] int64 shared recruitment pool of the location (-1: none): a hire
+                                # finding no vacancy goes to the pool's location with the most vacant posts
 
 
 class Programmes(NamedTuple):
