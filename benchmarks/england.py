@@ -8,9 +8,10 @@ psutil every 0.1 s: ``/usr/bin/time`` and ``ru_maxrss`` give only the largest si
 replicates × years, and agent-months per second (agent-months per replicate counted on one replicate
 simulated here, by provider and month, times N).
 
-``--dask N``: the same baseline experiment on N replicates with ``--dask local`` at 1 and at 2 workers and with
-local worker processes, each store's data variables compared bit for bit with the local run's: the scaling
-from 1 to 2 Dask workers and the proof that the backend does not change results.
+``--dask N``: the same baseline experiment on N replicates with local worker processes, then with ``--dask local``
+at 1 worker using every core for the kernel's threads (the default), and at 1 and 2 workers of one thread each
+(``--threads 1``), each store's data variables compared bit for bit with the local run's: the scaling from 1 to 2
+Dask workers at equal threads per worker, and the proof that neither backend nor thread count changes results.
 
 Nothing is asserted: the machine is shared; the footer prints the load average before and after.
 Results go to ``DIR/england.json`` (default ``benchmarks/out/``).
@@ -242,21 +243,27 @@ def main(argv: list[str] | None = None) -> int:
             path = experiment_file(tmp, "baseline", args.dask, max(1, min(args.block, args.dask // 4)))
             ref = tmp / "dask_ref"
             res = run_experiment(path, ref, workers)
-            rows.append(_dask_row("local processes", cores, args.dask, res, True))
+            rows.append(_dask_row("local processes", cores, args.dask, res, True, threads=1))
             _print(rows[-1])
-            for n in (1, 2):
-                out = tmp / f"dask_{n}"
-                res = run_experiment(path, out, ["--dask", "local", "--workers", str(n)])
+            # 1 worker with the kernel's threads on every core (the default), then 1 and 2 workers of one
+            # thread each: the scaling from 1 to 2 workers at equal threads per worker
+            for n, threads in ((1, None), (1, 1), (2, 1)):
+                out = tmp / f"dask_{n}_{threads or 'all'}"
+                extra = ["--threads", str(threads)] if threads else []
+                res = run_experiment(path, out, ["--dask", "local", "--workers", str(n), *extra])
                 same, differ = same_data(ref, out)
-                rows.append(_dask_row("dask local", n, args.dask, res, same, differ))
+                rows.append(_dask_row("dask local", n, args.dask, res, same, differ,
+                                      threads or max(1, cores // n)))
                 _print(rows[-1])
     meta = {"load_start": started, "load_end": load(), "cores": cores, "goal_s": GOAL_S, "goal_mb": GOAL_MB}
     (args.out / "england.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     if args.keep and all((args.keep / f"{v}_local").exists() for v in ("baseline", "ltwp")):
         print_figures(figures(args.keep.resolve()))
-    one_and_two = [r for r in rows if r["backend"] == "dask local"]
-    if len(one_and_two) == 2:
-        print(f"dask speed-up 1 → 2 workers: {one_and_two[0]['wall_s'] / one_and_two[1]['wall_s']:.2f}×")
+    dask = {(r["workers"], r["threads"]): r["wall_s"] for r in rows if r["backend"] == "dask local"}
+    if (1, 1) in dask and (2, 1) in dask:
+        print(f"dask speed-up 1 → 2 workers of one thread each: {dask[1, 1] / dask[2, 1]:.2f}×")
+    if (1, cores) in dask and (2, 1) in dask:
+        print(f"dask speed-up 1 worker × {cores} threads → 2 workers × 1 thread: {dask[1, cores] / dask[2, 1]:.2f}×")
     for r in rows:
         if r["row"].startswith("england") and r["replicates"] >= 1000:
             met = r["wall_s"] <= GOAL_S and r["peak_mb"] <= GOAL_MB
@@ -265,8 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _dask_row(backend: str, workers: int, replicates: int, res: dict, same: bool, differ=()) -> dict:
-    return {"row": "england baseline", "backend": backend, "workers": workers, "replicates": replicates,
+def _dask_row(backend: str, workers: int, replicates: int, res: dict, same: bool, differ=(), threads: int = 1) -> dict:
+    return {"row": "england baseline", "backend": backend, "workers": workers, "threads": threads,
+            "replicates": replicates,
             "years": 15, "every": "year", "level": "ics", "wall_s": res["wall_s"], "peak_mb": res["peak_mb"],
             "identical_to_local": same, "differ": list(differ), "load_after": load()}
 
@@ -274,7 +282,7 @@ def _dask_row(backend: str, workers: int, replicates: int, res: dict, same: bool
 def _print(r: dict) -> None:
     rate = f", {r['agent_months_per_s']:.3g} agent-months/s" if "agent_months_per_s" in r else ""
     same = "" if "identical_to_local" not in r else f", identical to local: {r['identical_to_local']}"
-    workers = f" {r['workers']} workers" if "workers" in r else ""
+    workers = f" {r['workers']} workers × {r['threads']} threads" if "workers" in r else ""
     print(f"| {r['row']} | {r['backend']}{workers} | {r['replicates']} × {r['years']} y | {r['wall_s']:.1f} s | "
           f"{r['peak_mb']:.0f} MB{rate}{same} | load {r['load_after']}", flush=True)
 

@@ -22,6 +22,9 @@ def experiment(
                                           help=f"worker processes, 1 to {WORKERS}; default: all cores"),
     dask: Optional[str] = typer.Option(None, "--dask", help="'local' to start a dask LocalCluster, or a scheduler "
                                                              "address (tcp://host:port); default: local processes"),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, max=WORKERS,
+                                          help="the kernel's threads in each worker; default: the cores shared out "
+                                               "over the workers (results are the same whatever the number)"),
     restart: bool = typer.Option(False, "--restart", help="discard finished blocks in the output folder and start "
                                                           "again"),
     verify: bool = typer.Option(False, "--verify", help="check the stored blocks against their checksums and "
@@ -67,10 +70,10 @@ def experiment(
             with Progress(TextColumn("blocks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           TimeRemainingColumn(), console=err_console) as bar:
                 task = bar.add_task("experiment", total=n_blocks)
-                info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart,
+                info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart, threads=threads,
                                       progress=lambda done, total: bar.update(task, completed=done))
         else:
-            info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart)
+            info = run_experiment(exp, target, workers=workers, dask=dask, restart=restart, threads=threads)
     except ScenarioError as e:
         bad_input(e.lines())
     except (KeyboardInterrupt, Interrupted):
@@ -87,7 +90,8 @@ def experiment(
     resumed = f", resumed with {info['resumed_from']} blocks already done" if info["resumed_from"] else ""
     did = (f"all {info['blocks']} blocks were already in the store (verified)" if not info["computed"] else
            f"{info['computed']} of {info['blocks']} blocks computed in {info['seconds']:.1f} s with "
-           f"{info['workers']} {info['backend']}{resumed}")
+           f"{info['workers']} {info['backend']} × {info['threads']} thread{'s' if info['threads'] > 1 else ''}"
+           f"{resumed}")
     say(f"{did}; wrote {target / STORE} and {target / COMPARISON}")
 
 

@@ -33,6 +33,7 @@ from .. import runs
 from ..model.compile import compile_base, with_levers
 from ..outputs import recognised
 from ..results.dataset import DESCRIPTIONS, UNITS, to_level
+from ..runs.budgets import budget_control, remember_budget_control
 from ..scenario import ScenarioError
 from ..vocabulary import COMPARISON, DEFAULT_LEVEL, MANIFEST, STORE
 from .spec import Experiment, resolved
@@ -63,13 +64,17 @@ def blocks(exp: Experiment) -> list[Block]:
 
 
 def compute_block(scenario: dict, years: int, lo: int, hi: int, seed: int, engine: str, every: str,
-                  threads: int | None = None, level: str = DEFAULT_LEVEL) -> xr.Dataset:
-    """One block's dataset (what a worker runs; a pure function of its arguments)."""
+                  threads: int | None = None, level: str = DEFAULT_LEVEL, budget=None) -> xr.Dataset:
+    """One block's dataset (what a worker runs; a pure function of its arguments). ``budget``: the run's
+    budget control (``sim.runs.budgets.BudgetControl``) as the driver worked it out, so that no worker
+    repeats its expected-path projections (minutes on England); None: the worker works it out if needed."""
     if threads and engine == "kernel":
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     scenario = runs.with_horizon(runs.load_scenario(scenario), years)
+    if budget is not None:
+        remember_budget_control(scenario, budget)
     return runs.run_replicates(scenario, range(lo, hi), seed, engine=engine, every=every, level=level)
 
 
@@ -253,10 +258,12 @@ def verify_store(exp: Experiment, out: Path, manifest: dict | None = None) -> li
 
 def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, dask: str | None = None,
                    restart: bool = False, progress: Callable[[int, int], None] | None = None,
-                   on_block: Callable[[Block], None] | None = None) -> dict:
+                   on_block: Callable[[Block], None] | None = None, threads: int | None = None) -> dict:
     """Run (or resume) every block not yet in the store; returns timing and counts.
 
     ``dask``: None for local worker processes, "local" for a dask LocalCluster, or a scheduler address.
+    ``threads``: the kernel's threads in each worker (default: this machine's cores shared out over the
+    workers, at least one); results never depend on it.
     ``on_block(block)`` is called after each block is safely recorded (used by tests to interrupt).
     """
     out = Path(out)
@@ -267,16 +274,20 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
     done0 = total_done = len(manifest.done())
     cores = os.cpu_count() or 1
     workers = max(1, min(workers or cores, len(todo) or 1))
-    threads = max(1, cores // workers)
+    threads = threads or max(1, cores // workers)
     spec = exp.spec
     scenarios = [r.data() for r in exp.runs]
+    needed = {b.run for b in todo}
+    # budget control's factors, worked out once here (an expected-path projection per plan year over budget)
+    # and handed to the workers with each block
+    budgets = [budget_control(r.scenario) if i in needed else None for i, r in enumerate(exp.runs)]
     t0 = time.perf_counter()
     if progress:
         progress(done0, total)
 
     def args(b: Block) -> tuple:
         return (scenarios[b.run], exp.runs[b.run].scenario.years, b.lo, b.hi, spec.seed, spec.engine, spec.every,
-                threads, spec.level)
+                threads, spec.level, budgets[b.run])
 
     def finished(b: Block, ds: xr.Dataset, seconds: float) -> None:
         nonlocal total_done
@@ -297,7 +308,7 @@ def run_experiment(exp: Experiment, out: Path, *, workers: int | None = None, da
             _dask(todo, args, finished, workers, dask)
     _consolidate(out / STORE)
     return {"blocks": total, "computed": len(todo), "resumed_from": done0, "seconds": time.perf_counter() - t0,
-            "workers": workers, "damaged": [c.line() for c in damaged],
+            "workers": workers, "threads": threads, "damaged": [c.line() for c in damaged],
             "backend": "dask " + dask if dask else ("local process" if workers == 1 else "local processes")}
 
 

@@ -82,6 +82,37 @@ def move_blocks(dest: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def live_ages(ret_h: np.ndarray, pmfs: list[np.ndarray], entry_pmf: np.ndarray, prog_months: np.ndarray) -> slice:
+    """The ages (months) at which anyone can be in post: from the youngest age anyone joins at (staff at the
+    start, experienced hires, completers) to past the oldest age anyone joins at or is still to retire at.
+    Outside it the mean field's stock is zero at every step (retirement's hazard is 1 from the age everyone
+    has retired by), so a national scenario follows only these ages: about a fifth of the grid's work.
+    Sums over age then add fewer zeros in another order: the same to about 1e-15, not bit for bit, which is
+    why scenarios with few locations keep the whole grid."""
+    support = [np.flatnonzero(p.any(axis=0)) for p in pmfs]
+    for g in range(entry_pmf.shape[0]):
+        support.append(np.flatnonzero(entry_pmf[g]) + int(prog_months[g]))
+    joined = np.concatenate(support)
+    if joined.size == 0:
+        return slice(0, AGES)
+    retired = [int(np.argmax(h >= 1.0)) if (h >= 1.0).any() else AGES for h in ret_h]
+    hi = max(max(retired), int(joined.max())) + 2
+    return slice(int(joined.min()), min(hi, AGES))
+
+
+def blocked_moves(dest: np.ndarray) -> list[tuple[slice | np.ndarray, np.ndarray]]:
+    """:func:`move_blocks` as the mean field applies them: each group's locations (a slice where they are a run,
+    as an ICS's providers are) and its moves transposed, [P, to, from], for one stacked matrix product per
+    group; groups nobody moves within are left out (they add nothing)."""
+    out = []
+    for idx, block in move_blocks(dest):
+        if not block.any():
+            continue
+        at = slice(int(idx[0]), int(idx[-1]) + 1) if np.all(np.diff(idx) == 1) else idx
+        out.append((at, np.ascontiguousarray(block.transpose(0, 2, 1))))
+    return out
+
+
 class MeanField:
     """The expected state of one plan, advanced a month at a time by one method per step of the month
     (``sim.model.flows.MONTH``), run in that table's order by :func:`project`.
@@ -99,17 +130,21 @@ class MeanField:
         funded = plan.funded_posts[None] if funded_posts is None else funded_posts            # [N, M, P, L]
         N = funded.shape[0]
         year_of_age = np.minimum(np.arange(AGES) // 12, plan.leave_age_mult.shape[2] - 1)
-        self.mult = plan.leave_age_mult[:, :, year_of_age]                              # [P, L, AGES]
-        self.ret_h = np.stack([retirement_hazard(plan.retire_cdf[p]) for p in range(P)])  # [P, AGES]
+        ret_h = np.stack([retirement_hazard(plan.retire_cdf[p]) for p in range(P)])      # [P, AGES]
         staff_pmf = np.stack([age_pmf(*plan.staff_age[p]) for p in range(P)])
-        self.joiner_pmf = np.stack([age_pmf(*plan.joiner_age[p]) for p in range(P)])
+        joiner_pmf = np.stack([age_pmf(*plan.joiner_age[p]) for p in range(P)])
         self.entry_pmf = np.zeros((G, AGES))
         for g in range(G):
             self.entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
+        self.ages = live_ages(ret_h, [staff_pmf, joiner_pmf], self.entry_pmf, plan.prog_months) \
+            if L > BLOCKED_FROM else slice(0, AGES)
+        self.mult = plan.leave_age_mult[:, :, year_of_age[self.ages]]                  # [P, L, ages]
+        self.ret_h = ret_h[:, self.ages]
+        staff_pmf, self.joiner_pmf = staff_pmf[:, self.ages], joiner_pmf[:, self.ages]
         self.dest = plan.move_matrix()                                         # [P, L, L2] staff moves
         self.migrate = plan.migrate_matrix()                                   # [P, L, L2] ... to other ICSs, regions
         self.elsewhere = plan.graduate_matrix()                                # [G, L, L2] completers looking there
-        self.dest_blocks = move_blocks(self.dest) if L > BLOCKED_FROM else None
+        self.dest_blocks = blocked_moves(self.dest) if L > BLOCKED_FROM else None
         rotation = plan.rotation_matrix()                                      # [G, L, L2] scheduled rotations
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
@@ -125,7 +160,7 @@ class MeanField:
             self.cohorts[int(g), int(l), int(s)] = np.where(np.arange(L) == l, float(n), 0.0)
             self.started[int(g), int(l), int(s)] = float(n)
         self.waiting: list[list[np.ndarray]] = [[] for _ in range(P)]  # per profession, FIFO of [L, 3] hires
-        self.graduates = np.zeros((G, L, AGES))   # the month's completers wanting a local post, by age
+        self.graduates = np.zeros((G, L, self.mult.shape[2]))   # the month's completers wanting a local post, by age
         self.room = np.zeros((N, P, L))           # the month's vacancies left for experienced hires (heads)
         # hiring only into vacancies: the variance of the staff count too (see sim.model.capped)
         self.capped = bool(plan.hire_only_into_vacancies)
@@ -181,8 +216,8 @@ class MeanField:
                 self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
             else:
                 arrived = np.zeros_like(rotated)
-                for idx, dest in self.dest_blocks:
-                    arrived[:, :, idx] = np.einsum("npla,plk->npka", rotated[:, :, idx], dest, optimize=True)
+                for at, into in self.dest_blocks:                # [P, to, from] @ [N, P, from, age]
+                    arrived[:, :, at] = np.matmul(into, rotated[:, :, at])
                 self.stock = self.stock + arrived
             out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,plk->npk", rotated.sum(-1), self.dest)
         if moves.any():
@@ -226,7 +261,8 @@ class MeanField:
             out["completions"][:, m, g] += done
             if tp >= 0:
                 out["leavers"][:, m, tp, :, _R["completed_training"]] += done
-            ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]])
+            ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]]
+                                  )[self.ages]
             self.graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
             if self.elsewhere[g].any():        # mobility: those not taking a local post may look elsewhere
                 away = done * (1.0 - local)                                     # [L] by place of training
@@ -268,9 +304,14 @@ class MeanField:
                 continue
             tp = plan.prog_trainee_prof[g]
             now = self.cohorts[key]
-            moved = now[:, None] * self.rotation[g]                             # [from, to]
+            # [from, to] over the places the cohort is at: a place without its trainees adds a row of +0.0 to
+            # the sums (rows are added in order), so leaving it out changes nothing, and on England (530
+            # providers, a cohort in one ICS's dozen) it takes the rotations from minutes to a second
+            at = np.flatnonzero(now)
+            moved = now[at, None] * self.rotation[g][at]
             self.cohorts[key] = moved.sum(axis=0)
-            stay = np.diagonal(moved)
+            stay = np.zeros(now.shape)
+            stay[at] = moved[np.arange(at.size), at]
             if tp >= 0:
                 out["leavers"][:, m, tp, :, _R["rotation_out"]] += now - stay
                 out["joiners"][:, m, tp, :, _S["rotation_in"]] += self.cohorts[key] - stay
@@ -312,6 +353,18 @@ class MeanField:
                 out["headcount"][:, m, plan.prog_trainee_prof[g]] += n
 
 
+def one_blas_thread(wanted: bool):
+    """BLAS on one thread (a national scenario's moves: many products of a dozen locations each, which BLAS's
+    threads only slow down, and on a busy machine by tenfold); otherwise as it is."""
+    from contextlib import nullcontext
+
+    if not wanted:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 DEMAND_NODES = 5        # Gauss-Hermite points over each replicate's demand trend (see project; 7 moved the
                         # baseline's headcounts by at most 0.5 people)
 
@@ -334,7 +387,8 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         weights = w / w.sum()
     state = MeanField(plan, funded)
     steps = [getattr(state, name) for name in STEPS]
-    for m in range(plan.months):
-        for step in steps:
-            step(m)
+    with one_blas_thread(state.dest_blocks is not None):
+        for m in range(plan.months):
+            for step in steps:
+                step(m)
     return {k: np.tensordot(weights, v, axes=1) for k, v in state.out.items()}

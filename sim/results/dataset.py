@@ -60,14 +60,15 @@ def central_demand(plan: Plan) -> dict[str, np.ndarray]:
 
 
 def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.ndarray], lever_cost: np.ndarray,
-            lever_scale: np.ndarray) -> dict[str, np.ndarray]:
+            lever_scale: np.ndarray, every: str = "month") -> dict[str, np.ndarray]:
     """Every variable of the schema as arrays; raw arrays may have a leading replicate dim or not.
 
     ``lever_cost`` [..., M, lever]: £ per month on each lever, with the raw counts' leading dims;
-    ``lever_scale`` [M, lever]: each lever's size relative to its configuration."""
+    ``lever_scale`` [M, lever]: each lever's size relative to its configuration. ``every``: stocks are
+    returned at the last month of each output period only (:func:`aggregate` takes no more of them; the same
+    numbers, without working out the other months' of a national scenario); flows stay monthly."""
     hc = raw["headcount"]
     fte = hc * plan.fte_per_head
-    eff = fte * (1.0 - plan.sickness)
     demand = np.broadcast_to(demand_side["demand_fte"], hc.shape)
     funded = np.broadcast_to(demand_side["funded_posts"], hc.shape)
     vacancies = np.maximum(funded - fte, 0)
@@ -77,42 +78,53 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     training_cost = (raw["trainees"].sum(axis=-1) * plan.cost_per_trainee / 12.0).sum(axis=-1)
     by_lever = lever_cost
     cost = np.stack([staff_cost, agency_cost, training_cost, by_lever.sum(axis=-1)], axis=-1)
-    scale = lever_scale
+    step = OUTPUT_STEP_MONTHS[every]
+    at = (Ellipsis, slice(step - 1, None, step), slice(None), slice(None))      # the stocks' months
+    hc_at, fte, demand, funded, vacancies, cover = (a[at] for a in (hc, fte, demand, funded, vacancies, cover))
+    eff = fte * (1.0 - np.broadcast_to(plan.sickness, hc.shape[-3:])[step - 1::step])
+    scale = lever_scale[step - 1::step]
+    activity = np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
     out = {
-        "headcount": hc, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
-        "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"],
+        "headcount": hc_at, "fte": fte.astype(np.float32), "effective_fte": eff.astype(np.float32),
+        "joiners": raw["joiners"], "leavers": raw["leavers"], "trainees": raw["trainees"][at],
         "completions": raw["completions"], "demand_fte": demand.astype(np.float32),
         "funded_posts": funded.astype(np.float32), "gap_fte": (demand - eff).astype(np.float32),
         "vacancies": vacancies.astype(np.float32), "cost": cost, "lever_cost": by_lever,
         "lever_scale": np.broadcast_to(scale, hc.shape[:-3] + scale.shape).astype(np.float32),
         "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
         "unplaced": raw["unplaced"], "graduates_moved": raw["graduates_moved"],
-        "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
-        .astype(np.float32),
+        "activity": activity.astype(np.float32),
     }
     if plan.owners:
-        out.update(owned(plan, by_lever, hc.shape[:-3]))
+        out.update(owned(plan, by_lever, hc.shape[:-3], step))
     return out
 
 
-def owned(plan: Plan, lever_cost: np.ndarray, lead: tuple) -> dict[str, np.ndarray]:
-    """``spend_by_owner`` [..., M, owner] (lever costs summed by owner) and ``budget_scale`` [..., M, owner]."""
+def owned(plan: Plan, lever_cost: np.ndarray, lead: tuple, step: int = 1) -> dict[str, np.ndarray]:
+    """``spend_by_owner`` [..., M, owner] (lever costs summed by owner) and ``budget_scale`` [..., M / step,
+    owner] (a stock: at the last month of each output period of ``step`` months)."""
     held = np.zeros((len(plan.levers), len(plan.owners)))
     for i, owner in enumerate(plan.lever_owners):
         held[i, plan.owners.index(owner)] = 1.0
     months = lever_cost.shape[-2]
     scale = plan.budget_scale if plan.budget_scale is not None else np.ones((months, len(plan.owners)))
+    scale = scale[:months][step - 1::step]
     return {"spend_by_owner": lever_cost @ held,
-            "budget_scale": np.broadcast_to(scale[:months], lead + (months, len(plan.owners))).astype(np.float32)}
+            "budget_scale": np.broadcast_to(scale, lead + scale.shape).astype(np.float32)}
 
 
-def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int) -> dict[str, np.ndarray]:
-    """Coarsen months to quarters or years: stocks at the period's last month, flows summed."""
+def aggregate(values: dict[str, np.ndarray], every: str, time_axis: int, stocks_at: bool = False) \
+        -> dict[str, np.ndarray]:
+    """Coarsen months to quarters or years: stocks at the period's last month, flows summed. ``stocks_at``: the
+    stocks are at those months already (``derived(..., every)``)."""
     k = OUTPUT_STEP_MONTHS[every]
     if k == 1:
         return values
     out = {}
     for name, a in values.items():
+        if stocks_at and name in STOCKS:
+            out[name] = a
+            continue
         M = a.shape[time_axis]
         shaped = a.reshape(a.shape[:time_axis] + (M // k, k) + a.shape[time_axis + 1:])
         out[name] = shaped.take(k - 1, axis=time_axis + 1) if name in STOCKS else shaped.sum(axis=time_axis + 1)
@@ -132,14 +144,15 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
 # ("place" in DIMS is the location axis: the dataset names it after the output level, provider to nation)
 
 
-def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, time_axis: int) \
-        -> dict[str, np.ndarray]:
+def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, time_axis: int,
+             stocks_at: bool = False) -> dict[str, np.ndarray]:
     """Arrays by location and month → by area at ``level`` and output step. Stocks (their period's last month)
     and counts (exact sums) are coarsened in time first: the same numbers as summing over locations first,
-    for a twelfth of the work with yearly output. Float flows are summed over locations first, then over time."""
+    for a twelfth of the work with yearly output. Float flows are summed over locations first, then over time.
+    ``stocks_at``: the stocks are at their periods' last months already (``derived(..., every)``)."""
     early = {k: v for k, v in values.items() if k in STOCKS or v.dtype.kind in "iu"}
     late = {k: v for k, v in values.items() if k not in early}
-    out = roll_up(plan, aggregate(early, every, time_axis), DIMS, level)
+    out = roll_up(plan, aggregate(early, every, time_axis, stocks_at), DIMS, level)
     out.update(aggregate(roll_up(plan, late, DIMS, level), every, time_axis))
     return {k: out[k] for k in values}
 

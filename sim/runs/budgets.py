@@ -187,6 +187,16 @@ def budget_control(scenario, base: Plan | None = None) -> BudgetControl | None:
     return _CACHE[key]
 
 
+def remember_budget_control(scenario, ctl: BudgetControl | None) -> None:
+    """Take ``ctl`` as the scenario's budget control in this process (a worker given the factors its driver
+    worked out, rather than repeating the projections)."""
+    if ctl is None or scenario.budgets is None:
+        return
+    if len(_CACHE) >= 8:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[scenario_sha256(scenario)] = ctl
+
+
 def budgeted(base: Plan, scenario) -> Plan:
     """``base`` with budget control's factors (a copy; ``base`` itself unchanged when there are no budgets)."""
     ctl = budget_control(scenario, base)
@@ -204,4 +214,4 @@ def budget_attrs(scenario) -> dict[str, str]:
 
 
 __all__ = ["BudgetControl", "budget_control", "budgeted", "budget_attrs", "control", "owner_budgets",
-           "plan_years"]
+           "plan_years", "remember_budget_control"]

@@ -28,6 +28,8 @@ def lever_scales(plan: Plan) -> np.ndarray:
     return out
 
 
-def outcomes(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every results variable (arrays) from an engine's raw counts, the demand side and the levers."""
-    return derived(plan, raw, demand_side, lever_costs(plan, raw), lever_scales(plan))
+def outcomes(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.ndarray], every: str = "month") \
+        -> dict[str, np.ndarray]:
+    """Every results variable (arrays) from an engine's raw counts, the demand side and the levers; ``every``:
+    stocks at the last month of each output period only (``sim.results.dataset.derived``)."""
+    return derived(plan, raw, demand_side, lever_costs(plan, raw), lever_scales(plan), every)

@@ -16,6 +16,7 @@ from ..results.dataset import build_dataset, central_demand, to_level
 from ..results.levels import check_level
 from ..scenario import ScenarioError
 from ..scenario.errors import shown
+from ..scenario.loading import scenario_sha256
 from ..vocabulary import DEFAULT_ENGINE, DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEPS
 from .budgets import budget_attrs, budgeted
 from .lever_costs import outcomes
@@ -88,24 +89,43 @@ def simulate_replicates(scenario, reps: range, seed: int, *, engine: str = DEFAU
     (seed, r). The replicates are simulated a few at a time (:func:`chunk_size`) and each chunk is summed
     to the level and output step before the next, so memory follows the level, not the providers."""
     simulate = simulator(engine)
-    base = budgeted(compile_base(scenario), scenario) if plan is None or adaptive_levers(scenario) else None
-    plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
+    if adaptive_levers(scenario):
+        base = budgeted(compile_base(scenario), scenario)
+        plan = plan if plan is not None else with_levers(base, scenario, scenario.levers)
+    elif plan is None:
+        plan = finished_plan(scenario)
     reps = np.asarray(reps)
     size = chunk_size(plan)
     parts: dict[str, list[np.ndarray]] = {}
+    adaptive = bool(adaptive_levers(scenario))
     for lo in range(0, len(reps), size):
         chunk = reps[lo:lo + size]
-        if adaptive_levers(scenario):    # adaptive levers: each replicate's plan follows its own annual reviews
+        if adaptive:    # adaptive levers: each replicate's plan follows its own annual reviews
             values = run_reviewed(base, scenario, chunk,
                                   lambda pl, rr, funded: simulate(pl, rr, seed, funded_posts=funded),
                                   lambda pl, rr: demand_draws(pl, rr, seed))
         else:
             demand_side = demand_draws(plan, chunk, seed)
-            values = outcomes(plan, simulate(plan, chunk, seed, funded_posts=demand_side["funded_posts"]), demand_side)
-        for k, v in to_level(plan, values, level, every, time_axis=1).items():
+            values = outcomes(plan, simulate(plan, chunk, seed, funded_posts=demand_side["funded_posts"]), demand_side,
+                              every)
+        for k, v in to_level(plan, values, level, every, time_axis=1, stocks_at=not adaptive).items():
             parts.setdefault(k, []).append(v)
         del values
     return plan, {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in parts.items()}
+
+
+_PLANS: dict[str, object] = {}      # scenario sha256 → its finished plan: the last one of this process
+
+
+def finished_plan(scenario):
+    """The scenario's plan tensors with budget control and levers applied, kept for the scenario last asked
+    for in this process: each block of an experiment asks again, and England's plan takes ~1 s to build."""
+    key = scenario_sha256(scenario)
+    if key not in _PLANS:
+        if _PLANS:                      # one at a time: England's is ~250 MB
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = with_levers(budgeted(compile_base(scenario), scenario), scenario, scenario.levers)
+    return _PLANS[key]
 
 
 CHUNK_BYTES = 1 << 30     # ~ the location-level monthly arrays of one chunk, before they are summed to the level
