@@ -12,6 +12,7 @@ from ..demand.establishment import april_factor
 from .flows import RECRUIT_SOURCES
 from .locations import locations, move_destinations, place_sum, provider_shares, spread
 from .mobility import mobility_arrays
+from .sectors import sector_arrays
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
 from ..scenario.owners import lever_owner, owner_table
 from ..vocabulary import APRIL, absolute_month, calendar_months, parse_month
@@ -235,6 +236,7 @@ def compile_base(scenario) -> Plan:
     residents = geo.weight_share                 # residents of a place are shown at its providers by weight
 
     moves = mobility_arrays(s, geo, within, init_hc, prog_produces, M, monthly_hazard)
+    moves.update(sector_arrays(s, geo, within, ser, monthly_hazard))
 
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, locations=geo.names,
