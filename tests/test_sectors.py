@@ -266,3 +266,17 @@ def test_property_sector_shares_must_add_up_to_one(shares):
         assert sim.load_scenario(d).professions["nurse"].sector_moves["nhs_trust"].to["independent_sector"] == shares[0]
     else:
         assert f"{NURSE}.sector_moves.nhs_trust.to" in problems(d)
+
+
+def test_moves_to_another_place_keep_the_sector_of_a_profession_with_sector_moves():
+    """Rotation (another place of the ICS) goes to a provider of the mover's own sector, so a change of sector is
+    only ever a sector move; where the other places have none of it, nobody rotates."""
+    d = copy.deepcopy(BASE)
+    d["professions"]["nurse"]["rotation_rate"] = 0.1
+    plan = compile_plan(sim.load_scenario(d))
+    p = plan.professions.index("nurse")
+    west, indep, east = (plan.locations.index(x) for x in PROVIDERS)
+    dest = plan.move_matrix()[p]
+    np.testing.assert_array_equal(dest[west], np.eye(3)[east])
+    np.testing.assert_array_equal(dest[east], np.eye(3)[west])
+    assert not dest[indep].any() and plan.rotation_hazard[0, p, indep] == 0 and plan.rotation_hazard[0, p, west] > 0

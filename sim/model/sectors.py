@@ -44,6 +44,20 @@ def destinations(geo: Locations, within: np.ndarray, to: dict[str, float]) -> np
     return out
 
 
+def within_sector(move_cdf: np.ndarray, index: np.ndarray, scenario) -> np.ndarray:
+    """[P, L, L2] the cumulative weights of staff moves to another place of the ICS (``move_cdf``), kept in the
+    mover's sector for a profession with ``sector_moves`` (a change of sector is then only a sector move);
+    other professions' rows are returned as they are. A row with nowhere of its sector to go is all zero."""
+    out = move_cdf.copy()
+    same = index[:, None] == index[None, :]
+    for p, prof in enumerate(scenario.professions.values()):
+        if prof.sector_moves:
+            w = np.diff(np.concatenate([np.zeros(move_cdf.shape[1:2] + (1,)), move_cdf[p]], axis=-1), axis=-1) * same
+            total = w.sum(axis=-1, keepdims=True)
+            out[p] = cumulative(np.divide(w, total, out=np.zeros_like(w), where=total > 0))
+    return out
+
+
 def sector_arrays(scenario, geo: Locations, within: np.ndarray, ser, monthly_hazard) -> dict[str, np.ndarray]:
     """The plan's ``sectoral``, ``location_sector_index`` [L], ``sector_hazard`` [M, P, L], ``sector_cdf``
     [P, L, L2], and ``returning``, ``return_share``, ``return_hazard``, ``return_fte`` [M, P, L]."""
