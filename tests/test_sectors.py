@@ -280,3 +280,19 @@ def test_moves_to_another_place_keep_the_sector_of_a_profession_with_sector_move
     np.testing.assert_array_equal(dest[west], np.eye(3)[east])
     np.testing.assert_array_equal(dest[east], np.eye(3)[west])
     assert not dest[indep].any() and plan.rotation_hazard[0, p, indep] == 0 and plan.rotation_hazard[0, p, west] > 0
+
+
+def test_dental_pharmacy_and_optometry_staff_groups_are_available():
+    """configs/examples/primary_care_contractors.yaml: each staff group sits only with its own kind of provider
+    (dental practices, primary care networks, optical practices) and its cited headcount is kept."""
+    path = ROOT / "configs" / "examples" / "primary_care_contractors.yaml"
+    plan = compile_plan(sim.load_scenario(path))
+    assert {"dentist", "dental_nurse", "pharmacist", "pharmacy_technician", "optometrist"} <= set(plan.professions)
+    hc = dict(zip(plan.professions, plan.init_headcount.sum(axis=1)))
+    assert (hc["dentist"], hc["dental_nurse"], hc["pharmacist"], hc["pharmacy_technician"]) == (289, 595, 73, 26)
+    kinds = np.array(plan.location_kind)
+    for name, kind in (("dentist", "independent_sector"), ("pharmacist", "general_practice"), ("optometrist", "other")):
+        held = plan.init_headcount[plan.professions.index(name)]
+        assert held.sum() == held[kinds == kind].sum() > 0, name
+    e = sim.expected(sim.load_scenario(path), years=2)
+    assert float(e.returned.sel(profession="optometrist").isel(time=-1).sum()) > 0
