@@ -23,7 +23,7 @@ import math
 
 from ..demand.establishment import funded_posts
 from . import capped, pools
-from .flows import RECRUITED, REASON as _R, SOURCE as _S, STEPS, count_shapes
+from .flows import RECRUITED, REASON as _R, SECTORS, SOURCE as _S, STEPS, count_shapes
 from .plan import AGES, Plan, age_pmf
 
 
@@ -108,6 +108,10 @@ class MeanField:
             self.entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
         self.dest = plan.move_matrix()                                         # [P, L, L2] staff moves
         self.migrate = plan.migrate_matrix()                                   # [P, L, L2] ... to other ICSs, regions
+        self.sector = plan.sector_matrix()                                     # [P, L, L2] ... to other sectors
+        self.sector_of = np.zeros((L, len(SECTORS)))                           # [L, sectors] one-hot (none: 0)
+        has = plan.location_sector_index >= 0
+        self.sector_of[np.flatnonzero(has), plan.location_sector_index[has]] = 1.0
         self.elsewhere = plan.graduate_matrix()                                # [G, L, L2] completers looking there
         self.dest_blocks = move_blocks(self.dest) if L > BLOCKED_FROM else None
         rotation = plan.rotation_matrix()                                      # [G, L, L2] scheduled rotations
@@ -133,6 +137,9 @@ class MeanField:
         self.cap = np.floor(self.cap_heads + 1e-9)                             # whole posts, as the engines
         self.nodes = self.wanted = self.placed_first = None
         self.wanted_var = np.zeros((P, L))        # variance of the month's completers wanting a post
+        # retirees back in post (retire and return): a stock without ages (they leave at their own hazard)
+        self.returned = np.zeros((N, P, L))
+        self.returning = np.zeros((N, P, L))      # the month's returners (no other event in their first month)
 
     def retire(self, m: int) -> None:
         N, P, L = self.stock.shape[:3]
@@ -144,6 +151,9 @@ class MeanField:
             self.var = capped.thinned_variance(self.var, after + retired.sum(-1), after,
                                                (self.stock * self.ret_h[:, None, :]).sum(-1))
         self.out["leavers"][:, m, :, :, _R["retirement"]] = retired.sum(-1)
+        if self.plan.returning:
+            self.returning = retired.sum(-1) * self.plan.return_share[m]
+            self.out["joiners"][:, m, :, :, _S["retire_return"]] = self.returning
 
     def leave(self, m: int) -> None:
         q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)          # [P, L, AGES]
@@ -153,12 +163,18 @@ class MeanField:
             after = self.stock.sum(-1)
             self.var = capped.thinned_variance(self.var, after + left.sum(-1), after, (self.stock * q).sum(-1))
         self.out["leavers"][:, m, :, :, _R["leaver"]] = left.sum(-1)
+        if self.plan.returning:
+            gone = self.returned * -np.expm1(-self.plan.return_hazard[m])
+            self.returned = self.returned - gone + self.returning
+            self.out["leavers"][:, m, :, :, _R["leaver"]] += gone
 
     def move(self, m: int) -> None:
         plan, out = self.plan, self.out
         rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
-        mig = plan.migrate_hazard[m]                                                 # [P, L]
+        mig, sec = plan.migrate_hazard[m], plan.sector_hazard[m]                     # [P, L]
         total = rot + mig + moves.sum(-1)                   # (+ a migration hazard of 0: the same to the bit)
+        if sec.any():
+            total = rot + mig + sec + moves.sum(-1)
         q = 1.0 - np.exp(-total)                                                     # [P, L]
         leaving = self.stock * q[:, :, None]
         self.stock = self.stock - leaving
@@ -176,6 +192,15 @@ class MeanField:
             self.stock = self.stock + np.einsum("npla,plk->npka", migrated, self.migrate)
             out["joiners"][:, m, :, :, _S["moved_in"]] = np.einsum("npl,plk->npk", migrated.sum(-1), self.migrate)
             out["leavers"][:, m, :, :, _R["moved_out"]] = migrated.sum(-1)
+        if sec.any():                       # to a provider of another sector
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share_sec = np.where(total > 0, sec / total, 0.0)
+            sectored = leaving * share_sec[:, :, None]
+            self.stock = self.stock + np.einsum("npla,plk->npka", sectored, self.sector)
+            flow = sectored.sum(-1)[..., None] * self.sector                          # [N, P, L, L2]
+            out["joiners"][:, m, :, :, _S["sector_in"]] = flow.sum(axis=2)
+            out["leavers"][:, m, :, :, _R["sector_out"]] = sectored.sum(-1)
+            out["sector_moves"][:, m] = np.einsum("npkl,ki,lj->npij", flow, self.sector_of, self.sector_of)
         if rot.any():                       # (adding nothing is skipped: the sums are the same to the bit)
             if self.dest_blocks is None:
                 self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
@@ -193,11 +218,15 @@ class MeanField:
         out["leavers"][:, m, :, :, _R["transfer_out"]] = leaving.sum(-1) - rotated.sum(-1)
         if mig.any():
             out["leavers"][:, m, :, :, _R["transfer_out"]] -= out["leavers"][:, m, :, :, _R["moved_out"]]
+        if sec.any():
+            out["leavers"][:, m, :, :, _R["transfer_out"]] -= out["leavers"][:, m, :, :, _R["sector_out"]]
         if self.capped:                                                         # arrivals: Poisson-like
             self.var = self.var + out["joiners"][:, m, :, :, _S["rotation_in"]] \
                 + out["joiners"][:, m, :, :, _S["transfer_in"]]
             if mig.any():
                 self.var = self.var + out["joiners"][:, m, :, :, _S["moved_in"]]
+            if sec.any():
+                self.var = self.var + out["joiners"][:, m, :, :, _S["sector_in"]]
 
     def attrition(self, m: int) -> None:
         plan = self.plan
@@ -240,13 +269,14 @@ class MeanField:
         """Completers take vacant posts before experienced hires (:meth:`hire`). Hiring only into vacancies,
         the expected number placed is taken over the staff count's distribution (:mod:`sim.model.capped`)."""
         plan, out = self.plan, self.out
-        room = np.maximum(self.cap_heads[m] - self.stock.sum(-1), 0.0)          # staff excluding trainees
+        staff = self.stock.sum(-1) + self.returned if plan.returning else self.stock.sum(-1)
+        room = np.maximum(self.cap_heads[m] - staff, 0.0)                       # staff excluding trainees
         wanted = np.zeros(room.shape[1:])
         for g in range(len(plan.programmes)):
             wanted[plan.prog_produces[g]] += self.graduates[g].sum(-1)
         with np.errstate(invalid="ignore", divide="ignore"):
             if self.capped:
-                self.nodes, self.wanted = capped.staff_nodes(self.stock.sum(-1), self.var), wanted
+                self.nodes, self.wanted = capped.staff_nodes(staff, self.var), wanted
                 self.placed_first = np.minimum(
                     capped.expected_placed(self.nodes, self.cap[m], wanted, self.wanted_var), wanted) \
                     if wanted.any() else np.zeros(room.shape)
@@ -306,6 +336,9 @@ class MeanField:
     def record(self, m: int) -> None:
         plan, out = self.plan, self.out
         out["headcount"][:, m] = self.stock.sum(-1)
+        if plan.returning:
+            out["headcount"][:, m] += self.returned
+            out["returned"][:, m] = self.returned
         for (g, _, _), n in self.cohorts.items():
             out["trainees"][:, m, g] += n
             if plan.prog_trainee_prof[g] >= 0:

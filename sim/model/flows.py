@@ -11,11 +11,14 @@ The order of a month (stocks are as at its end, flows are totals within it):
 ====  ==============  =============================================================================
 step  name            what happens
 ====  ==============  =============================================================================
-1     retire          staff whose drawn retirement month it is retire (reason ``retirement``)
+1     retire          staff whose drawn retirement month it is retire (reason ``retirement``); with
+                      retire-and-return a share of them rejoin at once (``retire_return``), part time,
+                      with their own leaving hazard (they do not move or retire again)
 2     leave           staff leave at the month's leaving hazard × their age multiplier (``leaver``)
 3     move            staff move place (``rotation_out`` → ``rotation_in``), ICS or region
-                      (``moved_out`` → ``moved_in``) or staff group or sector (``transfer_out`` →
-                      ``transfer_in``): one summed hazard of a move, split by their shares
+                      (``moved_out`` → ``moved_in``), sector (a provider of another sector in reach:
+                      ``sector_out`` → ``sector_in``) or staff group (``transfer_out`` →
+                      ``transfer_in``): one summed hazard of a move, split by their shares, in that order
 4     attrition       trainees who started before this month may drop out (in-service: ``leaver``)
 5     complete        cohorts at the end of their programme complete (in-service: ``completed_training``);
                       each completer wants a local post with the month's local-employment probability;
@@ -39,6 +42,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..scenario.geography import SECTORS
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -56,16 +61,21 @@ JOINERS = (
     Flow("domestic", "experienced hires from elsewhere in the country", recruited=True),
     Flow("rotation_in", "staff (or trainees in post) moving in from another place", pair="rotation_out"),
     Flow("training_start", "in-service trainees starting their programme (counted in their staff group)"),
-    Flow("transfer_in", "staff moving in from another staff group or sector", pair="transfer_out"),
+    Flow("transfer_in", "staff moving in from another staff group", pair="transfer_out"),
     Flow("moved_in", "staff moving in from another ICS or region (the scenario's mobility)", pair="moved_out"),
+    Flow("sector_in", "staff moving in from a provider of another sector (the profession's sector_moves)",
+         pair="sector_out"),
+    Flow("retire_return", "retirees rejoining their staff group at once, part time (retire and return)"),
 )
 LEAVERS = (
     Flow("retirement", "staff retiring"),
     Flow("leaver", "staff leaving for reasons other than retirement (in-service trainees: dropping out)"),
     Flow("rotation_out", "staff (or trainees in post) moving out to another place", pair="rotation_in"),
     Flow("completed_training", "in-service trainees completing their programme"),
-    Flow("transfer_out", "staff moving out to another staff group or sector", pair="transfer_in"),
+    Flow("transfer_out", "staff moving out to another staff group", pair="transfer_in"),
     Flow("moved_out", "staff moving out to another ICS or region (the scenario's mobility)", pair="moved_in"),
+    Flow("sector_out", "staff moving out to a provider of another sector (the profession's sector_moves)",
+         pair="sector_in"),
 )
 
 SOURCES = tuple(f.name for f in JOINERS)
@@ -103,18 +113,29 @@ COUNTS = (
     Count("graduates_moved", ("time", "programme", "place"), "people per month",
           "completers not taking a local post who looked for one in another ICS or region (mobility), by the "
           "place they trained at", False),
+    Count("returned", ("time", "profession", "place"), "people",
+          "retirees back in post (retire and return) at the end of the month, part of headcount", True),
+    Count("sector_moves", ("time", "profession", "from_sector", "to_sector"), "people per month",
+          "staff moves between sectors in the month (the profession's sector_moves), by sector of origin and "
+          "destination", False),
 )
 # Flows and counts that only a scenario with ``mobility`` has: a dataset of a scenario without it leaves
 # them out, so it is exactly what it was before they existed (``sim.results.dataset``).
 MOBILITY_SOURCES = ("moved_in",)
 MOBILITY_REASONS = ("moved_out",)
 MOBILITY_COUNTS = ("graduates_moved",)
+# likewise for sector moves (a profession's ``sector_moves``) and retire-and-return
+SECTOR_SOURCES = ("sector_in",)
+SECTOR_REASONS = ("sector_out",)
+SECTOR_COUNTS = ("sector_moves",)
+RETURN_SOURCES = ("retire_return",)
+RETURN_COUNTS = ("returned",)
 
 
 def count_shapes(months: int, professions: int, places: int, programmes: int) -> dict[str, tuple[int, ...]]:
     """The shape of each raw count (without ``replicate``) for a plan of these sizes."""
     size = {"time": months, "profession": professions, "place": places, "programme": programmes,
-            "source": len(SOURCES), "reason": len(REASONS)}
+            "source": len(SOURCES), "reason": len(REASONS), "from_sector": len(SECTORS), "to_sector": len(SECTORS)}
     return {c.name: tuple(size[d] for d in c.dims) for c in COUNTS}
 
 
@@ -128,7 +149,7 @@ class Step:
 MONTH = (
     Step("retire", "staff at their retirement month retire"),
     Step("leave", "staff leave at the month's hazard"),
-    Step("move", "staff move place, or staff group or sector"),
+    Step("move", "staff move place, ICS or region, sector, or staff group"),
     Step("attrition", "trainees who started before the month may drop out"),
     Step("complete", "cohorts at the end of their programme complete"),
     Step("place", "completers wanting a local post take one (graduates before experienced hires)"),

@@ -128,6 +128,15 @@ class Plan:
     migrate_cdf: np.ndarray         # [P, L, L2] cumulative weights of where such a move goes
     graduate_cdf: np.ndarray        # [G, L, L2] cumulative probabilities of where a completer not taking a local
                                     # post looks for one; the last entry is below 1 by the share who leave
+    # sector moves and retire-and-return (all zero, and the flags False, for a scenario without them)
+    sectoral: bool = False          # a profession has ``sector_moves`` (its results show the flows)
+    location_sector_index: np.ndarray | None = None   # [L] index into SECTORS (-1: none)
+    sector_hazard: np.ndarray | None = None           # [M, P, L] monthly hazard of a move to another sector
+    sector_cdf: np.ndarray | None = None              # [P, L, L2] cumulative weights of where such a move goes
+    returning: bool = False         # a profession has ``retire_and_return``
+    return_share: np.ndarray | None = None            # [M, P, L] share of the month's retirees who return
+    return_hazard: np.ndarray | None = None           # [M, P, L] monthly leaving hazard of returners
+    return_fte: np.ndarray | None = None              # [M, P, L] FTE per returner
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
@@ -144,7 +153,8 @@ class Plan:
                                                       # vacant posts (None: no pools)
 
     # arrays whose first axis is the month (what ``head`` cuts)
-    TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
+    TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "sector_hazard", "return_share",
+                 "return_hazard", "return_fte", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
@@ -208,6 +218,11 @@ class Plan:
         """[P, L, L2] probability that a member of staff of profession p moving from l to another ICS or region
         goes to l2."""
         return _unstack(self.migrate_cdf)
+
+    def sector_matrix(self) -> np.ndarray:
+        """[P, L, L2] probability that a member of staff of profession p moving from l to another sector goes
+        to l2."""
+        return _unstack(self.sector_cdf)
 
     def graduate_matrix(self) -> np.ndarray:
         """[G, L, L2] probability that a completer of programme g at l not taking a local post looks for one

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 import numpy as np
 import xarray as xr
 
-from ..model.flows import COUNTS, MOBILITY_COUNTS, MOBILITY_REASONS, MOBILITY_SOURCES, REASONS, SOURCES
+from ..model.flows import (COUNTS, MOBILITY_COUNTS, MOBILITY_REASONS, MOBILITY_SOURCES, REASONS, RETURN_COUNTS,
+                           RETURN_SOURCES, SECTOR_COUNTS, SECTOR_REASONS, SECTOR_SOURCES, SECTORS, SOURCES)
 from ..model.plan import Plan
 from ..vocabulary import DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
 from .levels import LOCATION, area_coords, roll_up
@@ -29,7 +30,7 @@ UNITS = {c.name: c.units for c in COUNTS} | {
     "spend_by_owner": "GBP per month", "budget_scale": "multiple of the levers' size before budget control",
 }
 DESCRIPTIONS = {c.name: c.meaning for c in COUNTS} | {
-    "fte": "contracted FTE of staff in post",
+    "fte": "contracted FTE of staff in post (retirees back in post at their own FTE)",
     "effective_fte": "FTE after sickness absence",
     "demand_fte": "required FTE (box 1; definition in attribute demand_definition)",
     "funded_posts": "funded establishment",
@@ -67,6 +68,8 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     ``lever_scale`` [M, lever]: each lever's size relative to its configuration."""
     hc = raw["headcount"]
     fte = hc * plan.fte_per_head
+    if plan.returning:                  # retirees back in post work their own (reduced) FTE
+        fte = fte + raw["returned"] * (plan.return_fte - plan.fte_per_head)
     eff = fte * (1.0 - plan.sickness)
     demand = np.broadcast_to(demand_side["demand_fte"], hc.shape)
     funded = np.broadcast_to(demand_side["funded_posts"], hc.shape)
@@ -87,6 +90,7 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
         "lever_scale": np.broadcast_to(scale, hc.shape[:-3] + scale.shape).astype(np.float32),
         "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
         "unplaced": raw["unplaced"], "graduates_moved": raw["graduates_moved"],
+        "returned": raw["returned"], "sector_moves": raw["sector_moves"],
         "activity": np.broadcast_to(demand_side["activity"], hc.shape[:-3] + demand_side["activity"].shape[-3:])
         .astype(np.float32),
     }
@@ -145,17 +149,25 @@ def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, 
 
 
 def _shown(plan: Plan, values: dict[str, np.ndarray]):
-    """(values, sources, reasons, variables) the dataset shows: all of them where the scenario has mobility;
-    else without the mobility flows and counts (all zero), so its dataset is what it was before they existed."""
-    if plan.mobile:
+    """(values, sources, reasons, variables) the dataset shows: the flows and counts of mobility, sector moves
+    and retire-and-return only where the scenario has them; without them (all zero) a dataset is what it was
+    before they existed."""
+    hidden_s, hidden_r, hidden = set(), set(), set()
+    for has, sources, reasons, counts in ((plan.mobile, MOBILITY_SOURCES, MOBILITY_REASONS, MOBILITY_COUNTS),
+                                          (plan.sectoral, SECTOR_SOURCES, SECTOR_REASONS, SECTOR_COUNTS),
+                                          (plan.returning, RETURN_SOURCES, (), RETURN_COUNTS)):
+        if not has:
+            hidden_s |= set(sources)
+            hidden_r |= set(reasons)
+            hidden |= set(counts)
+    if not (hidden_s or hidden_r or hidden):
         return values, list(SOURCES), list(REASONS), set(DIMS)
-    keep_s = [i for i, s in enumerate(SOURCES) if s not in MOBILITY_SOURCES]
-    keep_r = [i for i, r in enumerate(REASONS) if r not in MOBILITY_REASONS]
+    keep_s = [i for i, s in enumerate(SOURCES) if s not in hidden_s]
+    keep_r = [i for i, r in enumerate(REASONS) if r not in hidden_r]
     values = dict(values)
     values["joiners"] = values["joiners"][..., keep_s]
     values["leavers"] = values["leavers"][..., keep_r]
-    return (values, [SOURCES[i] for i in keep_s], [REASONS[i] for i in keep_r],
-            set(DIMS) - set(MOBILITY_COUNTS))
+    return values, [SOURCES[i] for i in keep_s], [REASONS[i] for i in keep_r], set(DIMS) - hidden
 
 
 def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_OUTPUT_STEP, replicates=None,
@@ -170,7 +182,9 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
         "profession": list(plan.professions), **area_coords(plan, level),
         "programme": list(plan.programmes), "source": sources, "reason": reasons,
-        "kind": list(COST_KINDS), "lever": list(plan.lever_labels), "service_line": list(plan.service_lines),
+        "kind": list(COST_KINDS), "lever": list(plan.lever_labels),
+        **({"from_sector": list(SECTORS), "to_sector": list(SECTORS)} if plan.sectoral else {}),
+        "service_line": list(plan.service_lines),
         "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
     }
     if replicates is not None:

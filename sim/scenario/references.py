@@ -44,6 +44,11 @@ def reference_problems(s) -> list[tuple[str, str]]:
             years_ok(f"{base}.recruitment.{f}", getattr(p.recruitment, f))
         years_ok(f"{base}.demand.growth", p.demand.growth)
         out += _employer_problems(geo, base, p)
+        out += _sector_problems(geo, base, p)
+        if p.retire_and_return is not None:
+            years_ok(f"{base}.retire_and_return.leave", p.retire_and_return.leave)
+        for frm, move in (p.sector_moves or {}).items():
+            years_ok(f"{base}.sector_moves.{frm}.rate", move.rate)
 
     if s.mobility is not None:
         for k in s.mobility.staff.by_profession:
@@ -127,6 +132,32 @@ def _employer_problems(geo, base: str, p) -> list[tuple[str, str]]:
             if n > 0 and not employing.get(place, True):
                 out.append((f"{base}.headcount.{place}", f"no provider at {shown(place)} employs this profession (its "
                                                          f"employers: {', '.join(p.employers)}); give 0 or add one"))
+    return out
+
+
+def _sector_problems(geo, base: str, p) -> list[tuple[str, str]]:
+    """Each sector moved from has a provider employing the profession; each sector moved to (share > 0) has
+    one in reach (the same place, else its ICS) of every provider of the sector moved from."""
+    out = []
+    kinds = {k for k, share in (p.employers or {}).items() if share > 0}
+    employing = [x for x in geo.locations() if x.sector is not None and (p.employers is None or x.kind in kinds)]
+    for frm, move in (p.sector_moves or {}).items():
+        path = f"{base}.sector_moves.{frm}"
+        here = [x for x in employing if x.sector == frm]
+        if not here:
+            out.append((path, f"no provider of sector {shown(frm)} employs this profession; sectors employing it: "
+                              f"{', '.join(sorted({x.sector for x in employing})) or 'none'}"))
+            continue
+        for to, share in move.to.items():
+            if share <= 0:
+                continue
+            for x in here:
+                if not any(z.sector == to and (z.place == x.place or z.ics == x.ics) for z in employing):
+                    out.append((f"{path}.to.{to}", f"no provider of sector {shown(to)} employing this profession in "
+                                                   f"reach of {shown(x.name)} (its place {shown(x.place)} or ICS "
+                                                   f"{shown(x.ics)}); add one (and its kind to employers) or drop "
+                                                   f"the share"))
+                    break
     return out
 
 

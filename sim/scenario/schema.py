@@ -15,7 +15,7 @@ from ..limits import (ACTIVITY, ACTIVITY_TOTAL, FTE_PER_RESIDENT, FTE_PER_UNIT, 
                       POPULATION, POUNDS, REPLICATES, SEED, WEIGHT, YEARS)
 from .budgets import BudgetTable
 from .errors import shown
-from .geography import ICS, Geography, Place, Provider, ProviderKind, Region  # noqa: F401 (the format, in one place)
+from .geography import ICS, Geography, Place, Provider, ProviderKind, Region, Sector  # noqa: F401 (the format, in one place)
 from .types import FlowSeries, Model, Number, RateSeries, Series, Whole, YearMonth, number_words
 
 
@@ -110,6 +110,37 @@ class BankAgency(Model):
     premium: Number(0, 5, "extra cost over substantive cost per FTE, 0.55 = +55%") = 0.0
 
 
+class SectorMove(Model):
+    """Staff of a profession at a provider of one sector moving to providers of other sectors (a move at the
+    origin, ``sector_out``, and a joiner at the destination, ``sector_in``)."""
+
+    rate: RateSeries = Field(description="annual probability that a member of staff at a provider of this sector "
+                             "moves to a provider of another sector")
+    to: dict[Sector, Number(0, 1, "share of the moves")] = Field(
+        min_length=1, description="where the moves go, {sector: share} adding up to 1: a provider of that sector "
+        "employing the profession in the same place (by its share of the profession's staff there), else in "
+        "another place of the ICS (by residents × share)")
+
+    @field_validator("to")
+    @classmethod
+    def _shares(cls, v):
+        if abs(sum(v.values()) - 1) > 1e-6:
+            raise ValueError(f"shares must add up to 1; they add up to {sum(v.values()):.6g}")
+        return v
+
+
+class RetireAndReturn(Model):
+    """Retirees rejoining their staff group at the same provider, part time, at once (the NHS Pension
+    Scheme's retire-and-return): a joiner of source ``retire_return`` as well as a retirement."""
+
+    share: Number(0, 1, "share of retirees who return") = Field(
+        description="share of the profession's retirees who rejoin it at once, at the same provider")
+    fte_per_head: Number(0.01, 1.5, "FTE per returner") = Field(
+        description="contracted FTE of a returner (returners cut their hours)")
+    leave: RateSeries = Field(description="annual probability that a returner leaves for good (their own "
+                              "hazard: no age multiplier; returners do not move or retire again)")
+
+
 class Profession(Model):
     """A staff group (the profession lens)."""
 
@@ -139,6 +170,20 @@ class Profession(Model):
         None, description="which kinds of provider employ the profession, {kind: share} adding up to 1: a place's "
         "staff are split over its providers by kind share (renormalised over the kinds present there) × provider "
         "weight; default: every provider of a place, by weight")
+    sector_moves: dict[Sector, SectorMove] | None = Field(
+        None, description="moves to providers of another sector, by the sector moved from: {sector: {rate, to: "
+        "{sector: share}}} (e.g. NHS trust nurses moving to independent-sector or social-care nursing); "
+        "default: none")
+    retire_and_return: RetireAndReturn | None = Field(
+        None, description="a share of retirees rejoin part time with their own leaving hazard; default: none")
+
+    @field_validator("sector_moves")
+    @classmethod
+    def _other_sectors(cls, v):
+        for frm, move in (v or {}).items():
+            if frm in move.to:
+                raise ValueError(f"{frm}.to.{frm}: a sector move goes to another sector; drop {frm} from its to")
+        return v
 
     @field_validator("employers")
     @classmethod

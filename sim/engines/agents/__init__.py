@@ -30,11 +30,11 @@ import numpy as np
 from ...model.flows import COUNTS, count_shapes
 from ...model.plan import Plan
 from ...processes import signals_blocked, start_worker, stop_children
-from .agents import Role, StaffMember, Trainee
+from .agents import Returner, Role, StaffMember, Trainee
 from .model import WorkforceModel, run_replicate
 from .trace import trace_format, write_trace
 
-__all__ = ["simulate", "options", "WorkforceModel", "Trainee", "StaffMember", "Role", "run_replicate"]
+__all__ = ["simulate", "options", "WorkforceModel", "Trainee", "StaffMember", "Returner", "Role", "run_replicate"]
 
 _DEFAULTS: dict = {"workers": None, "trace": None}
 

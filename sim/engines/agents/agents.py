@@ -68,6 +68,16 @@ class StaffMember(Person):
         self.group = (self._profession, place)
 
 
+class Returner(StaffMember):
+    """A retiree back in post (retire and return), since month ``joined``: part time (the profession's
+    returners' FTE), leaving only at the returners' own hazard; they do not move or retire again. A class of
+    their own, so the monthly turnover of other staff (by class) leaves them out."""
+
+    def __init__(self, model, profession: int, place: int, birth: int, person: int | None = None, joined: int = 0):
+        super().__init__(model, profession, place, birth, person)
+        self.joined = joined
+
+
 class Role(mesa.Agent):
     """A funded post in a profession at a place: vacant, advertised (a hire is on the way) or filled.
 

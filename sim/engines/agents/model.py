@@ -7,8 +7,9 @@ says which step each phase carries out):
 ==========  =====================================================================================
 retire      retirement-date events, one per staff member, drawn when they join
 establish   funded posts (:class:`Role` agents) follow the month's funded establishment
-staff       monthly turnover: each staff member may leave, or move place (rotation) or staff group
-            (transfer), at the month's hazards
+staff       monthly turnover: each staff member may leave, or move place (rotation), ICS or region,
+            sector or staff group (transfer), at the month's hazards; retirees back in post
+            (:class:`Returner`) may leave at their own hazard
 train       attrition: each trainee past their first month may drop out
 complete    programme-completion events, one per cohort, at the end of its programme
 place       the month's completers who want a local post take one, in random order (as in the kernel)
@@ -53,7 +54,7 @@ import simpy
 
 from ...model.flows import RECRUIT_SOURCES, RECRUITED, REASON as RSN, SOURCE as SRC, count_shapes
 from ...model.plan import Plan, age_cdf
-from .agents import Person, Role, StaffMember, Trainee
+from .agents import Person, Returner, Role, StaffMember, Trainee
 from .mesa_compat import forget_model
 
 TICKS = 100                                          # SimPy time units per month
@@ -65,7 +66,7 @@ STEPS_OF_PHASE = {"retire": ("retire",), "establish": (), "staff": ("leave", "mo
                   "hire": ("hire",), "start": ("start",), "record": ("record",)}
 UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession limited in other months
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
-           "mesa", "placement", "mobility")    # (new names go last: a stream's key is its position)
+           "mesa", "placement", "mobility", "returning")    # (new names go last: a stream's key is its position)
 STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
 
 
@@ -287,9 +288,17 @@ class WorkforceModel(mesa.Model):
         person.remove()
 
     def retire(self, s: StaffMember, due: int) -> None:
-        """A retirement-date event (stale if they already left, or moved staff group and redrew it)."""
+        """A retirement-date event (stale if they already left, or moved staff group and redrew it). With
+        retire-and-return a share of retirees rejoin at once, at the same provider, as a :class:`Returner`."""
         if s.active and s.retire_month == due:
+            p, l, birth, person = s.profession, s.place, s.birth, s.person
             self.leave(s, due, "retirement")
+            share = self.plan.return_share[due, p, l]
+            if share > 0 and self.rng_for["returning"].random() < share:
+                r = Returner(self, p, l, birth, person=person, joined=due)
+                self.take_post(r)
+                self.out["joiners"][due, p, l, SRC["retire_return"]] += 1
+                self.log(r, due, "return", "retired", self.plan.locations[l])
 
     def leave(self, s: StaffMember, m: int, reason: str) -> None:
         self.out["leavers"][m, s.profession, s.place, RSN[reason]] += 1
@@ -297,7 +306,9 @@ class WorkforceModel(mesa.Model):
         self._gone(s)
 
     def staff_turnover(self, m: int) -> None:
-        """Each staff member in post since before this month: leave, else perhaps move (place or staff group)."""
+        """Each staff member in post since before this month: leave, else perhaps move (place, ICS or region,
+        sector, or staff group); then returners who rejoined before this month may leave."""
+        self.returner_turnover(m)
         staff = self.agents_by_type.get(StaffMember)
         if not staff:
             return
@@ -311,22 +322,34 @@ class WorkforceModel(mesa.Model):
             hazard = plan.leave_hazard[m, p, l] * plan.leave_age_mult[p, l, np.minimum(years, top)]
             leaving = self.rng_for["leaving"].random(n) < -np.expm1(-hazard)
             rot, to = plan.rotation_hazard[m, p, l], plan.transfer_hazard[m, p, l]
-            mig = plan.migrate_hazard[m, p, l]
-            total = rot + mig + to.sum()                # (a migration hazard of 0 leaves the sum as it was)
+            mig, sec = plan.migrate_hazard[m, p, l], plan.sector_hazard[m, p, l]
+            total = rot + mig + sec + to.sum()          # (hazards of 0 leave the sum as it was)
             moving = np.zeros(n, bool)
             if total > 0:
                 moving = (self.rng_for["moving"].random(n) < -math.expm1(-total)) & ~leaving
             for i in np.flatnonzero(leaving):
                 self.leave(people[i], m, "leaver")
             for i in np.flatnonzero(moving):
-                self.move(people[i], m, rot, mig, to)
+                self.move(people[i], m, rot, mig, sec, to)
 
-    def move(self, s: StaffMember, m: int, rot: float, mig: float, to: np.ndarray) -> None:
+    def returner_turnover(self, m: int) -> None:
+        """Each returner who rejoined before this month leaves at the returners' hazard (they do not move)."""
+        back = self.agents_by_type.get(Returner)
+        if not back:
+            return
+        hazard = self.plan.return_hazard[m]
+        people = [r for r in back if r.joined < m]
+        q = np.array([-math.expm1(-hazard[r.profession, r.place]) for r in people])
+        for i in np.flatnonzero(self.rng_for["returning"].random(len(people)) < q):
+            self.leave(people[i], m, "leaver")
+
+    def move(self, s: StaffMember, m: int, rot: float, mig: float, sec: float, to: np.ndarray) -> None:
         """A move: to another place of the ICS with probability rot/total, to another ICS or region with
-        mig/total (mobility), else to staff group q with to[q]/total."""
+        mig/total (mobility), to a provider of another sector with sec/total, else to staff group q with
+        to[q]/total."""
         plan = self.plan
         p, l = s.profession, s.place
-        x = self.rng_for["destination"].random() * (rot + mig + to.sum())
+        x = self.rng_for["destination"].random() * (rot + mig + sec + to.sum())
         self.vacate_post(s)
         if x < rot:
             l2 = _pick(plan.rotation_cdf[p, l], x / rot)
@@ -340,8 +363,17 @@ class WorkforceModel(mesa.Model):
             self.out["joiners"][m, p, l2, SRC["moved_in"]] += 1
             s.move_to(l2)
             event, before, after = "moved", plan.locations[l], plan.locations[l2]
+        elif x - rot - mig < sec:
+            l2 = _pick(plan.sector_cdf[p, l], (x - rot - mig) / sec)
+            self.out["leavers"][m, p, l, RSN["sector_out"]] += 1
+            self.out["joiners"][m, p, l2, SRC["sector_in"]] += 1
+            self.out["sector_moves"][m, p, plan.location_sector_index[l], plan.location_sector_index[l2]] += 1
+            s.move_to(l2)
+            event = "sector"
+            before = f"{plan.locations[l]} ({plan.location_sector[l]})"
+            after = f"{plan.locations[l2]} ({plan.location_sector[l2]})"
         else:
-            q = _pick(np.cumsum(to), x - rot - mig)
+            q = _pick(np.cumsum(to), x - rot - mig - sec)
             self.out["leavers"][m, p, l, RSN["transfer_out"]] += 1
             self.out["joiners"][m, q, l, SRC["transfer_in"]] += 1
             s.profession = q
@@ -556,6 +588,11 @@ class WorkforceModel(mesa.Model):
         if staff:
             for (p, l), people in staff.groupby("group", result_type="list").groups.items():
                 hc[p, l] = len(people)
+        back = np.zeros((P, L), np.int64)
+        for r in self.agents_by_type.get(Returner, ()):
+            back[r.profession, r.place] += 1
+        hc += back
+        self.out["returned"][m] = back
         trainees = self.agents_by_type.get(Trainee, ())
         trn = np.bincount(np.fromiter((t.programme * L + t.place for t in trainees), np.int64, len(trainees)),
                           minlength=G * L).reshape(G, L)

@@ -17,8 +17,8 @@ from numba import njit
 
 from .draws import age_months, first_crossing, retirement_month
 from .jit import NO_RC
-from .rng import AGE, LEAVE, RETIRE, ROTATE, TRAIN, exponential, uniform
-from .structs import EV_COMPLETE, EV_DROP, EV_ROTATE, LEAVER, NO_PROGRAMME, RETIREMENT
+from .rng import AGE, LEAVE, RETIRE, RETURN, ROTATE, TRAIN, exponential, uniform
+from .structs import EV_COMPLETE, EV_DROP, EV_RETURN, EV_ROTATE, LEAVER, NO_PROGRAMME, RETIREMENT
 
 
 @njit(**NO_RC)
@@ -60,7 +60,8 @@ def schedule_staff(i, m_from, st, staff, agents, state, leavers):
     """Draw staff member i's next event at or after ``m_from`` (none if past the horizon): a move is filed
     under its month; leaving or retiring is counted in its month's ``leavers`` and ``state.gone`` at once.
 
-    Priority within a month: retirement, then leaving, then a move. Months are searched for on the
+    Priority within a month: retirement, then leaving, then a move. A retiree who returns (retire and
+    return; the RETURN stream) is filed under their retirement month, to rejoin then. Months are searched for on the
     cumulative hazard (``first_crossing``; run by run of years of age with one multiplier, where leaving
     varies with age).
     """
@@ -107,6 +108,9 @@ def schedule_staff(i, m_from, st, staff, agents, state, leavers):
     elif r < M:
         state.gone[r, p, l] += 1
         leavers[r, p, l, RETIREMENT] += 1
+        share = staff.return_share[r, p, l]     # retire and return: filed to rejoin in their retirement month
+        if share > 0.0 and uniform(st[RETURN]) < share:
+            _push(i, r, EV_RETURN, agents.kind, agents.link, head)
 
 
 @njit(cache=True, inline="always")

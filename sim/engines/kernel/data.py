@@ -28,11 +28,12 @@ def _cumulative(hazard: np.ndarray) -> np.ndarray:
     return _f(np.concatenate([zero, np.cumsum(hazard, axis=0)]).transpose(1, 2, 0))
 
 
-def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, transfer: np.ndarray) -> np.ndarray:
-    """[M, P, L] rotation hazard plus the migration hazard plus each transfer hazard, one at a time: a move's
-    draw is split on this total by the same additions, so the kernel need not redo them at each move
-    (adding a migration hazard of 0 leaves the sum as it was, to the bit)."""
+def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, sector: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+    """[M, P, L] rotation hazard plus the migration hazard plus the sector-move hazard plus each transfer
+    hazard, one at a time: a move's draw is split on this total by the same additions, so the kernel need
+    not redo them at each move (adding a hazard of 0 leaves the sum as it was, to the bit)."""
     total = rotation + migrate
+    total += sector
     for p2 in range(transfer.shape[3]):
         total += transfer[..., p2]
     return total
@@ -41,12 +42,16 @@ def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, transfer: np.ndarray
 def staff(plan: Plan) -> Staff:
     mult = _f(plan.leave_age_mult)
     rotation, transfer, migrate = _f(plan.rotation_hazard), _f(plan.transfer_hazard), _f(plan.migrate_hazard)
+    sector = _f(plan.sector_hazard)
     return Staff(headcount=_i(plan.init_headcount), cum_leave=_cumulative(plan.leave_hazard),
-                 cum_move=_cumulative(plan.rotation_hazard + plan.migrate_hazard + plan.transfer_hazard.sum(axis=3)),
+                 cum_move=_cumulative(plan.rotation_hazard + plan.migrate_hazard + plan.sector_hazard
+                                      + plan.transfer_hazard.sum(axis=3)),
                  age_flat=np.ascontiguousarray(np.all(plan.leave_age_mult == 1.0, axis=2)), age_mult=mult,
                  age_runs=age_runs(mult, plan.leave_hazard.shape[0]), rotation=rotation, transfer=transfer,
-                 move=_move_hazard(rotation, migrate, transfer), rotation_cdf=_f(plan.rotation_cdf), migrate=migrate,
-                 migrate_cdf=_f(plan.migrate_cdf))
+                 move=_move_hazard(rotation, migrate, sector, transfer), rotation_cdf=_f(plan.rotation_cdf),
+                 migrate=migrate, migrate_cdf=_f(plan.migrate_cdf), sector=sector, sector_cdf=_f(plan.sector_cdf),
+                 location_sector=_i(plan.location_sector_index), return_share=_f(plan.return_share),
+                 cum_return=_cumulative(plan.return_hazard))
 
 
 def draws(plan: Plan) -> Draws:

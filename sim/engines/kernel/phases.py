@@ -18,13 +18,13 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .calendar import new_staff, schedule_staff, start_trainee
-from .draws import first_above_cdf, retirement_month
+from .draws import first_above_cdf, first_crossing, retirement_month
 from .hiring import hire
 from .jit import NO_RC
-from .rng import EMPLOY, MIGRATE, RETIRE, ROTATE, SCHEDULE, uniform
-from .structs import (AGENTS, COMPLETED, EV_DROP, EV_ROTATE, GONE, LEAVER, MOVED_IN, MOVED_OUT, NEWLY_QUALIFIED,
-                      NO_PROGRAMME, OVERFLOW, PENDING, ROTATING, ROTATION_IN, ROTATION_OUT, TRAINING_START, TRANSFER_IN,
-                      TRANSFER_OUT, agent_columns)
+from .rng import EMPLOY, MIGRATE, RETIRE, RETURN, ROTATE, SCHEDULE, exponential, uniform
+from .structs import (AGENTS, COMPLETED, EV_DROP, EV_RETURN, EV_ROTATE, GONE, LEAVER, MOVED_IN, MOVED_OUT,
+                      NEWLY_QUALIFIED, NO_PROGRAMME, OVERFLOW, PENDING, RETIRE_RETURN, RETURNED, ROTATING, ROTATION_IN,
+                      ROTATION_OUT, SECTOR_IN, SECTOR_OUT, TRAINING_START, TRANSFER_IN, TRANSFER_OUT, agent_columns)
 
 MONTH_PHASES = (
     ("depart", ("retire", "leave")),
@@ -91,19 +91,22 @@ def population(st, staff, draws, progs, work, state, leavers):
 
 @njit(**NO_RC)
 def depart(m, state):
-    """Retire, leave: the month's leavers, counted when drawn, leave the stocks."""
-    hc, gone = state.hc, state.gone
+    """Retire, leave: the month's leavers, counted when drawn, leave the stocks (returners among them leave
+    the stock of returners too)."""
+    hc, gone, ret, ret_gone = state.hc, state.gone, state.ret, state.ret_gone
     P, L = hc.shape
     for p in range(P):
         for l in range(L):
             hc[p, l] -= gone[m, p, l]
+            ret[p, l] -= ret_gone[m, p, l]
 
 
 @njit(**NO_RC)
 def events(m, st, staff, draws, progs, work, state, out):
     """Move, attrition, complete: the month's events from the calendar. A move's one draw picks its kind
-    (rotation, then migration to another ICS or region, then transfers, by their shares of the summed
-    hazard) and where it goes. Completers who want a local post, and those looking in another ICS or
+    (rotation, then migration to another ICS or region, then a sector move, then transfers, by their
+    shares of the summed hazard) and where it goes. Retirees who return (filed under their retirement
+    month) rejoin, and their leaving month is drawn (the RETURN stream). Completers who want a local post, and those looking in another ICS or
     region (the MIGRATE stream; placed where they look), are listed in ``agents.pending`` for the place
     phase."""
     agents = agent_columns(work)
@@ -149,9 +152,18 @@ def events(m, st, staff, draws, progs, work, state, out):
                 join_out[m, p, l2, MOVED_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
+            elif x - rot - staff.migrate[m, p, l] < staff.sector[m, p, l]:  # to another sector (never without)
+                x = (x - rot - staff.migrate[m, p, l]) / staff.sector[m, p, l]
+                l2 = first_above_cdf(staff.sector_cdf[p, l], x)
+                leave_out[m, p, l, SECTOR_OUT] += 1
+                join_out[m, p, l2, SECTOR_IN] += 1
+                out.sector_moves[m, p, staff.location_sector[l], staff.location_sector[l2]] += 1
+                place[i] = l2
+                hc[p, l2] += 1
             else:
                 x -= rot
                 x -= staff.migrate[m, p, l]
+                x -= staff.sector[m, p, l]
                 p2 = 0
                 while p2 < P - 1 and (transfer_h[m, p, l, p2] == 0.0 or x >= transfer_h[m, p, l, p2]):
                     x -= transfer_h[m, p, l, p2]
@@ -163,6 +175,17 @@ def events(m, st, staff, draws, progs, work, state, out):
                 retire[i] = retirement_month(st[p, RETIRE], draws.retire_cdf[p2], draws.retire_guide[p2], birth[i],
                                              m - birth[i])
             schedule_staff(i, m + 1, st[p], staff, agents, state, leave_out)
+        elif k == EV_RETURN:                    # a retiree rejoins (retire and return) and draws when they leave
+            hc[p, l] += 1
+            state.ret[p, l] += 1
+            join_out[m, p, l, RETIRE_RETURN] += 1
+            prog[i] = RETURNED
+            M = state.head.shape[0]
+            t = first_crossing(staff.cum_return[p, l], m + 1, M, exponential(st[p, RETURN]))
+            if t < M:
+                state.gone[t, p, l] += 1
+                state.ret_gone[t, p, l] += 1
+                leave_out[t, p, l, LEAVER] += 1
         else:                                   # a trainee drops out or completes
             g = prog[i]
             tp = progs.trainee_prof[g]
@@ -327,6 +350,7 @@ def record(m, state, out):
     for p in range(P):
         for l in range(L):
             out.headcount[m, p, l] = state.hc[p, l]
+            out.returned[m, p, l] = state.ret[p, l]
     G = state.trn.shape[0]
     for g in range(G):
         for l in range(L):

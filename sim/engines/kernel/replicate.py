@@ -52,9 +52,10 @@ def one_replicate(r, st, staff, draws, recruit, progs, work, out):
     posts = recruit.posts[0] if recruit.posts.shape[0] == 1 else recruit.posts[r]   # one for all, or one each
     state = State(np.full(M, -1, np.int32), np.zeros((M, P, L), np.int64), np.zeros((P, L), np.int64),
                   np.zeros((P, L), np.int64), np.zeros((G, L), np.int64), queue, np.zeros(P, np.int64),
-                  np.zeros(P, np.int64), scheduled, posts, np.zeros(3, np.int64))
+                  np.zeros(P, np.int64), scheduled, posts, np.zeros(3, np.int64), np.zeros((P, L), np.int64),
+                  np.zeros((M, P, L), np.int64))
     mine = Outputs(out.headcount[r], out.joiners[r], out.leavers[r], out.trainees[r], out.completions[r],
-                   out.unplaced[r], out.graduates_moved[r])
+                   out.unplaced[r], out.graduates_moved[r], out.returned[r], out.sector_moves[r])
     return _replicate(st, staff, draws, recruit, progs, work, state, mine)
 
 

@@ -17,12 +17,14 @@ from numba import njit
 # compiled kernel without noticing when they change. tests/test_kernel_flows.py checks each against
 # sim.model.flows (SOURCE, REASON, RECRUITED).
 NEWLY_QUALIFIED, FIRST_RECRUITED, ROTATION_IN, TRAINING_START, TRANSFER_IN, MOVED_IN = 0, 1, 4, 5, 6, 7   # sources
-RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT, MOVED_OUT = 0, 1, 2, 3, 4, 5                # reasons
-# kinds of event filed in the calendar
-EV_ROTATE, EV_DROP, EV_COMPLETE = range(3)
+SECTOR_IN, RETIRE_RETURN = 8, 9
+RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT, MOVED_OUT, SECTOR_OUT = 0, 1, 2, 3, 4, 5, 6   # reasons
+# kinds of event filed in the calendar (EV_RETURN: a retiree who returns, filed under their retirement month)
+EV_ROTATE, EV_DROP, EV_COMPLETE, EV_RETURN = range(4)
 # an agent's programme when not a trainee
 NO_PROGRAMME = -1
 GONE = -2               # a trainee who dropped out, or completed without taking a local post
+RETURNED = -3           # a retiree back in post (retire and return): leaves at their own hazard only
 # State.count: lengths of the growing lists
 AGENTS, PENDING, ROTATING = range(3)
 OVERFLOW = 1            # a replicate's status when it ran out of agent slots
@@ -43,6 +45,11 @@ class Staff(NamedTuple):
     rotation_cdf: np.ndarray    # [P, L, L] cumulative weights of the new location of a move, by profession
     migrate: np.ndarray         # [M, P, L] hazard of moving to another ICS or region (mobility; 0 without it)
     migrate_cdf: np.ndarray     # [P, L, L] cumulative weights of the new location of such a move
+    sector: np.ndarray          # [M, P, L] hazard of moving to a provider of another sector (0 without sector_moves)
+    sector_cdf: np.ndarray      # [P, L, L] cumulative weights of the new location of such a move
+    location_sector: np.ndarray  # [L] int64 sector of each location (index into SECTORS; -1: none)
+    return_share: np.ndarray    # [M, P, L] share of the month's retirees who return (retire and return)
+    cum_return: np.ndarray      # [P, L, M+1] cumulative leaving hazard of returners
 
 
 class Draws(NamedTuple):
@@ -90,6 +97,8 @@ class Outputs(NamedTuple):
     completions: np.ndarray     # [M, G, L]
     unplaced: np.ndarray        # [M, G, L]
     graduates_moved: np.ndarray  # [M, G, L] by place of training
+    returned: np.ndarray        # [M, P, L] retirees back in post
+    sector_moves: np.ndarray    # [M, P, sectors, sectors] moves between sectors, from → to
 
 
 class State(NamedTuple):
@@ -105,6 +114,8 @@ class State(NamedTuple):
     scheduled: np.ndarray       # [G] bool: the programme has a rotation schedule
     posts: np.ndarray           # [M, P, L] this replicate's ``Recruitment.posts``
     count: np.ndarray           # [3] int64 agents used, completers pending a post, trainees on a schedule
+    ret: np.ndarray             # [P, L] retirees back in post
+    ret_gone: np.ndarray        # [M, P, L] of ``gone``: returners leaving in the month
 
 
 class Agents(NamedTuple):
