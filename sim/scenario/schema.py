@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from ..limits import (ACTIVITY, ACTIVITY_TOTAL, FTE_PER_RESIDENT, FTE_PER_UNIT, GAP_SHARE, GOAL_PEOPLE, PEOPLE,
                       POPULATION, POUNDS, REPLICATES, SEED, WEIGHT, YEARS)
 from .budgets import BudgetTable
+from .characteristics import Bands, Characteristic
 from .errors import shown
 from .geography import ICS, Geography, Place, Provider, ProviderKind, Region  # noqa: F401 (the format, in one place)
 from .types import FlowSeries, Model, Number, RateSeries, Series, Whole, YearMonth, number_words
@@ -139,6 +140,9 @@ class Profession(Model):
         None, description="which kinds of provider employ the profession, {kind: share} adding up to 1: a place's "
         "staff are split over its providers by kind share (renormalised over the kinds present there) × provider "
         "weight; default: every provider of a place, by weight")
+    bands: Bands | None = Field(
+        None, description="the profession's career ladder (pay bands or grades, lowest first) with promotion "
+        "hazards, entry bands by source and pay by band; default: none (one band)")
 
     @field_validator("employers")
     @classmethod
@@ -385,6 +389,10 @@ class ScenarioBase(Model):
     goals: list[Goal] = []
     mobility: Mobility | None = Field(
         None, description="staff and newly qualified moving between ICSs and regions; default: none")
+    characteristics: dict[Name, Characteristic] | None = Field(
+        None, description="staff characteristics (ethnicity, sex, disability…), each a set of groups with shares "
+        "among staff and joiners, working-age residents, and multipliers on leaving and promotion; groups of "
+        "several characteristics combine as their product. Default: none (one group)")
     budgets: BudgetTable | None = Field(
         None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
         "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "
