@@ -73,7 +73,7 @@ def _pyarrow(option: str = "--trace"):
 
 
 def _event_type(event: str, frm: str, to: str) -> str:
-    if event in ("rotation", "transfer") or (event == "hired" and frm == "newly_qualified") or \
+    if event in ("rotation", "transfer", "promotion") or (event == "hired" and frm == "newly_qualified") or \
             (event == "completion" and to == "local post"):
         return "queue"
     return "arrival_departure"
