@@ -207,7 +207,9 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
     if plan.owners:
         coords.update(owner=list(plan.owners), owner_level=("owner", list(plan.owner_levels)))
     if plan.cells > 1:
-        coords.update(band=list(plan.bands), group=list(plan.groups))
+        coords.update(band=list(plan.bands), group=list(plan.groups),
+                      promotable=(("profession", "band"), plan.next_band >= 0, {"description": "the band has a next "
+                                  "one on the profession's ladder (staff in it may be promoted)"}))
     data = {}
     for name, dims in DIMS.items():     # flows are totals within each output period
         if name in ("population", "population_by_group") or name not in names or (name in OWNED and not plan.owners):
