@@ -63,16 +63,22 @@ def test_every_engine_returns_exactly_the_declared_counts(engine):
 
 def test_results_dataset_labels_sources_and_reasons_from_the_table():
     ds = sim.expected("configs/analytic/mobility.yaml", years=1)
-    assert tuple(ds.source.values) == flows.SOURCES
-    assert tuple(ds.reason.values) == flows.REASONS
+    assert tuple(ds.source.values) == tuple(s for s in flows.SOURCES if s not in flows.BAND_SOURCES)
+    assert tuple(ds.reason.values) == tuple(r for r in flows.REASONS if r not in flows.BAND_REASONS)
+    banded = sim.expected("configs/analytic/bands.yaml", years=1)       # career ladders: promotion flows
+    assert tuple(banded.source.values) == tuple(s for s in flows.SOURCES if s not in flows.MOBILITY_SOURCES)
+    assert tuple(banded.reason.values) == tuple(r for r in flows.REASONS if r not in flows.MOBILITY_REASONS)
     for c in flows.COUNTS:
-        assert ds[c.name].dims[-len(c.dims):] == c.dims
-        assert ds[c.name].attrs["units"] == c.units
-    # without mobility the dataset leaves its flows and counts out (it is what it was before they existed)
+        shown = banded if c.name in flows.CELL_COUNT_NAMES else ds
+        assert shown[c.name].dims[-len(c.dims):] == c.dims
+        assert shown[c.name].attrs["units"] == c.units
+    # without mobility, bands or characteristics the dataset leaves their flows and counts out (it is what it
+    # was before they existed)
     plain = sim.expected("configs/analytic/decay.yaml", years=1)
-    assert tuple(plain.source.values) == tuple(s for s in flows.SOURCES if s not in flows.MOBILITY_SOURCES)
-    assert tuple(plain.reason.values) == tuple(r for r in flows.REASONS if r not in flows.MOBILITY_REASONS)
-    assert not set(flows.MOBILITY_COUNTS) & set(plain.data_vars)
+    hidden_s, hidden_r = flows.MOBILITY_SOURCES + flows.BAND_SOURCES, flows.MOBILITY_REASONS + flows.BAND_REASONS
+    assert tuple(plain.source.values) == tuple(s for s in flows.SOURCES if s not in hidden_s)
+    assert tuple(plain.reason.values) == tuple(r for r in flows.REASONS if r not in hidden_r)
+    assert not set(flows.MOBILITY_COUNTS + flows.CELL_COUNT_NAMES) & set(plain.data_vars)
 
 
 # --- the order of the month, by construction ------------------------------------------------------------
@@ -166,9 +172,9 @@ def test_paired_flows_conserve_people_within_the_system(engine):
     """A move is a leaver on one side and a joiner on the other (``Flow.pair``): every month, all professions
     and places together, each source's joiners equal its paired reason's leavers."""
     pairs = [(f.name, f.pair) for f in flows.JOINERS if f.pair]
-    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in"}
+    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in", "promoted_in"}
     seen = dict.fromkeys([s for s, _ in pairs], 0.0)
-    for config in ("transfers", "mobility"):
+    for config in ("transfers", "mobility", "bands"):
         data = sim.load_scenario(f"configs/analytic/{config}.yaml").model_copy(update={"years": 2})
         plan = compile_plan(data)
         out = ENGINES[engine](plan)
