@@ -57,7 +57,7 @@ class Cells:
         """[cell × AGES] a cohort's completers by cell and age: the group shares of its start (month, place) among
         starters (``training_start``), the produced profession's entry band of the newly qualified."""
         p = plan.prog_produces[g]
-        group = plan.entry_group[max(started, 0), p, l, _S["training_start"]]
+        group = plan.group_shares(max(started, 0))[p, l, _S["training_start"]]
         band = plan.entry_band[p, _S["newly_qualified"]]
         return ((band[:, None] * group[None, :]).reshape(-1)[:, None] * ages[None, :]).reshape(-1)
 
@@ -65,7 +65,7 @@ class Cells:
         """(arrivals [N, P, L, cell × AGES], appointments by group [N, P, L, Gr]) of experienced hires
         [N, P, L, sources] by their sources' group and band shares."""
         rec = list(RECRUITED)
-        group = plan.entry_group[m][:, :, rec]                                      # [P, L, 3, Gr]
+        group = plan.group_shares(m)[:, :, rec]                                     # [P, L, 3, Gr]
         band = plan.entry_band[:, rec]                                              # [P, 3, B]
         mix = (band[:, None, :, :, None] * group[:, :, :, None, :]).reshape(group.shape[:3] + (self.C,))
         by_cell = np.einsum("npls,plsc->nplc", hires, mix)

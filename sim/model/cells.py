@@ -132,10 +132,10 @@ def cell_arrays(scenario, places: list[str], at: np.ndarray, months: int, ser, m
     start = sub(band_start, group_staff)                                              # [P, SUB]
     return {
         "bands": bands, "groups": groups, "profession_bands": has_ladder, "next_band": next_band,
-        "start_sub": np.broadcast_to(start[:, None, :], (P, L, B * Gr)),
-        "entry_group": np.broadcast_to(group_entry[None, :, None], (M, P, L, S, Gr)),
+        "start_sub": np.repeat(start[:, None, :], L, axis=1),
+        "entry_group": np.repeat(group_entry[None, :, None], M, axis=0),            # [M, P, 1, S, Gr]: any place
         "entry_band": band_entry,
-        "leave_mult_sub": np.broadcast_to(sub(band_leave, group_leave)[None], (M, P, B * Gr)),
+        "leave_mult_sub": np.repeat(sub(band_leave, group_leave)[None], M, axis=0),
         "promotion_hazard": sub(band_promote, np.broadcast_to(group_promote[None], (M, P, Gr))),
         "pay_band": pay, "population_groups": population_groups,
     }

@@ -135,7 +135,8 @@ class Plan:
     profession_bands: np.ndarray    # [P, B] bool: the band is on the profession's ladder
     next_band: np.ndarray           # [P, B] int: the band a promotion leads to (-1: none)
     start_sub: np.ndarray           # [P, L, SUB] shares of staff at the start by cell
-    entry_group: np.ndarray         # [M, P, L, S_all, Gr] joiners' group shares by source (all of ``SOURCES``)
+    entry_group: np.ndarray         # [M, P, L or 1, S_all, Gr] joiners' group shares by source (all of ``SOURCES``;
+                                    # one place axis of 1: the same in every place); see ``group_shares``
     entry_band: np.ndarray          # [P, S_all, B] joiners' band shares by source
     leave_mult_sub: np.ndarray      # [M, P, SUB] multiplier on the leaving hazard by cell
     promotion_hazard: np.ndarray    # [M, P, SUB] monthly hazard of promotion to ``next_band`` (0 at the top)
@@ -169,6 +170,11 @@ class Plan:
             if a is not None:
                 setattr(out, name, a[:months])
         return out
+
+    def group_shares(self, m: int) -> np.ndarray:
+        """[P, L, S_all, Gr] joiners' group shares by source in month m, in every location."""
+        e = self.entry_group[m]
+        return np.broadcast_to(e, (e.shape[0], len(self.locations)) + e.shape[2:])
 
     @property
     def cells(self) -> int:

@@ -212,7 +212,7 @@ class WorkforceModel(mesa.Model):
             return self._draw(plan.start_sub[p, l])
         src = SRC[origin]
         if group is None:
-            group = self._draw(plan.entry_group[month, p, l, src]) if self.n_groups > 1 else 0
+            group = self._draw(plan.group_shares(month)[p, l, src]) if self.n_groups > 1 else 0
         band = self._draw(plan.entry_band[p, src]) if len(plan.bands) > 1 else 0
         return band * self.n_groups + group
 
@@ -233,8 +233,8 @@ class WorkforceModel(mesa.Model):
         for a in self._ages(self.entry_age_cdf[g], n):
             t = Trainee(self, g, l, started, birth=started - a)
             if self.cells and self.n_groups > 1:     # their group from the training_start shares
-                t.group = self._draw(self.plan.entry_group[max(started, 0), self.plan.prog_produces[g], l,
-                                                           SRC["training_start"]])
+                t.group = self._draw(self.plan.group_shares(max(started, 0))[self.plan.prog_produces[g], l,
+                                                                             SRC["training_start"]])
             self.log(t, started, "start", "", self.plan.programmes[g])
         finish = started + int(self.plan.prog_months[g])
         self._on(finish, "complete", lambda: self.programme_completion(g, l, started, finish))

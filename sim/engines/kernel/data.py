@@ -77,7 +77,8 @@ def draws(plan: Plan) -> Draws:
                  staff_age_guide=guide_table(staff_age), joiner_age_cdf=joiner_age,
                  joiner_age_guide=guide_table(joiner_age), entry_age_cdf=entry_age,
                  entry_age_guide=guide_table(entry_age), start_cell_cdf=_cdf(plan.start_sub),
-                 group_cdf=_cdf(plan.entry_group) if len(plan.groups) > 1 else np.ones((1, 1, 1, 1, 1)),
+                 group_cdf=_cdf(np.broadcast_to(plan.entry_group, plan.shape + plan.entry_group.shape[3:]))
+                 if len(plan.groups) > 1 else np.ones((1, 1, 1, 1, 1)),
                  band_cdf=_cdf(plan.entry_band))
 
 
