@@ -117,6 +117,17 @@ def with_overlay(scenario, overlay: Path = CELLS_OVERLAY, name: str | None = Non
     return sim.load_scenario(d, name=name or f"{scenario.name}+{overlay.stem}")
 
 
+def without_cells(scenario, name: str | None = None):
+    """The scenario without characteristics and without any profession's bands, validated."""
+    import sim
+
+    d = scaled_dict(scenario)
+    d.pop("characteristics", None)
+    for prof in d["professions"].values():
+        prof.pop("bands", None)
+    return sim.load_scenario(d, name=name or f"{scenario.name} without cells")
+
+
 # Plan fields that are not indexed by month first (everything else of shape [months, ...] is).
 _NOT_MONTHLY = {"leave_age_mult", "retire_cdf", "staff_age", "joiner_age", "init_headcount", "rotation_cdf",
                 "prog_produces", "prog_trainee_prof", "prog_months", "prog_dropout", "prog_entry_age",

@@ -411,22 +411,25 @@ class Suite:
                    f"{row.median_s:.3g} s)")
 
     def g_cells(self) -> None:
-        """Characteristics and bands (configs/variants/ics_groups_bands.yaml merged onto the scenario): kernel
-        time with ÷ without, the two alternating repeat by repeat on the same replicates; and the peak memory
-        of ``sim.run`` of ``headline_reps`` replicates (monthly) of each, in fresh processes."""
+        """Characteristics and bands: the kernel's time with them (configs/variants/ics_groups_bands.yaml merged
+        onto the scenario; the default ICS has these already) ÷ without any (the scenario with both sections
+        removed), alternating repeat by repeat on the same replicates; and the peak memory of ``sim.run`` of
+        ``headline_reps`` replicates (monthly) of each, in fresh processes."""
         import yaml
 
-        from .common import scaled_dict, with_overlay
+        from .common import scaled_dict, with_overlay, without_cells
 
         s, R = self.sizes, self.sizes.kernel_reps
         cells = self.compile_plan(with_overlay(self.scenario))
+        plain = self.compile_plan(without_cells(self.scenario))
         self.simulate(cells, 2)                                       # (the same compiled kernel)
         plain_t, cells_t = [], []
         for _ in range(s.repeats):
-            plain_t += timed(lambda: self.simulate(self.plan, R), 1)[0]
+            plain_t += timed(lambda: self.simulate(plain, R), 1)[0]
             cells_t += timed(lambda: self.simulate(cells, R), 1)[0]
         params = {"replicates": R, "months": self.plan.months}
-        self.add(Row("cells", "kernel simulate(), default ICS", params, plain_t, units="s",
+        self.add(Row("cells", "kernel simulate(), default ICS without characteristics and bands", params, plain_t,
+                     units="s",
                      threads=self.numba.get_num_threads()))
         self.add(Row("cells", "kernel simulate(), default ICS + characteristics and bands",
                      {**params, "cells": f"{len(cells.bands)} bands × {len(cells.groups)} groups"}, cells_t, units="s",
@@ -436,11 +439,11 @@ class Suite:
                    f"median of {s.repeats}, alternating: {statistics.median(cells_t):.3g} s vs "
                    f"{statistics.median(plain_t):.3g} s for {R} replicates (goal ≤ 2)")
         with tempfile.TemporaryDirectory(prefix="wfsim-cells-") as d:
-            path = Path(d) / "ics_groups_bands.yaml"
-            path.write_text(yaml.safe_dump(scaled_dict(with_overlay(self.scenario)), sort_keys=False),
-                            encoding="utf-8")
+            paths = {"without": Path(d) / "without.yaml", "with": Path(d) / "with.yaml"}
+            for label, scenario in (("without", without_cells(self.scenario)), ("with", with_overlay(self.scenario))):
+                paths[label].write_text(yaml.safe_dump(scaled_dict(scenario), sort_keys=False), encoding="utf-8")
             peaks = {}
-            for label, scenario in (("without", self.path), ("with", path)):
+            for label, scenario in paths.items():
                 res = child("headline", {"scenario": str(scenario), "replicates": s.headline_reps, "every": "month",
                                          "repeats": 1})
                 peaks[label] = res["peak_rss_mb"]
