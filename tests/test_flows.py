@@ -63,10 +63,12 @@ def test_every_engine_returns_exactly_the_declared_counts(engine):
 
 def test_results_dataset_labels_sources_and_reasons_from_the_table():
     """A dataset shows the table's sources, reasons and counts in its order; the optional ones (mobility, sector
-    moves, retire-and-return) only where the scenario has them (else it is what it was before they existed)."""
+    moves, retire-and-return, promotion and the counts by cell) only where the scenario has them (else it is
+    what it was before they existed)."""
     optional = {"mobility": (flows.MOBILITY_SOURCES, flows.MOBILITY_REASONS, flows.MOBILITY_COUNTS),
                 "sectors": (flows.SECTOR_SOURCES + flows.RETURN_SOURCES, flows.SECTOR_REASONS,
                             flows.SECTOR_COUNTS + flows.RETURN_COUNTS),
+                "bands": (flows.BAND_SOURCES, flows.BAND_REASONS, flows.CELL_COUNT_NAMES),
                 "decay": ((), (), ())}
     every = [set().union(*(o[i] for o in optional.values())) for i in range(3)]
     for name, (sources, reasons, counts) in optional.items():
@@ -172,9 +174,9 @@ def test_paired_flows_conserve_people_within_the_system(engine):
     """A move is a leaver on one side and a joiner on the other (``Flow.pair``): every month, all professions
     and places together, each source's joiners equal its paired reason's leavers."""
     pairs = [(f.name, f.pair) for f in flows.JOINERS if f.pair]
-    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in", "sector_in"}
+    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in", "sector_in", "promoted_in"}
     seen = dict.fromkeys([s for s, _ in pairs], 0.0)
-    for config in ("transfers", "mobility", "sectors"):
+    for config in ("transfers", "mobility", "sectors", "bands"):
         data = sim.load_scenario(f"configs/analytic/{config}.yaml").model_copy(update={"years": 2})
         plan = compile_plan(data)
         out = ENGINES[engine](plan)

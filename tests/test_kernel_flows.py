@@ -17,6 +17,7 @@ def test_source_and_reason_indices_are_those_of_flows():
     assert structs.MOVED_IN == flows.SOURCE["moved_in"]
     assert structs.SECTOR_IN == flows.SOURCE["sector_in"]
     assert structs.RETIRE_RETURN == flows.SOURCE["retire_return"]
+    assert structs.PROMOTED_IN == flows.SOURCE["promoted_in"]
     assert structs.FIRST_RECRUITED == flows.RECRUITED[0]        # recruited source k is FIRST_RECRUITED + k
     assert structs.RETIREMENT == flows.REASON["retirement"]
     assert structs.LEAVER == flows.REASON["leaver"]
@@ -25,6 +26,7 @@ def test_source_and_reason_indices_are_those_of_flows():
     assert structs.TRANSFER_OUT == flows.REASON["transfer_out"]
     assert structs.MOVED_OUT == flows.REASON["moved_out"]
     assert structs.SECTOR_OUT == flows.REASON["sector_out"]
+    assert structs.PROMOTED_OUT == flows.REASON["promoted_out"]
 
 
 def test_outputs_are_the_raw_counts_of_flows():

@@ -243,6 +243,12 @@ COORDINATES = {
              "only when the scenario names owners or has budgets",
     "owner_level": "each owner's level (on `owner`): `national`, `region`, `ics` or `place`; "
                    "`ds.spend_by_owner.groupby('owner_level').sum()` gives spend by level",
+    "band": "pay bands (the professions' career ladders, lowest first; `all` for staff of a profession without "
+            "one); only with characteristics or bands (see [Staff characteristics and pay bands]"
+            "(../how-to/characteristics.md))",
+    "group": "groups of staff (the declared characteristics' groups combined, e.g. `white/female`; `all` without "
+             "characteristics); only with characteristics or bands",
+    "promotable": "on (`profession`, `band`): the band has a next one on the profession's ladder",
 }
 ATTRIBUTES = {
     "scenario_name": "the scenario's `name`",
@@ -290,6 +296,9 @@ def results_page() -> str:
     ds = ds.assign({k: mobile[k] for k in mobile.data_vars if k not in ds})  # variables only mobility brings
     sectors = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "sectors.yaml"), years=1)
     ds = ds.assign({k: sectors[k] for k in sectors.data_vars if k not in ds})   # ... and sectors, returners
+    banded = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "bands.yaml"), years=1)
+    ds = ds.assign({k: banded[k] for k in banded.data_vars if k not in ds})  # variables only cells bring
+    ds = ds.assign_coords({k: banded[k] for k in ("band", "group", "promotable")})
     ds.attrs.update({k: owned.attrs[k] for k in ("owners_over_budget", "budget_control")})
     coords = ["replicate", *ds.coords] + [c for c in ("provider", "provider_kind", "provider_sector", "nation")
                                              if c not in ds.coords]

@@ -9,6 +9,7 @@ from scipy.special import ndtr
 
 from ..demand import establishment, need
 from ..demand.establishment import april_factor
+from .cells import cell_arrays
 from .flows import RECRUIT_SOURCES
 from .locations import locations, move_destinations, place_sum, provider_shares, spread
 from .mobility import mobility_arrays
@@ -238,6 +239,7 @@ def compile_base(scenario) -> Plan:
 
     moves = mobility_arrays(s, geo, within, init_hc, prog_produces, M, monthly_hazard)
     moves.update(sector_arrays(s, geo, within, ser, monthly_hazard))
+    cells = cell_arrays(s, places, at, M, ser, monthly_hazard, cost)
 
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, locations=geo.names,
@@ -260,7 +262,7 @@ def compile_base(scenario) -> Plan:
         prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake, fill_rate=fill,
         placement_capacity=placement_capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
-        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf, **moves,
+        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf, **moves, **cells,
     )
     owners = owner_table(s)
     plan.owners, plan.owner_levels = [n for n, _ in owners], [lv for _, lv in owners]

@@ -22,8 +22,8 @@ import numpy as np
 import math
 
 from ..demand.establishment import funded_posts
-from . import capped, pools
-from .flows import RECRUITED, REASON as _R, SECTORS, SOURCE as _S, STEPS, count_shapes
+from . import capped, cell_field, pools
+from .flows import RECRUITED, REASON as _R, SECTORS, SOURCE as _S, STEPS, plan_count_shapes
 from .plan import AGES, Plan, age_pmf
 
 
@@ -118,10 +118,15 @@ class MeanField:
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
         self.rotation = rotation
-        self.out = {name: np.zeros((N,) + shape) for name, shape in count_shapes(M, P, L, G).items()}
+        self.out = {name: np.zeros((N,) + shape) for name, shape in plan_count_shapes(plan).items()}
         self.cap_heads = (np.moveaxis(funded, 0, 1) / plan.fte_per_head[:, None] if plan.hire_only_into_vacancies
                           else np.full((M, N, P, L), np.inf))                  # [M, N, P, L]
         stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]         # [P, L, AGES] at end of month -1
+        # with characteristics or bands, staff are by cell too, flattened: [..., cell × AGES] (sim.model.cell_field)
+        self.cells = cell_field.Cells(plan) if plan.cells > 1 else None
+        if self.cells is not None:
+            stock = self.cells.start(plan, staff_pmf)
+            self.ret_h = np.tile(self.ret_h, (1, plan.cells))
         self.stock = np.repeat(stock[None], N, axis=0)                         # [N, P, L, AGES]
         self.cohorts = {}                     # (programme, start place, start month) -> [L] trainees by place now
         self.started = {}                     # ... -> the cohort's starters (its completers are binomial)
@@ -129,7 +134,7 @@ class MeanField:
             self.cohorts[int(g), int(l), int(s)] = np.where(np.arange(L) == l, float(n), 0.0)
             self.started[int(g), int(l), int(s)] = float(n)
         self.waiting: list[list[np.ndarray]] = [[] for _ in range(P)]  # per profession, FIFO of [L, 3] hires
-        self.graduates = np.zeros((G, L, AGES))   # the month's completers wanting a local post, by age
+        self.graduates = np.zeros((G, L, AGES * plan.cells))   # the month's completers wanting a local post, by age
         self.room = np.zeros((N, P, L))           # the month's vacancies left for experienced hires (heads)
         # hiring only into vacancies: the variance of the staff count too (see sim.model.capped)
         self.capped = bool(plan.hire_only_into_vacancies)
@@ -143,7 +148,10 @@ class MeanField:
 
     def retire(self, m: int) -> None:
         N, P, L = self.stock.shape[:3]
-        self.stock = np.concatenate([np.zeros((N, P, L, 1)), self.stock[..., :-1]], axis=-1)   # a month older
+        if self.cells is not None:
+            self.stock = self.cells.older(self.stock)
+        else:
+            self.stock = np.concatenate([np.zeros((N, P, L, 1)), self.stock[..., :-1]], axis=-1)   # a month older
         retired = self.stock * self.ret_h[:, None, :]
         self.stock = self.stock - retired
         if self.capped:
@@ -154,9 +162,14 @@ class MeanField:
         if self.plan.returning:
             self.returning = retired.sum(-1) * self.plan.return_share[m]
             self.out["joiners"][:, m, :, :, _S["retire_return"]] = self.returning
+        if self.cells is not None:
+            self.out["leavers_by_group"][:, m] += self.cells.by_group(retired)
 
     def leave(self, m: int) -> None:
-        q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)          # [P, L, AGES]
+        if self.cells is not None:
+            q = self.cells.leave_probability(self.plan, m, self.mult)              # [P, L, cell × AGES]
+        else:
+            q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)      # [P, L, AGES]
         left = self.stock * q
         self.stock = self.stock - left
         if self.capped:
@@ -167,8 +180,13 @@ class MeanField:
             gone = self.returned * -np.expm1(-self.plan.return_hazard[m])
             self.returned = self.returned - gone + self.returning
             self.out["leavers"][:, m, :, :, _R["leaver"]] += gone
+        if self.cells is not None:
+            self.out["leavers_by_group"][:, m] += self.cells.by_group(left)
 
     def move(self, m: int) -> None:
+        if self.cells is not None:
+            self.stock, self.var = self.cells.move(self, m)
+            return
         plan, out = self.plan, self.out
         rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
         mig, sec = plan.migrate_hazard[m], plan.sector_hazard[m]                     # [P, L]
@@ -256,6 +274,8 @@ class MeanField:
             if tp >= 0:
                 out["leavers"][:, m, tp, :, _R["completed_training"]] += done
             ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]])
+            if self.cells is not None:          # by cell: their group from training, the newly qualified band
+                ages = self.cells.completers(plan, g, l, s, ages)
             self.graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
             if self.elsewhere[g].any():        # mobility: those not taking a local post may look elsewhere
                 away = done * (1.0 - local)                                     # [L] by place of training
@@ -286,6 +306,8 @@ class MeanField:
         for g in range(len(plan.programmes)):
             p = plan.prog_produces[g]
             self.stock[:, p] += self.graduates[g] * placed[:, p][..., None]
+            if self.cells is not None:
+                out["joiners_by_group"][:, m, p] += self.cells.by_group(self.graduates[g]) * placed[:, p][..., None]
             out["joiners"][:, m, p, :, _S["newly_qualified"]] += self.graduates[g].sum(-1) * placed[:, p]
             out["unplaced"][:, m, g] += self.graduates[g].sum(-1) * (1 - placed[:, p])
         self.room = np.maximum(room - np.minimum(wanted, room), 0.0)
@@ -321,7 +343,12 @@ class MeanField:
             moved, self.var = pools.redeployed(plan.pool[m], offered - hires, self.cap[m],
                                                self.stock.sum(-1) + hires.sum(-1), self.var)
             hires = hires + moved
-        self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
+        if self.cells is not None:
+            arrived, appointed = self.cells.hires(plan, m, hires, self.joiner_pmf)
+            self.out["joiners_by_group"][:, m] += appointed
+            self.stock = self.stock + arrived
+        else:
+            self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
         self.out["joiners"][:, m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
 
     def start(self, m: int) -> None:
@@ -339,6 +366,8 @@ class MeanField:
         if plan.returning:
             out["headcount"][:, m] += self.returned
             out["returned"][:, m] = self.returned
+        if self.cells is not None:
+            out["staff_by_group"][:, m] = self.cells.by_cell(self.stock)
         for (g, _, _), n in self.cohorts.items():
             out["trainees"][:, m, g] += n
             if plan.prog_trainee_prof[g] >= 0:

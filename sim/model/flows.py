@@ -18,7 +18,8 @@ step  name            what happens
 3     move            staff move place (``rotation_out`` → ``rotation_in``), ICS or region
                       (``moved_out`` → ``moved_in``), sector (a provider of another sector in reach:
                       ``sector_out`` → ``sector_in``) or staff group (``transfer_out`` →
-                      ``transfer_in``): one summed hazard of a move, split by their shares, in that order
+                      ``transfer_in``), or up a band of their profession's ladder (``promoted_out`` →
+                      ``promoted_in``): one summed hazard of a move, split by their shares, in that order
 4     attrition       trainees who started before this month may drop out (in-service: ``leaver``)
 5     complete        cohorts at the end of their programme complete (in-service: ``completed_training``);
                       each completer wants a local post with the month's local-employment probability;
@@ -66,6 +67,8 @@ JOINERS = (
     Flow("sector_in", "staff moving in from a provider of another sector (the profession's sector_moves)",
          pair="sector_out"),
     Flow("retire_return", "retirees rejoining their staff group at once, part time (retire and return)"),
+    Flow("promoted_in", "staff promoted into the band (the next of their profession's ladder; same place)",
+         pair="promoted_out"),
 )
 LEAVERS = (
     Flow("retirement", "staff retiring"),
@@ -76,6 +79,8 @@ LEAVERS = (
     Flow("moved_out", "staff moving out to another ICS or region (the scenario's mobility)", pair="moved_in"),
     Flow("sector_out", "staff moving out to a provider of another sector (the profession's sector_moves)",
          pair="sector_in"),
+    Flow("promoted_out", "staff promoted out of the band (to the next of their profession's ladder; same place)",
+         pair="promoted_in"),
 )
 
 SOURCES = tuple(f.name for f in JOINERS)
@@ -130,13 +135,42 @@ SECTOR_REASONS = ("sector_out",)
 SECTOR_COUNTS = ("sector_moves",)
 RETURN_SOURCES = ("retire_return",)
 RETURN_COUNTS = ("returned",)
+# Counts by cell (band and group: sim.model.cells), only for a scenario with characteristics or bands (a
+# scenario with neither has one cell: these are empty and its dataset leaves them out); and the promotion
+# flows, only for a scenario where some profession has a career ladder.
+CELL_COUNTS = (
+    Count("staff_by_group", ("time", "profession", "place", "band", "group"), "people",
+          "staff in post at the end of the month by band and group (in-service trainees not included)", True),
+    Count("joiners_by_group", ("time", "profession", "place", "group"), "people per month",
+          "appointments in the month by group: newly qualified staff and experienced hires (moves within the "
+          "system not included)", False),
+    Count("leavers_by_group", ("time", "profession", "place", "group"), "people per month",
+          "staff leaving the workforce in the month by group: retirement and leaver (moves not included)", False),
+    Count("promotions", ("time", "profession", "place", "band", "group"), "people per month",
+          "staff promoted in the month, by the band they were promoted from", False),
+)
+COUNTS = COUNTS + CELL_COUNTS
+CELL_COUNT_NAMES = tuple(c.name for c in CELL_COUNTS)
+BAND_SOURCES = ("promoted_in",)
+BAND_REASONS = ("promoted_out",)
 
 
-def count_shapes(months: int, professions: int, places: int, programmes: int) -> dict[str, tuple[int, ...]]:
-    """The shape of each raw count (without ``replicate``) for a plan of these sizes."""
+def count_shapes(months: int, professions: int, places: int, programmes: int, bands: int = 1,
+                 groups: int = 1) -> dict[str, tuple[int, ...]]:
+    """The shape of each raw count (without ``replicate``) for a plan of these sizes; counts by cell are
+    empty (every dimension 0) where there is only one cell."""
     size = {"time": months, "profession": professions, "place": places, "programme": programmes,
-            "source": len(SOURCES), "reason": len(REASONS), "from_sector": len(SECTORS), "to_sector": len(SECTORS)}
-    return {c.name: tuple(size[d] for d in c.dims) for c in COUNTS}
+            "source": len(SOURCES), "reason": len(REASONS), "from_sector": len(SECTORS), "to_sector": len(SECTORS),
+            "band": bands, "group": groups}
+    out = {c.name: tuple(size[d] for d in c.dims) for c in COUNTS}
+    if bands * groups == 1:
+        out.update({name: (0,) * len(out[name]) for name in CELL_COUNT_NAMES})
+    return out
+
+
+def plan_count_shapes(plan) -> dict[str, tuple[int, ...]]:
+    """:func:`count_shapes` for a plan (``sim.model.plan.Plan``)."""
+    return count_shapes(*plan.shape, len(plan.programmes), len(plan.bands), len(plan.groups))
 
 
 @dataclass(frozen=True)
@@ -149,7 +183,7 @@ class Step:
 MONTH = (
     Step("retire", "staff at their retirement month retire"),
     Step("leave", "staff leave at the month's hazard"),
-    Step("move", "staff move place, ICS or region, sector, or staff group"),
+    Step("move", "staff move place, ICS or region, sector, or staff group, or up a band"),
     Step("attrition", "trainees who started before the month may drop out"),
     Step("complete", "cohorts at the end of their programme complete"),
     Step("place", "completers wanting a local post take one (graduates before experienced hires)"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..vocabulary import APRIL, absolute_month, last_month, month_index
+from .characteristics import characteristic_problems
 from .errors import shown
 from .owners import OWNER_LEVELS, footprints, inside, owner_level, owner_names
 
@@ -88,6 +89,12 @@ def reference_problems(s) -> list[tuple[str, str]]:
 
     out += _demand_problems(s, places, professions, years_ok)
     out += _budget_problems(s, years_ok)
+    out += characteristic_problems(s, places)
+    for name, p in s.professions.items():
+        for band, v in (p.bands.promotion.items() if p.bands is not None else ()):
+            years_ok(f"professions.{name}.bands.promotion.{band}", v)
+        for band, v in (p.bands.pay.items() if p.bands is not None else ()):
+            years_ok(f"professions.{name}.bands.pay.{band}", v)
     months = s.years * 12
     for i, goal in enumerate(s.goals):
         base = f"goals.{i}"

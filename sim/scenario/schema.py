@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from ..limits import (ACTIVITY, ACTIVITY_TOTAL, FTE_PER_RESIDENT, FTE_PER_UNIT, GAP_SHARE, GOAL_PEOPLE, PEOPLE,
                       POPULATION, POUNDS, REPLICATES, SEED, WEIGHT, YEARS)
 from .budgets import BudgetTable
+from .characteristics import Bands, Characteristic
 from .errors import shown
 from .geography import ICS, Geography, Place, Provider, ProviderKind, Region, Sector  # noqa: F401 (the format, in one place)
 from .types import FlowSeries, Model, Number, RateSeries, Series, Whole, YearMonth, number_words
@@ -184,6 +185,9 @@ class Profession(Model):
             if frm in move.to:
                 raise ValueError(f"{frm}.to.{frm}: a sector move goes to another sector; drop {frm} from its to")
         return v
+    bands: Bands | None = Field(
+        None, description="the profession's career ladder (pay bands or grades, lowest first) with promotion "
+        "hazards, entry bands by source and pay by band; default: none (one band)")
 
     @field_validator("employers")
     @classmethod
@@ -430,6 +434,10 @@ class ScenarioBase(Model):
     goals: list[Goal] = []
     mobility: Mobility | None = Field(
         None, description="staff and newly qualified moving between ICSs and regions; default: none")
+    characteristics: dict[Name, Characteristic] | None = Field(
+        None, description="staff characteristics (ethnicity, sex, disability…), each a set of groups with shares "
+        "among staff and joiners, working-age residents, and multipliers on leaving and promotion; groups of "
+        "several characteristics combine as their product. Default: none (one group)")
     budgets: BudgetTable | None = Field(
         None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
         "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "

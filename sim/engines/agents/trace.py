@@ -76,7 +76,7 @@ def _pyarrow(option: str = "--trace"):
 
 
 def _event_type(event: str, frm: str, to: str) -> str:
-    if event in ("rotation", "sector", "transfer") or (event == "hired" and frm == "newly_qualified") or \
+    if event in ("rotation", "sector", "transfer", "promotion") or (event == "hired" and frm == "newly_qualified") or \
             (event == "completion" and to == "local post"):
         return "queue"
     return "arrival_departure"
