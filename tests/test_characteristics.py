@@ -311,3 +311,16 @@ def test_bad_characteristics_exit_2_naming_the_field(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert "characteristics.sex.staff.c: unknown group 'c'; allowed: a, b" in r.stderr
     assert "characteristics.sex.staff: needs a share for every group; missing: b" in r.stderr
+
+
+# --- the default ICS ------------------------------------------------------------------------------------------
+def test_default_ics_carries_the_overlays_cited_figures():
+    """sim/data/baseline_ics.yaml and configs/variants/ics_groups_bands.yaml give the same characteristics and
+    nurse bands (the overlay adds them to other ICS scenarios; the benchmarks time with and without)."""
+    default = yaml.safe_load((ROOT / "sim" / "data" / "baseline_ics.yaml").read_text(encoding="utf-8"))
+    overlay = yaml.safe_load((ROOT / "configs" / "variants" / "ics_groups_bands.yaml").read_text(encoding="utf-8"))
+    assert default["characteristics"] == overlay["characteristics"]
+    for name, prof in overlay["professions"].items():
+        assert default["professions"][name]["bands"] == prof["bands"]
+    plan = compile_plan(sim.load_scenario(ROOT / "sim" / "data" / "baseline_ics.yaml"))
+    assert plan.groups == ["white", "bme"] and plan.bands == ["band_5", "band_6", "band_7_plus", "all"]

@@ -191,6 +191,13 @@ def _shown(plan: Plan, values: dict[str, np.ndarray]):
     return values, [SOURCES[i] for i in keep_s], [REASONS[i] for i in keep_r], set(DIMS) - hidden
 
 
+def residents_by_group(plan: Plan, level: str, every: str) -> np.ndarray:
+    """[time, area, group] ``population_by_group`` at ``level`` and output step: residents × each group's share of
+    working-age residents (not random: no replicate axis)."""
+    residents = plan.population.sum(axis=1)[:, :, None] * plan.population_groups[plan.location_place][None]
+    return to_level(plan, {"population_by_group": residents}, level, every, time_axis=0)["population_by_group"]
+
+
 def has_ladder(plan: Plan) -> bool:
     """Whether some profession has a career ladder (bands it may be promoted through)."""
     return bool((plan.next_band >= 0).any())
@@ -231,9 +238,7 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
     data["population"] = (area(DIMS["population"]), population,
                           {"units": UNITS["population"], "description": DESCRIPTIONS["population"]})
     if plan.cells > 1:
-        residents = plan.population.sum(axis=1)[:, :, None] * plan.population_groups[plan.location_place][None]
-        grouped = to_level(plan, {"population_by_group": residents}, level, every, time_axis=0)["population_by_group"]
-        data["population_by_group"] = (area(DIMS["population_by_group"]), grouped,
+        data["population_by_group"] = (area(DIMS["population_by_group"]), residents_by_group(plan, level, every),
                                        {"units": UNITS["population_by_group"],
                                         "description": DESCRIPTIONS["population_by_group"]})
     ds = xr.Dataset(data, coords=coords)
