@@ -251,3 +251,21 @@ def test_bad_goal_names_the_field(goal, field, text):
         sim.load_scenario(with_levers(BANDS, goals=[goal]))
     hits = [msg for f, msg in err.value.problems if f.startswith(field)]
     assert hits and any(text in msg for msg in hits), err.value.problems
+
+
+def test_group_levers_act_only_where_they_are_placed():
+    two = copy.deepcopy(GROUPS)
+    two["geography"]["places"] = [{"name": "Only", "population": 300000}, {"name": "Other", "population": 200000}]
+    p0 = plan(two)
+    p = plan(two, dict(RECRUIT, where="Other", ramp_months=0), dict(LOCAL, where="Only"))
+    dom = SOURCE["domestic"]
+    assert p.entry_group.shape[2] == 2
+    np.testing.assert_allclose(p.entry_group[20, 0, 1, SOURCE["international"]], [1 / 3, 2 / 3], rtol=1e-12)
+    np.testing.assert_allclose(p.entry_group[20, 0, 0, SOURCE["international"]],
+                               np.broadcast_to(p0.entry_group, p.entry_group.shape)[20, 0, 0, SOURCE["international"]])
+    # local hires only at Only (all 600 a year there): its domestic joiners become residents-like
+    assert p.recruit_rate[20, 0, 1].sum() == p0.recruit_rate[20, 0, 1].sum()
+    local = (p0.recruit_rate[20, 0, 0, 2] * 0.5 + 50 * 0.4) / (p0.recruit_rate[20, 0, 0, 2] + 50)
+    assert abs(p.entry_group[20, 0, 0, dom, 1] - local) < 1e-12
+    out = kernel_simulate(p, range(4), seed=1)
+    assert out["staff_by_group"].shape[3] == 2

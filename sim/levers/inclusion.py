@@ -46,6 +46,17 @@ def _writable(plan, name: str) -> np.ndarray:
     return a
 
 
+def entry_by_location(plan) -> np.ndarray:
+    """The plan's joiners' group shares as a writable [M, P, L, S_all, Gr] (compiled, they may be one row for
+    every location: a lever acting on some places gives each its own)."""
+    e = plan.entry_group
+    L = len(plan.locations)
+    if e.shape[2] != L or not e.flags.writeable:
+        e = np.array(np.broadcast_to(e, e.shape[:2] + (L,) + e.shape[3:]))
+        plan.entry_group = e
+    return e
+
+
 def _professions(plan, profession: str | None) -> list[int]:
     return list(range(len(plan.professions))) if profession is None else [plan.professions.index(profession)]
 
@@ -83,7 +94,7 @@ class InclusiveRecruitment(Lever):
         return super().references(scenario) + group_problems(self, scenario)
 
     def apply(self, plan, scenario) -> None:
-        entry = _writable(plan, "entry_group")                         # [M, P, L, S, Gr]
+        entry = entry_by_location(plan)                                 # [M, P, L, S, Gr]
         k = 1.0 + (self.odds - 1.0) * self.window(plan)                 # [M, L]
         named = in_groups(plan, self.groups)
         factor = np.where(named[None, None, :], k[:, :, None], 1.0)    # [M, L, Gr]
@@ -190,7 +201,7 @@ class LocalRecruitment(Lever):
         plan.recruit_rate[:, p, :, col] = old + extra
         self.remember(plan, (old, extra))
         if len(plan.groups) > 1:                                        # local joiners look like local residents
-            entry = _writable(plan, "entry_group")
+            entry = entry_by_location(plan)
             local = plan.population_groups[plan.location_place]          # [L, Gr]
             local = np.where(np.isnan(local), entry[0, p, :, d, :], local)
             total = old + extra
