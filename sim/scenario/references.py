@@ -105,6 +105,16 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if goal.where is not None and goal.where not in areas:
             out.append((f"{base}.where", f"{shown(goal.where)} is not a provider, place, ICS or region of this "
                                          f"geography, nor the nation; allowed: {', '.join(sorted(areas))}"))
+        if goal.group is not None:
+            groups = [g for c in (s.characteristics or {}).values() for g in c.groups]
+            if goal.group not in groups:
+                out.append((f"{base}.group", f"unknown group {shown(goal.group)}; allowed: "
+                                             f"{', '.join(groups) or '(the scenario declares no characteristics)'}"))
+        if goal.band is not None:
+            ladders = [b for p in s.professions.values() if p.bands is not None for b in p.bands.names]
+            if goal.band not in ladders:
+                out.append((f"{base}.band", f"unknown band {shown(goal.band)}; allowed: "
+                                            f"{', '.join(dict.fromkeys(ladders)) or '(no profession has bands)'}"))
         if goal.metric == "annual_cost" and (goal.profession or goal.where):
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:

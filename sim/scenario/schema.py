@@ -338,7 +338,7 @@ class Finance(Model):
 
 
 GOAL_RANGES = {"gap_share": GAP_SHARE, "vacancy_rate": (0, 1), "annual_cost": (0, POUNDS),
-               "headcount": (0, GOAL_PEOPLE), "effective_fte": (0, GOAL_PEOPLE)}
+               "headcount": (0, GOAL_PEOPLE), "effective_fte": (0, GOAL_PEOPLE), "model_employer_ratio": (0, 100)}
 GOAL_RANGES_TEXT = "by metric: " + ", ".join(f"{k} from {number_words(lo)} to {number_words(hi)}"
                                              for k, (lo, hi) in GOAL_RANGES.items())
 
@@ -347,13 +347,20 @@ class Goal(Model):
     """A system goal; the summary reports the probability across replicates of meeting it."""
 
     name: str = Field(min_length=1)
-    metric: Literal["gap_share", "vacancy_rate", "annual_cost", "headcount", "effective_fte"] = Field(
+    metric: Literal["gap_share", "vacancy_rate", "annual_cost", "headcount", "effective_fte",
+                    "model_employer_ratio"] = Field(
         description="gap_share: gap_fte / demand_fte; vacancy_rate: vacancies / funded posts; "
-        "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post")
+        "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post; "
+        "model_employer_ratio: a group's share of a band's staff ÷ its share of all the staff (1: the band "
+        "reflects the workforce; with no band given, the lowest over the bands, so `min: 0.9` asks every band "
+        "to be within 10% of the workforce's composition); needs `group`")
     by: YearMonth = Field(description="the month the goal is judged at (YYYY-MM)")
     profession: str | None = Field(None, description="default: all professions together")
     where: str | None = Field(None, description="a provider, place, ICS, region or the nation; default: the whole "
                               "scenario")
+    group: str | None = Field(None, description="model_employer_ratio: the group of a characteristic (e.g. black)")
+    band: str | None = Field(None, description="model_employer_ratio: one band; default: every band (the lowest "
+                             "ratio)")
     max: Number(GAP_SHARE[0], POUNDS, "the metric's unit") | None = Field(
         None, description="the goal is met where the metric is at most this; " + GOAL_RANGES_TEXT)
     min: Number(GAP_SHARE[0], POUNDS, "the metric's unit") | None = Field(
@@ -363,6 +370,10 @@ class Goal(Model):
     def _bound(self):
         if (self.max is None) == (self.min is None):
             raise ValueError("give exactly one of max or min")
+        if (self.metric == "model_employer_ratio") != (self.group is not None):
+            raise ValueError("group\tgive a group for model_employer_ratio, and only for it")
+        if self.band is not None and self.metric != "model_employer_ratio":
+            raise ValueError("band\tband is only for model_employer_ratio")
         lo, hi = GOAL_RANGES[self.metric]
         which, value = ("max", self.max) if self.max is not None else ("min", self.min)
         if not lo <= value <= hi:
