@@ -96,6 +96,38 @@ def scaled_scenario(scenario, factor: float = 1.0, name: str | None = None):
     return sim.load_scenario(scaled_dict(scenario, factor), name=name or f"{scenario.name} ×{factor:g}")
 
 
+CELLS_OVERLAY = REPO / "configs" / "variants" / "ics_groups_bands.yaml"
+
+
+def merged(base: dict, overlay: dict) -> dict:
+    """``base`` with ``overlay`` merged in: mappings key by key, anything else replaced."""
+    out = dict(base)
+    for k, v in overlay.items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def with_overlay(scenario, overlay: Path = CELLS_OVERLAY, name: str | None = None):
+    """The scenario with an overlay's sections merged in (configs/variants/ics_groups_bands.yaml: the default
+    ICS with characteristics and bands), validated."""
+    import sim
+    import yaml
+
+    d = merged(scaled_dict(scenario), yaml.safe_load(overlay.read_text(encoding="utf-8")))
+    return sim.load_scenario(d, name=name or f"{scenario.name}+{overlay.stem}")
+
+
+def without_cells(scenario, name: str | None = None):
+    """The scenario without characteristics and without any profession's bands, validated."""
+    import sim
+
+    d = scaled_dict(scenario)
+    d.pop("characteristics", None)
+    for prof in d["professions"].values():
+        prof.pop("bands", None)
+    return sim.load_scenario(d, name=name or f"{scenario.name} without cells")
+
+
 # Plan fields that are not indexed by month first (everything else of shape [months, ...] is).
 _NOT_MONTHLY = {"leave_age_mult", "retire_cdf", "staff_age", "joiner_age", "init_headcount", "rotation_cdf",
                 "prog_produces", "prog_trainee_prof", "prog_months", "prog_dropout", "prog_entry_age",

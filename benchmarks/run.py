@@ -39,7 +39,7 @@ from .common import (REPO, agent_months, agent_months_per_replicate, default_sce
 GOAL_PER_CORE = 1e8            # agent-months per second per core
 GOAL_HEADLINE_S = 60.0         # 1,000 replicates × 10 years of the default ICS, on 2 cores
 GOAL_PEAK_MB = 4000.0          # peak resident memory of that run
-GROUPS = ("compile", "kernel", "headline", "scaling", "rng", "agents")
+GROUPS = ("compile", "kernel", "headline", "scaling", "rng", "agents", "cells")
 
 
 @dataclass(frozen=True)
@@ -409,6 +409,50 @@ class Suite:
                    f"agent-months/s on one core, same plan: kernel {k_rate:.3g} ({k_reps} replicates in "
                    f"{statistics.median(k_t):.3g} s) vs agents {row.throughput:.3g} ({s.agents_reps} in "
                    f"{row.median_s:.3g} s)")
+
+    def g_cells(self) -> None:
+        """Characteristics and bands: the kernel's time with them (configs/variants/ics_groups_bands.yaml merged
+        onto the scenario; the default ICS has these already) ÷ without any (the scenario with both sections
+        removed), alternating repeat by repeat on the same replicates; and the peak memory of ``sim.run`` of
+        ``headline_reps`` replicates (monthly) of each, in fresh processes."""
+        import yaml
+
+        from .common import scaled_dict, with_overlay, without_cells
+
+        s, R = self.sizes, self.sizes.kernel_reps
+        cells = self.compile_plan(with_overlay(self.scenario))
+        plain = self.compile_plan(without_cells(self.scenario))
+        self.simulate(cells, 2)                                       # (the same compiled kernel)
+        plain_t, cells_t = [], []
+        for _ in range(s.repeats):
+            plain_t += timed(lambda: self.simulate(plain, R), 1)[0]
+            cells_t += timed(lambda: self.simulate(cells, R), 1)[0]
+        params = {"replicates": R, "months": self.plan.months}
+        self.add(Row("cells", "kernel simulate(), default ICS without characteristics and bands", params, plain_t,
+                     units="s",
+                     threads=self.numba.get_num_threads()))
+        self.add(Row("cells", "kernel simulate(), default ICS + characteristics and bands",
+                     {**params, "cells": f"{len(cells.bands)} bands × {len(cells.groups)} groups"}, cells_t, units="s",
+                     threads=self.numba.get_num_threads()))
+        ratio = statistics.median(cells_t) / statistics.median(plain_t)
+        self.ratio("cells: kernel time with ÷ without characteristics and bands", ratio,
+                   f"median of {s.repeats}, alternating: {statistics.median(cells_t):.3g} s vs "
+                   f"{statistics.median(plain_t):.3g} s for {R} replicates (goal ≤ 2)")
+        with tempfile.TemporaryDirectory(prefix="wfsim-cells-") as d:
+            paths = {"without": Path(d) / "without.yaml", "with": Path(d) / "with.yaml"}
+            for label, scenario in (("without", without_cells(self.scenario)), ("with", with_overlay(self.scenario))):
+                paths[label].write_text(yaml.safe_dump(scaled_dict(scenario), sort_keys=False), encoding="utf-8")
+            peaks = {}
+            for label, scenario in paths.items():
+                res = child("headline", {"scenario": str(scenario), "replicates": s.headline_reps, "every": "month",
+                                         "repeats": 1})
+                peaks[label] = res["peak_rss_mb"]
+                self.add(Row("cells", f"sim.run(), {s.headline_reps} replicates, monthly, {label} cells",
+                             {"replicates": s.headline_reps, "process": "fresh"}, res["times_s"], units="s",
+                             threads=res["threads"], extra={"peak_rss_mb": res["peak_rss_mb"],
+                                                            "dataset_mb": res["dataset_mb"]}))
+        self.ratio("cells: peak memory of sim.run with ÷ without", peaks["with"] / peaks["without"],
+                   f"{peaks['with']:.0f} MB vs {peaks['without']:.0f} MB, {s.headline_reps} replicates monthly")
 
     # -- goals --------------------------------------------------------------------------------------
     def goals(self) -> list[dict]:

@@ -56,9 +56,10 @@ def test_the_comparison_detects_a_wrong_expectation(baseline):
     plan = compile_plan(scn)
     plan.leave_hazard *= 1.03
     wrong = {k: v for k, v in project(plan).items()}
-    from sim.results.dataset import build_dataset, central_demand
+    from sim.results.dataset import build_dataset, central_demand, to_level
     from sim.runs.lever_costs import outcomes
-    ex = build_dataset(plan, outcomes(plan, wrong, central_demand(plan)))
+    values = to_level(plan, outcomes(plan, wrong, central_demand(plan)), "place", "month", time_axis=0)
+    ex = build_dataset(plan, values)                    # (its providers summed to places, as ``ds``)
     with pytest.raises(AssertionError):
         _compare(ds, ex)
 

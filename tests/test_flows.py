@@ -62,17 +62,25 @@ def test_every_engine_returns_exactly_the_declared_counts(engine):
 
 
 def test_results_dataset_labels_sources_and_reasons_from_the_table():
-    ds = sim.expected("configs/analytic/mobility.yaml", years=1)
-    assert tuple(ds.source.values) == flows.SOURCES
-    assert tuple(ds.reason.values) == flows.REASONS
-    for c in flows.COUNTS:
-        assert ds[c.name].dims[-len(c.dims):] == c.dims
-        assert ds[c.name].attrs["units"] == c.units
-    # without mobility the dataset leaves its flows and counts out (it is what it was before they existed)
-    plain = sim.expected("configs/analytic/decay.yaml", years=1)
-    assert tuple(plain.source.values) == tuple(s for s in flows.SOURCES if s not in flows.MOBILITY_SOURCES)
-    assert tuple(plain.reason.values) == tuple(r for r in flows.REASONS if r not in flows.MOBILITY_REASONS)
-    assert not set(flows.MOBILITY_COUNTS) & set(plain.data_vars)
+    """A dataset shows the table's sources, reasons and counts in its order; the optional ones (mobility, sector
+    moves, retire-and-return, promotion and the counts by cell) only where the scenario has them (else it is
+    what it was before they existed)."""
+    optional = {"mobility": (flows.MOBILITY_SOURCES, flows.MOBILITY_REASONS, flows.MOBILITY_COUNTS),
+                "sectors": (flows.SECTOR_SOURCES + flows.RETURN_SOURCES, flows.SECTOR_REASONS,
+                            flows.SECTOR_COUNTS + flows.RETURN_COUNTS),
+                "bands": (flows.BAND_SOURCES, flows.BAND_REASONS, flows.CELL_COUNT_NAMES),
+                "decay": ((), (), ())}
+    every = [set().union(*(o[i] for o in optional.values())) for i in range(3)]
+    for name, (sources, reasons, counts) in optional.items():
+        ds = sim.expected(f"configs/analytic/{name}.yaml", years=1)
+        assert tuple(ds.source.values) == tuple(s for s in flows.SOURCES if s in sources or s not in every[0])
+        assert tuple(ds.reason.values) == tuple(r for r in flows.REASONS if r in reasons or r not in every[1])
+        for c in flows.COUNTS:
+            if c.name in every[2] and c.name not in counts:
+                assert c.name not in ds.data_vars
+                continue
+            assert ds[c.name].dims[-len(c.dims):] == c.dims
+            assert ds[c.name].attrs["units"] == c.units
 
 
 # --- the order of the month, by construction ------------------------------------------------------------
@@ -166,9 +174,9 @@ def test_paired_flows_conserve_people_within_the_system(engine):
     """A move is a leaver on one side and a joiner on the other (``Flow.pair``): every month, all professions
     and places together, each source's joiners equal its paired reason's leavers."""
     pairs = [(f.name, f.pair) for f in flows.JOINERS if f.pair]
-    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in"}
+    assert {s for s, _ in pairs} == {"rotation_in", "transfer_in", "moved_in", "sector_in", "promoted_in"}
     seen = dict.fromkeys([s for s, _ in pairs], 0.0)
-    for config in ("transfers", "mobility"):
+    for config in ("transfers", "mobility", "sectors", "bands"):
         data = sim.load_scenario(f"configs/analytic/{config}.yaml").model_copy(update={"years": 2})
         plan = compile_plan(data)
         out = ENGINES[engine](plan)

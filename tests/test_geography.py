@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.model.locations import place_sum
 from sim.model.compile import compile_base, compile_plan
 from sim.scenario import ScenarioError
 from sim.scenario.geography import PROVIDER_KINDS
@@ -59,10 +60,16 @@ def test_one_ics_and_one_region_forms_still_mean_what_they_did():
     for path in ("configs/baseline_ics.yaml", "configs/region.yaml"):
         scn = sim.load_scenario(ROOT / path)
         plan = compile_base(scn)
-        assert plan.locations == plan.places == [p for p, _, _ in scn.geography.place_table()]
+        assert plan.places == [p for p, _, _ in scn.geography.place_table()]
         assert plan.nation == "England" and set(plan.place_region) == {scn.geography.region}
-        assert np.array_equal(plan.location_place, np.arange(len(plan.places)))
-        assert (plan.provider_share == 1.0).all()
+        if path.endswith("region.yaml"):          # places without providers: each is one implicit provider
+            assert plan.locations == plan.places
+            assert np.array_equal(plan.location_place, np.arange(len(plan.places)))
+            assert (plan.provider_share == 1.0).all()
+        else:                                     # the default ICS lists three providers a place (sectors)
+            assert len(plan.locations) == 3 * len(plan.places)
+            assert np.array_equal(plan.location_place, np.repeat(np.arange(len(plan.places)), 3))
+            np.testing.assert_allclose(place_sum(plan.provider_share, plan.location_place, len(plan.places)), 1.0)
 
 
 # --- closed-form shares (the config's header states them) --------------------------------------------------------

@@ -134,7 +134,7 @@ def _carrier(where, value, key: str = "x"):
     return value
 
 
-KEYS = ("x", "30", "acute")          # a name, a whole number such as an age, or a kind of provider
+KEYS = ("x", "30", "acute", "nhs_trust")   # a name, a whole number such as an age, a kind of provider, a sector
 
 
 def _adapter(field) -> TypeAdapter:

@@ -14,12 +14,19 @@ def test_source_and_reason_indices_are_those_of_flows():
     assert structs.ROTATION_IN == flows.SOURCE["rotation_in"]
     assert structs.TRAINING_START == flows.SOURCE["training_start"]
     assert structs.TRANSFER_IN == flows.SOURCE["transfer_in"]
+    assert structs.MOVED_IN == flows.SOURCE["moved_in"]
+    assert structs.SECTOR_IN == flows.SOURCE["sector_in"]
+    assert structs.RETIRE_RETURN == flows.SOURCE["retire_return"]
+    assert structs.PROMOTED_IN == flows.SOURCE["promoted_in"]
     assert structs.FIRST_RECRUITED == flows.RECRUITED[0]        # recruited source k is FIRST_RECRUITED + k
     assert structs.RETIREMENT == flows.REASON["retirement"]
     assert structs.LEAVER == flows.REASON["leaver"]
     assert structs.ROTATION_OUT == flows.REASON["rotation_out"]
     assert structs.COMPLETED == flows.REASON["completed_training"]
     assert structs.TRANSFER_OUT == flows.REASON["transfer_out"]
+    assert structs.MOVED_OUT == flows.REASON["moved_out"]
+    assert structs.SECTOR_OUT == flows.REASON["sector_out"]
+    assert structs.PROMOTED_OUT == flows.REASON["promoted_out"]
 
 
 def test_outputs_are_the_raw_counts_of_flows():

@@ -10,7 +10,8 @@ from sim.engines.kernel import rng
 
 def test_stream_index_literals_are_their_positions_in_the_table():
     literals = {"age": rng.AGE, "retire": rng.RETIRE, "leave": rng.LEAVE, "rotate": rng.ROTATE,
-                "recruit": rng.RECRUIT, "train": rng.TRAIN, "employ": rng.EMPLOY, "schedule": rng.SCHEDULE, "migrate": rng.MIGRATE}
+                "recruit": rng.RECRUIT, "train": rng.TRAIN, "employ": rng.EMPLOY, "schedule": rng.SCHEDULE, "migrate": rng.MIGRATE,
+                "return": rng.RETURN, "cell": rng.CELL}
     assert literals == rng.STREAM
     assert rng.N_STREAMS == len(rng.STREAMS)
 

@@ -226,6 +226,11 @@ COORDINATES = {
               "`--level region`)",
     "nation": "with `--level nation`: the area dimension, one entry (the geography's `nation`)",
     "provider_kind": "with `--level provider`: each provider's kind (on `provider`)",
+    "provider_sector": "with `--level provider`: each provider's sector (on `provider`; empty where its kind "
+                       "says none): `ds.groupby('provider_sector').sum()` gives results by sector",
+    "from_sector": "sectors (`nhs_trust`, `general_practice`, `adult_social_care`, `independent_sector`, "
+                   "`voluntary_sector`) staff move from; only when a profession has `sector_moves`",
+    "to_sector": "sectors staff move to (as `from_sector`); only when a profession has `sector_moves`",
     "source": "joiner sources (below)",
     "reason": "leaver reasons (below)",
     "programme": "the scenario's training programmes",
@@ -238,6 +243,12 @@ COORDINATES = {
              "only when the scenario names owners or has budgets",
     "owner_level": "each owner's level (on `owner`): `national`, `region`, `ics` or `place`; "
                    "`ds.spend_by_owner.groupby('owner_level').sum()` gives spend by level",
+    "band": "pay bands (the professions' career ladders, lowest first; `all` for staff of a profession without "
+            "one); only with characteristics or bands (see [Staff characteristics and pay bands]"
+            "(../how-to/characteristics.md))",
+    "group": "groups of staff (the declared characteristics' groups combined, e.g. `white/female`; `all` without "
+             "characteristics); only with characteristics or bands",
+    "promotable": "on (`profession`, `band`): the band has a next one on the profession's ladder",
 }
 ATTRIBUTES = {
     "scenario_name": "the scenario's `name`",
@@ -283,8 +294,14 @@ def results_page() -> str:
     ds = ds.assign_coords({k: owned[k] for k in ("owner", "owner_level")})
     mobile = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "mobility.yaml"), years=1)
     ds = ds.assign({k: mobile[k] for k in mobile.data_vars if k not in ds})  # variables only mobility brings
+    sectors = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "sectors.yaml"), years=1)
+    ds = ds.assign({k: sectors[k] for k in sectors.data_vars if k not in ds})   # ... and sectors, returners
+    banded = sim.expected(sim.load_scenario(ROOT / "configs" / "analytic" / "bands.yaml"), years=1)
+    ds = ds.assign({k: banded[k] for k in banded.data_vars if k not in ds})  # variables only cells bring
+    ds = ds.assign_coords({k: banded[k] for k in ("band", "group", "promotable")})
     ds.attrs.update({k: owned.attrs[k] for k in ("owners_over_budget", "budget_control")})
-    coords = ["replicate", *ds.coords] + [c for c in ("provider", "provider_kind", "nation") if c not in ds.coords]
+    coords = ["replicate", *ds.coords] + [c for c in ("provider", "provider_kind", "provider_sector", "nation")
+                                             if c not in ds.coords]
     unknown = [c for c in coords if c not in COORDINATES] + [a for a in ds.attrs if a not in ATTRIBUTES]
     if unknown:
         raise ValueError(f"describe these in docs/hooks/reference.py: {', '.join(unknown)}")

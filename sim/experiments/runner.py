@@ -32,7 +32,7 @@ import xarray as xr
 from .. import runs
 from ..model.compile import compile_base, with_levers
 from ..outputs import recognised
-from ..results.dataset import DESCRIPTIONS, UNITS, to_level
+from ..results.dataset import DESCRIPTIONS, UNITS, residents_by_group, to_level
 from ..runs.budgets import budget_control, remember_budget_control
 from ..scenario import ScenarioError
 from ..vocabulary import COMPARISON, DEFAULT_LEVEL, MANIFEST, STORE
@@ -114,6 +114,10 @@ def _template(exp: Experiment, probe: xr.Dataset, plans: list) -> xr.Dataset:
     population = [to_level(plan, {"population": plan.population}, exp.spec.level, exp.spec.every,
                            time_axis=0)["population"] for plan in plans]
     data["population"] = (("scenario",) + pop.dims, np.stack(population), pop.attrs)
+    if "population_by_group" in probe:              # characteristics: residents by group, as population
+        grouped = probe.population_by_group
+        data["population_by_group"] = (("scenario",) + grouped.dims, np.stack(
+            [residents_by_group(plan, exp.spec.level, exp.spec.every) for plan in plans]), grouped.attrs)
     coords = {k: c for k, c in probe.coords.items() if k != "replicate"}
     coords.update(replicate=np.arange(R, dtype=np.int64), scenario=[r.label for r in exp.runs],
                   variant=("scenario", [r.variant for r in exp.runs]),
@@ -190,7 +194,8 @@ def _owner_attrs(name: str, attrs: dict) -> dict:
 
 def _region_payload(ds: xr.Dataset, label: str, axes) -> xr.Dataset:
     """A block's dataset shaped for its region of the store: scenario axis added, shared coords dropped."""
-    ds = _on_axes(ds.drop_vars("population"), axes).expand_dims(scenario=[label])
+    ds = _on_axes(ds.drop_vars(["population", "population_by_group"], errors="ignore"), axes) \
+        .expand_dims(scenario=[label])
     keep = {"scenario", "replicate"}
     drop = [k for k, c in ds.coords.items() if not keep & set(c.dims) or k in ("scenario", "replicate")]
     out = ds.drop_vars(drop)

@@ -9,9 +9,11 @@ from scipy.special import ndtr
 
 from ..demand import establishment, need
 from ..demand.establishment import april_factor
+from .cells import cell_arrays
 from .flows import RECRUIT_SOURCES
 from .locations import locations, move_destinations, place_sum, provider_shares, spread
 from .mobility import mobility_arrays
+from .sectors import sector_arrays, sector_index, within_sector
 from .plan import FORCED_RETIREMENT_YEARS, MAX_AGE_MONTHS, Plan
 from ..scenario.owners import lever_owner, owner_table
 from ..vocabulary import APRIL, absolute_month, calendar_months, parse_month
@@ -118,6 +120,7 @@ def compile_base(scenario) -> Plan:
     ics_of = [geo.place_ics[k] for k in at]                 # [L] the ICS of each location
     # where a moving staff member goes: a provider of another place of their ICS
     move_cdf = move_destinations(pop, within, at, np.array([ics_names.index(i) for i in geo.place_ics]))
+    move_cdf = within_sector(move_cdf, sector_index(geo), s)      # (only professions with sector_moves change)
     can_move = move_cdf[:, :, -1] > 0                       # [P, L]
 
     for i, (name, p) in enumerate(s.professions.items()):
@@ -235,6 +238,8 @@ def compile_base(scenario) -> Plan:
     residents = geo.weight_share                 # residents of a place are shown at its providers by weight
 
     moves = mobility_arrays(s, geo, within, init_hc, prog_produces, M, monthly_hazard)
+    moves.update(sector_arrays(s, geo, within, ser, monthly_hazard))
+    cells = cell_arrays(s, places, at, M, ser, monthly_hazard, cost)
 
     plan = Plan(
         scenario_name=s.name, start=s.start, months=M, professions=profs, locations=geo.names,
@@ -257,7 +262,7 @@ def compile_base(scenario) -> Plan:
         prog_months=prog_months, prog_dropout=dropout, prog_entry_age=entry_age, intake=intake, fill_rate=fill,
         placement_capacity=placement_capacity,
         local_employment=local, cost_per_trainee=trainee_cost, init_cohorts=init_cohorts,
-        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf, **moves,
+        prog_rotate=rotate, prog_rotation_cdf=rotation_cdf, **moves, **cells,
     )
     owners = owner_table(s)
     plan.owners, plan.owner_levels = [n for n, _ in owners], [lv for _, lv in owners]

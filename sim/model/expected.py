@@ -22,8 +22,8 @@ import numpy as np
 import math
 
 from ..demand.establishment import funded_posts
-from . import capped, pools
-from .flows import RECRUITED, REASON as _R, SOURCE as _S, STEPS, count_shapes
+from . import capped, cell_field, pools
+from .flows import RECRUITED, REASON as _R, SECTORS, SOURCE as _S, STEPS, plan_count_shapes
 from .plan import AGES, Plan, age_pmf
 
 
@@ -137,22 +137,31 @@ class MeanField:
         for g in range(G):
             self.entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
         self.ages = live_ages(ret_h, [staff_pmf, joiner_pmf], self.entry_pmf, plan.prog_months) \
-            if L > BLOCKED_FROM else slice(0, AGES)
+            if L > BLOCKED_FROM and plan.cells == 1 else slice(0, AGES)          # (cells keep the whole grid)
         self.mult = plan.leave_age_mult[:, :, year_of_age[self.ages]]                  # [P, L, ages]
         self.ret_h = ret_h[:, self.ages]
         staff_pmf, self.joiner_pmf = staff_pmf[:, self.ages], joiner_pmf[:, self.ages]
         self.dest = plan.move_matrix()                                         # [P, L, L2] staff moves
         self.migrate = plan.migrate_matrix()                                   # [P, L, L2] ... to other ICSs, regions
+        self.sector = plan.sector_matrix()                                     # [P, L, L2] ... to other sectors
+        self.sector_of = np.zeros((L, len(SECTORS)))                           # [L, sectors] one-hot (none: 0)
+        has = plan.location_sector_index >= 0
+        self.sector_of[np.flatnonzero(has), plan.location_sector_index[has]] = 1.0
         self.elsewhere = plan.graduate_matrix()                                # [G, L, L2] completers looking there
         self.dest_blocks = blocked_moves(self.dest) if L > BLOCKED_FROM else None
         rotation = plan.rotation_matrix()                                      # [G, L, L2] scheduled rotations
         stuck = rotation.sum(axis=2) <= 0                                      # no share in the ICS: nobody moves
         rotation[stuck] = np.eye(L)[np.nonzero(stuck)[1]]
         self.rotation = rotation
-        self.out = {name: np.zeros((N,) + shape) for name, shape in count_shapes(M, P, L, G).items()}
+        self.out = {name: np.zeros((N,) + shape) for name, shape in plan_count_shapes(plan).items()}
         self.cap_heads = (np.moveaxis(funded, 0, 1) / plan.fte_per_head[:, None] if plan.hire_only_into_vacancies
                           else np.full((M, N, P, L), np.inf))                  # [M, N, P, L]
         stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]         # [P, L, AGES] at end of month -1
+        # with characteristics or bands, staff are by cell too, flattened: [..., cell × AGES] (sim.model.cell_field)
+        self.cells = cell_field.Cells(plan) if plan.cells > 1 else None
+        if self.cells is not None:
+            stock = self.cells.start(plan, staff_pmf)
+            self.ret_h = np.tile(self.ret_h, (1, plan.cells))
         self.stock = np.repeat(stock[None], N, axis=0)                         # [N, P, L, AGES]
         self.cohorts = {}                     # (programme, start place, start month) -> [L] trainees by place now
         self.started = {}                     # ... -> the cohort's starters (its completers are binomial)
@@ -160,7 +169,8 @@ class MeanField:
             self.cohorts[int(g), int(l), int(s)] = np.where(np.arange(L) == l, float(n), 0.0)
             self.started[int(g), int(l), int(s)] = float(n)
         self.waiting: list[list[np.ndarray]] = [[] for _ in range(P)]  # per profession, FIFO of [L, 3] hires
-        self.graduates = np.zeros((G, L, self.mult.shape[2]))   # the month's completers wanting a local post, by age
+        self.graduates = np.zeros((G, L, self.mult.shape[2] * plan.cells))   # the month's completers wanting a post,
+                                                                             # by age (and cell)
         self.room = np.zeros((N, P, L))           # the month's vacancies left for experienced hires (heads)
         # hiring only into vacancies: the variance of the staff count too (see sim.model.capped)
         self.capped = bool(plan.hire_only_into_vacancies)
@@ -168,10 +178,16 @@ class MeanField:
         self.cap = np.floor(self.cap_heads + 1e-9)                             # whole posts, as the engines
         self.nodes = self.wanted = self.placed_first = None
         self.wanted_var = np.zeros((P, L))        # variance of the month's completers wanting a post
+        # retirees back in post (retire and return): a stock without ages (they leave at their own hazard)
+        self.returned = np.zeros((N, P, L))
+        self.returning = np.zeros((N, P, L))      # the month's returners (no other event in their first month)
 
     def retire(self, m: int) -> None:
         N, P, L = self.stock.shape[:3]
-        self.stock = np.concatenate([np.zeros((N, P, L, 1)), self.stock[..., :-1]], axis=-1)   # a month older
+        if self.cells is not None:
+            self.stock = self.cells.older(self.stock)
+        else:
+            self.stock = np.concatenate([np.zeros((N, P, L, 1)), self.stock[..., :-1]], axis=-1)   # a month older
         retired = self.stock * self.ret_h[:, None, :]
         self.stock = self.stock - retired
         if self.capped:
@@ -179,21 +195,40 @@ class MeanField:
             self.var = capped.thinned_variance(self.var, after + retired.sum(-1), after,
                                                (self.stock * self.ret_h[:, None, :]).sum(-1))
         self.out["leavers"][:, m, :, :, _R["retirement"]] = retired.sum(-1)
+        if self.plan.returning:
+            self.returning = retired.sum(-1) * self.plan.return_share[m]
+            self.out["joiners"][:, m, :, :, _S["retire_return"]] = self.returning
+        if self.cells is not None:
+            self.out["leavers_by_group"][:, m] += self.cells.by_group(retired)
 
     def leave(self, m: int) -> None:
-        q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)          # [P, L, AGES]
+        if self.cells is not None:
+            q = self.cells.leave_probability(self.plan, m, self.mult)              # [P, L, cell × AGES]
+        else:
+            q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)      # [P, L, AGES]
         left = self.stock * q
         self.stock = self.stock - left
         if self.capped:
             after = self.stock.sum(-1)
             self.var = capped.thinned_variance(self.var, after + left.sum(-1), after, (self.stock * q).sum(-1))
         self.out["leavers"][:, m, :, :, _R["leaver"]] = left.sum(-1)
+        if self.plan.returning:
+            gone = self.returned * -np.expm1(-self.plan.return_hazard[m])
+            self.returned = self.returned - gone + self.returning
+            self.out["leavers"][:, m, :, :, _R["leaver"]] += gone
+        if self.cells is not None:
+            self.out["leavers_by_group"][:, m] += self.cells.by_group(left)
 
     def move(self, m: int) -> None:
+        if self.cells is not None:
+            self.stock, self.var = self.cells.move(self, m)
+            return
         plan, out = self.plan, self.out
         rot, moves = plan.rotation_hazard[m], plan.transfer_hazard[m]               # [P, L], [P, L, P2]
-        mig = plan.migrate_hazard[m]                                                 # [P, L]
+        mig, sec = plan.migrate_hazard[m], plan.sector_hazard[m]                     # [P, L]
         total = rot + mig + moves.sum(-1)                   # (+ a migration hazard of 0: the same to the bit)
+        if sec.any():
+            total = rot + mig + sec + moves.sum(-1)
         q = 1.0 - np.exp(-total)                                                     # [P, L]
         leaving = self.stock * q[:, :, None]
         self.stock = self.stock - leaving
@@ -211,6 +246,15 @@ class MeanField:
             self.stock = self.stock + np.einsum("npla,plk->npka", migrated, self.migrate)
             out["joiners"][:, m, :, :, _S["moved_in"]] = np.einsum("npl,plk->npk", migrated.sum(-1), self.migrate)
             out["leavers"][:, m, :, :, _R["moved_out"]] = migrated.sum(-1)
+        if sec.any():                       # to a provider of another sector
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share_sec = np.where(total > 0, sec / total, 0.0)
+            sectored = leaving * share_sec[:, :, None]
+            self.stock = self.stock + np.einsum("npla,plk->npka", sectored, self.sector)
+            flow = sectored.sum(-1)[..., None] * self.sector                          # [N, P, L, L2]
+            out["joiners"][:, m, :, :, _S["sector_in"]] = flow.sum(axis=2)
+            out["leavers"][:, m, :, :, _R["sector_out"]] = sectored.sum(-1)
+            out["sector_moves"][:, m] = np.einsum("npkl,ki,lj->npij", flow, self.sector_of, self.sector_of)
         if rot.any():                       # (adding nothing is skipped: the sums are the same to the bit)
             if self.dest_blocks is None:
                 self.stock = self.stock + np.einsum("npla,plk->npka", rotated, self.dest)
@@ -228,11 +272,15 @@ class MeanField:
         out["leavers"][:, m, :, :, _R["transfer_out"]] = leaving.sum(-1) - rotated.sum(-1)
         if mig.any():
             out["leavers"][:, m, :, :, _R["transfer_out"]] -= out["leavers"][:, m, :, :, _R["moved_out"]]
+        if sec.any():
+            out["leavers"][:, m, :, :, _R["transfer_out"]] -= out["leavers"][:, m, :, :, _R["sector_out"]]
         if self.capped:                                                         # arrivals: Poisson-like
             self.var = self.var + out["joiners"][:, m, :, :, _S["rotation_in"]] \
                 + out["joiners"][:, m, :, :, _S["transfer_in"]]
             if mig.any():
                 self.var = self.var + out["joiners"][:, m, :, :, _S["moved_in"]]
+            if sec.any():
+                self.var = self.var + out["joiners"][:, m, :, :, _S["sector_in"]]
 
     def attrition(self, m: int) -> None:
         plan = self.plan
@@ -261,8 +309,6 @@ class MeanField:
             out["completions"][:, m, g] += done
             if tp >= 0:
                 out["leavers"][:, m, tp, :, _R["completed_training"]] += done
-            ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]]
-                                  )[self.ages]
             self.graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
             if self.elsewhere[g].any():        # mobility: those not taking a local post may look elsewhere
                 away = done * (1.0 - local)                                     # [L] by place of training
@@ -276,13 +322,14 @@ class MeanField:
         """Completers take vacant posts before experienced hires (:meth:`hire`). Hiring only into vacancies,
         the expected number placed is taken over the staff count's distribution (:mod:`sim.model.capped`)."""
         plan, out = self.plan, self.out
-        room = np.maximum(self.cap_heads[m] - self.stock.sum(-1), 0.0)          # staff excluding trainees
+        staff = self.stock.sum(-1) + self.returned if plan.returning else self.stock.sum(-1)
+        room = np.maximum(self.cap_heads[m] - staff, 0.0)                       # staff excluding trainees
         wanted = np.zeros(room.shape[1:])
         for g in range(len(plan.programmes)):
             wanted[plan.prog_produces[g]] += self.graduates[g].sum(-1)
         with np.errstate(invalid="ignore", divide="ignore"):
             if self.capped:
-                self.nodes, self.wanted = capped.staff_nodes(self.stock.sum(-1), self.var), wanted
+                self.nodes, self.wanted = capped.staff_nodes(staff, self.var), wanted
                 self.placed_first = np.minimum(
                     capped.expected_placed(self.nodes, self.cap[m], wanted, self.wanted_var), wanted) \
                     if wanted.any() else np.zeros(room.shape)
@@ -292,6 +339,8 @@ class MeanField:
         for g in range(len(plan.programmes)):
             p = plan.prog_produces[g]
             self.stock[:, p] += self.graduates[g] * placed[:, p][..., None]
+            if self.cells is not None:
+                out["joiners_by_group"][:, m, p] += self.cells.by_group(self.graduates[g]) * placed[:, p][..., None]
             out["joiners"][:, m, p, :, _S["newly_qualified"]] += self.graduates[g].sum(-1) * placed[:, p]
             out["unplaced"][:, m, g] += self.graduates[g].sum(-1) * (1 - placed[:, p])
         self.room = np.maximum(room - np.minimum(wanted, room), 0.0)
@@ -332,7 +381,12 @@ class MeanField:
             moved, self.var = pools.redeployed(plan.pool[m], offered - hires, self.cap[m],
                                                self.stock.sum(-1) + hires.sum(-1), self.var)
             hires = hires + moved
-        self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
+        if self.cells is not None:
+            arrived, appointed = self.cells.hires(plan, m, hires, self.joiner_pmf)
+            self.out["joiners_by_group"][:, m] += appointed
+            self.stock = self.stock + arrived
+        else:
+            self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
         self.out["joiners"][:, m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
 
     def start(self, m: int) -> None:
@@ -347,6 +401,11 @@ class MeanField:
     def record(self, m: int) -> None:
         plan, out = self.plan, self.out
         out["headcount"][:, m] = self.stock.sum(-1)
+        if plan.returning:
+            out["headcount"][:, m] += self.returned
+            out["returned"][:, m] = self.returned
+        if self.cells is not None:
+            out["staff_by_group"][:, m] = self.cells.by_cell(self.stock)
         for (g, _, _), n in self.cohorts.items():
             out["trainees"][:, m, g] += n
             if plan.prog_trainee_prof[g] >= 0:

@@ -11,11 +11,15 @@ The order of a month (stocks are as at its end, flows are totals within it):
 ====  ==============  =============================================================================
 step  name            what happens
 ====  ==============  =============================================================================
-1     retire          staff whose drawn retirement month it is retire (reason ``retirement``)
+1     retire          staff whose drawn retirement month it is retire (reason ``retirement``); with
+                      retire-and-return a share of them rejoin at once (``retire_return``), part time,
+                      with their own leaving hazard (they do not move or retire again)
 2     leave           staff leave at the month's leaving hazard × their age multiplier (``leaver``)
 3     move            staff move place (``rotation_out`` → ``rotation_in``), ICS or region
-                      (``moved_out`` → ``moved_in``) or staff group or sector (``transfer_out`` →
-                      ``transfer_in``): one summed hazard of a move, split by their shares
+                      (``moved_out`` → ``moved_in``), sector (a provider of another sector in reach:
+                      ``sector_out`` → ``sector_in``) or staff group (``transfer_out`` →
+                      ``transfer_in``), or up a band of their profession's ladder (``promoted_out`` →
+                      ``promoted_in``): one summed hazard of a move, split by their shares, in that order
 4     attrition       trainees who started before this month may drop out (in-service: ``leaver``)
 5     complete        cohorts at the end of their programme complete (in-service: ``completed_training``);
                       each completer wants a local post with the month's local-employment probability;
@@ -39,6 +43,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..scenario.geography import SECTORS
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -56,16 +62,25 @@ JOINERS = (
     Flow("domestic", "experienced hires from elsewhere in the country", recruited=True),
     Flow("rotation_in", "staff (or trainees in post) moving in from another place", pair="rotation_out"),
     Flow("training_start", "in-service trainees starting their programme (counted in their staff group)"),
-    Flow("transfer_in", "staff moving in from another staff group or sector", pair="transfer_out"),
+    Flow("transfer_in", "staff moving in from another staff group", pair="transfer_out"),
     Flow("moved_in", "staff moving in from another ICS or region (the scenario's mobility)", pair="moved_out"),
+    Flow("sector_in", "staff moving in from a provider of another sector (the profession's sector_moves)",
+         pair="sector_out"),
+    Flow("retire_return", "retirees rejoining their staff group at once, part time (retire and return)"),
+    Flow("promoted_in", "staff promoted into the band (the next of their profession's ladder; same place)",
+         pair="promoted_out"),
 )
 LEAVERS = (
     Flow("retirement", "staff retiring"),
     Flow("leaver", "staff leaving for reasons other than retirement (in-service trainees: dropping out)"),
     Flow("rotation_out", "staff (or trainees in post) moving out to another place", pair="rotation_in"),
     Flow("completed_training", "in-service trainees completing their programme"),
-    Flow("transfer_out", "staff moving out to another staff group or sector", pair="transfer_in"),
+    Flow("transfer_out", "staff moving out to another staff group", pair="transfer_in"),
     Flow("moved_out", "staff moving out to another ICS or region (the scenario's mobility)", pair="moved_in"),
+    Flow("sector_out", "staff moving out to a provider of another sector (the profession's sector_moves)",
+         pair="sector_in"),
+    Flow("promoted_out", "staff promoted out of the band (to the next of their profession's ladder; same place)",
+         pair="promoted_in"),
 )
 
 SOURCES = tuple(f.name for f in JOINERS)
@@ -103,19 +118,59 @@ COUNTS = (
     Count("graduates_moved", ("time", "programme", "place"), "people per month",
           "completers not taking a local post who looked for one in another ICS or region (mobility), by the "
           "place they trained at", False),
+    Count("returned", ("time", "profession", "place"), "people",
+          "retirees back in post (retire and return) at the end of the month, part of headcount", True),
+    Count("sector_moves", ("time", "profession", "from_sector", "to_sector"), "people per month",
+          "staff moves between sectors in the month (the profession's sector_moves), by sector of origin and "
+          "destination", False),
 )
 # Flows and counts that only a scenario with ``mobility`` has: a dataset of a scenario without it leaves
 # them out, so it is exactly what it was before they existed (``sim.results.dataset``).
 MOBILITY_SOURCES = ("moved_in",)
 MOBILITY_REASONS = ("moved_out",)
 MOBILITY_COUNTS = ("graduates_moved",)
+# likewise for sector moves (a profession's ``sector_moves``) and retire-and-return
+SECTOR_SOURCES = ("sector_in",)
+SECTOR_REASONS = ("sector_out",)
+SECTOR_COUNTS = ("sector_moves",)
+RETURN_SOURCES = ("retire_return",)
+RETURN_COUNTS = ("returned",)
+# Counts by cell (band and group: sim.model.cells), only for a scenario with characteristics or bands (a
+# scenario with neither has one cell: these are empty and its dataset leaves them out); and the promotion
+# flows, only for a scenario where some profession has a career ladder.
+CELL_COUNTS = (
+    Count("staff_by_group", ("time", "profession", "place", "band", "group"), "people",
+          "staff in post at the end of the month by band and group (in-service trainees not included)", True),
+    Count("joiners_by_group", ("time", "profession", "place", "group"), "people per month",
+          "appointments in the month by group: newly qualified staff and experienced hires (moves within the "
+          "system not included)", False),
+    Count("leavers_by_group", ("time", "profession", "place", "group"), "people per month",
+          "staff leaving the workforce in the month by group: retirement and leaver (moves not included)", False),
+    Count("promotions", ("time", "profession", "place", "band", "group"), "people per month",
+          "staff promoted in the month, by the band they were promoted from", False),
+)
+COUNTS = COUNTS + CELL_COUNTS
+CELL_COUNT_NAMES = tuple(c.name for c in CELL_COUNTS)
+BAND_SOURCES = ("promoted_in",)
+BAND_REASONS = ("promoted_out",)
 
 
-def count_shapes(months: int, professions: int, places: int, programmes: int) -> dict[str, tuple[int, ...]]:
-    """The shape of each raw count (without ``replicate``) for a plan of these sizes."""
+def count_shapes(months: int, professions: int, places: int, programmes: int, bands: int = 1,
+                 groups: int = 1) -> dict[str, tuple[int, ...]]:
+    """The shape of each raw count (without ``replicate``) for a plan of these sizes; counts by cell are
+    empty (every dimension 0) where there is only one cell."""
     size = {"time": months, "profession": professions, "place": places, "programme": programmes,
-            "source": len(SOURCES), "reason": len(REASONS)}
-    return {c.name: tuple(size[d] for d in c.dims) for c in COUNTS}
+            "source": len(SOURCES), "reason": len(REASONS), "from_sector": len(SECTORS), "to_sector": len(SECTORS),
+            "band": bands, "group": groups}
+    out = {c.name: tuple(size[d] for d in c.dims) for c in COUNTS}
+    if bands * groups == 1:
+        out.update({name: (0,) * len(out[name]) for name in CELL_COUNT_NAMES})
+    return out
+
+
+def plan_count_shapes(plan) -> dict[str, tuple[int, ...]]:
+    """:func:`count_shapes` for a plan (``sim.model.plan.Plan``)."""
+    return count_shapes(*plan.shape, len(plan.programmes), len(plan.bands), len(plan.groups))
 
 
 @dataclass(frozen=True)
@@ -128,7 +183,7 @@ class Step:
 MONTH = (
     Step("retire", "staff at their retirement month retire"),
     Step("leave", "staff leave at the month's hazard"),
-    Step("move", "staff move place, or staff group or sector"),
+    Step("move", "staff move place, ICS or region, sector, or staff group, or up a band"),
     Step("attrition", "trainees who started before the month may drop out"),
     Step("complete", "cohorts at the end of their programme complete"),
     Step("place", "completers wanting a local post take one (graduates before experienced hires)"),

@@ -128,6 +128,29 @@ class Plan:
     migrate_cdf: np.ndarray         # [P, L, L2] cumulative weights of where such a move goes
     graduate_cdf: np.ndarray        # [G, L, L2] cumulative probabilities of where a completer not taking a local
                                     # post looks for one; the last entry is below 1 by the share who leave
+    # staff characteristics and pay bands (sim.model.cells): a member of staff is in one cell, sub = band × Gr
+    # + group; a scenario without either section has one band and one group, and these are trivial
+    bands: list                     # [B] band names (the professions' ladders; "all" for staff without one)
+    groups: list                    # [Gr] combined group labels ("all" without characteristics)
+    profession_bands: np.ndarray    # [P, B] bool: the band is on the profession's ladder
+    next_band: np.ndarray           # [P, B] int: the band a promotion leads to (-1: none)
+    start_sub: np.ndarray           # [P, L, SUB] shares of staff at the start by cell
+    entry_group: np.ndarray         # [M, P, L or 1, S_all, Gr] joiners' group shares by source (all of ``SOURCES``;
+                                    # one place axis of 1: the same in every place); see ``group_shares``
+    entry_band: np.ndarray          # [P, S_all, B] joiners' band shares by source
+    leave_mult_sub: np.ndarray      # [M, P, SUB] multiplier on the leaving hazard by cell
+    promotion_hazard: np.ndarray    # [M, P, SUB] monthly hazard of promotion to ``next_band`` (0 at the top)
+    pay_band: np.ndarray            # [M, P, B] £ per FTE per year by band (costs by band)
+    population_groups: np.ndarray   # [K, Gr] groups' shares of working-age residents by place (nan: not given)
+    # sector moves and retire-and-return (all zero, and the flags False, for a scenario without them)
+    sectoral: bool = False          # a profession has ``sector_moves`` (its results show the flows)
+    location_sector_index: np.ndarray | None = None   # [L] index into SECTORS (-1: none)
+    sector_hazard: np.ndarray | None = None           # [M, P, L] monthly hazard of a move to another sector
+    sector_cdf: np.ndarray | None = None              # [P, L, L2] cumulative weights of where such a move goes
+    returning: bool = False         # a profession has ``retire_and_return``
+    return_share: np.ndarray | None = None            # [M, P, L] share of the month's retirees who return
+    return_hazard: np.ndarray | None = None           # [M, P, L] monthly leaving hazard of returners
+    return_fte: np.ndarray | None = None              # [M, P, L] FTE per returner
     levers: list = field(default_factory=list)
     lever_labels: list = field(default_factory=list)
     lever_state: dict = field(default_factory=dict)   # what a lever's ``cost`` needs of its ``apply``, by position
@@ -144,11 +167,13 @@ class Plan:
                                                       # vacant posts (None: no pools)
 
     # arrays whose first axis is the month (what ``head`` cuts)
-    TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "transfer_hazard", "recruit_rate", "recruit_capacity",
+    TIME_AXIS = ("leave_hazard", "rotation_hazard", "migrate_hazard", "sector_hazard", "return_share",
+                 "return_hazard", "return_fte", "transfer_hazard", "recruit_rate", "recruit_capacity",
                  "fte_per_head", "sickness",
                  "cost_per_fte", "demand_fte", "funded_posts", "budget", "bank_cover", "bank_premium", "population",
                  "activity", "prog_dropout", "intake", "fill_rate", "placement_capacity", "local_employment",
-                 "cost_per_trainee", "prog_rotate", "budget_scale", "pool")
+                 "cost_per_trainee", "prog_rotate", "budget_scale", "pool", "entry_group", "leave_mult_sub",
+                 "promotion_hazard", "pay_band")
 
     def head(self, months: int) -> "Plan":
         """The plan over its first ``months`` months only (engines give the same first months either way)."""
@@ -160,6 +185,17 @@ class Plan:
             if a is not None:
                 setattr(out, name, a[:months])
         return out
+
+    def group_shares(self, m: int) -> np.ndarray:
+        """[P, L, S_all, Gr] joiners' group shares by source in month m, in every location."""
+        e = self.entry_group[m]
+        return np.broadcast_to(e, (e.shape[0], len(self.locations)) + e.shape[2:])
+
+    @property
+    def cells(self) -> int:
+        """SUB: cells (band × group) a member of staff may be in; 1 for a scenario without characteristics
+        or bands, whose engines then draw and count nothing more."""
+        return len(self.bands) * len(self.groups)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -208,6 +244,11 @@ class Plan:
         """[P, L, L2] probability that a member of staff of profession p moving from l to another ICS or region
         goes to l2."""
         return _unstack(self.migrate_cdf)
+
+    def sector_matrix(self) -> np.ndarray:
+        """[P, L, L2] probability that a member of staff of profession p moving from l to another sector goes
+        to l2."""
+        return _unstack(self.sector_cdf)
 
     def graduate_matrix(self) -> np.ndarray:
         """[G, L, L2] probability that a completer of programme g at l not taking a local post looks for one

@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 import numpy as np
 import xarray as xr
 
-from ..model.flows import COUNTS, MOBILITY_COUNTS, MOBILITY_REASONS, MOBILITY_SOURCES, REASONS, SOURCES
+from ..model.flows import (BAND_REASONS, BAND_SOURCES, CELL_COUNT_NAMES, COUNTS, MOBILITY_COUNTS, MOBILITY_REASONS,
+                           MOBILITY_SOURCES, REASONS, RETURN_COUNTS, RETURN_SOURCES, SECTOR_COUNTS, SECTOR_REASONS,
+                           SECTOR_SOURCES, SECTORS, SOURCES)
 from ..model.plan import Plan
 from ..vocabulary import DEFAULT_LEVEL, DEFAULT_OUTPUT_STEP, OUTPUT_STEP_MONTHS
 from .levels import LOCATION, area_coords, roll_up
@@ -27,9 +29,10 @@ UNITS = {c.name: c.units for c in COUNTS} | {
     "unmet_fte": "FTE", "activity": "activity units per month (see service_unit)",
     "population": "people", "lever_cost": "GBP per month", "lever_scale": "multiple of the configured size",
     "spend_by_owner": "GBP per month", "budget_scale": "multiple of the levers' size before budget control",
+    "cost_by_band": "GBP per month", "population_by_group": "people",
 }
 DESCRIPTIONS = {c.name: c.meaning for c in COUNTS} | {
-    "fte": "contracted FTE of staff in post",
+    "fte": "contracted FTE of staff in post (retirees back in post at their own FTE)",
     "effective_fte": "FTE after sickness absence",
     "demand_fte": "required FTE (box 1; definition in attribute demand_definition)",
     "funded_posts": "funded establishment",
@@ -47,10 +50,16 @@ DESCRIPTIONS = {c.name: c.meaning for c in COUNTS} | {
     "budget_scale": "budget control's factor on each owner's levers: below 1 in a plan year whose levers, "
                     "costed before the year on the expected path, would cost more than the owner's budget "
                     "(the same in every replicate); only when the scenario names owners or has budgets",
+    "cost_by_band": "staff cost in the month by band: FTE in the band × its pay (pay_band) / 12; only with "
+                    "characteristics or bands",
+    "population_by_group": "residents × each group's share of working-age residents (the representation "
+                           "benchmark; nan where the scenario gives no population shares); only with characteristics "
+                           "or bands",
 }
+CELL_VARIABLES = CELL_COUNT_NAMES + ("cost_by_band", "population_by_group")
 STOCKS = tuple(c.name for c in COUNTS if c.stock) + (
     "fte", "effective_fte", "demand_fte", "funded_posts", "gap_fte", "vacancies", "unmet_fte", "population",
-    "lever_scale", "budget_scale")
+    "lever_scale", "budget_scale", "population_by_group")
 OWNED = ("spend_by_owner", "budget_scale")      # present only when the plan has owners
 
 
@@ -69,6 +78,8 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
     numbers, without working out the other months' of a national scenario); flows stay monthly."""
     hc = raw["headcount"]
     fte = hc * plan.fte_per_head
+    if plan.returning:                  # retirees back in post work their own (reduced) FTE
+        fte = fte + raw["returned"] * (plan.return_fte - plan.fte_per_head)
     demand = np.broadcast_to(demand_side["demand_fte"], hc.shape)
     funded = np.broadcast_to(demand_side["funded_posts"], hc.shape)
     vacancies = np.maximum(funded - fte, 0)
@@ -93,10 +104,24 @@ def derived(plan: Plan, raw: dict[str, np.ndarray], demand_side: dict[str, np.nd
         "lever_scale": np.broadcast_to(scale, hc.shape[:-3] + scale.shape).astype(np.float32),
         "unmet_fte": np.maximum(demand - eff - cover, 0).astype(np.float32),
         "unplaced": raw["unplaced"], "graduates_moved": raw["graduates_moved"],
+        "returned": raw["returned"][at], "sector_moves": raw["sector_moves"],
         "activity": activity.astype(np.float32),
     }
     if plan.owners:
         out.update(owned(plan, by_lever, hc.shape[:-3], step))
+    if plan.cells > 1:
+        out.update(by_cell(plan, raw, step))
+    return out
+
+
+def by_cell(plan: Plan, raw: dict[str, np.ndarray], step: int = 1) -> dict[str, np.ndarray]:
+    """The counts by band and group (staff, a stock, at the last month of each output period of ``step``
+    months), and staff cost by band (a flow, monthly) from each band's pay."""
+    staff = raw["staff_by_group"]                                           # [..., M, P, L, B, Gr]
+    fte = staff.sum(axis=-1) * plan.fte_per_head[..., None]
+    cost = fte * plan.pay_band[:, :, None, :] / 12.0
+    out = {name: raw[name] for name in CELL_COUNT_NAMES} | {"cost_by_band": cost}
+    out["staff_by_group"] = staff[..., step - 1::step, :, :, :, :]
     return out
 
 
@@ -140,6 +165,7 @@ DIMS = {c.name: c.dims for c in COUNTS} | {
     "activity": ("time", "service_line", "place"), "lever_cost": ("time", "lever"),
     "lever_scale": ("time", "lever"), "spend_by_owner": ("time", "owner"), "budget_scale": ("time", "owner"),
     "population": ("time", "age_band", "place"),
+    "cost_by_band": ("time", "profession", "place", "band"), "population_by_group": ("time", "place", "group"),
 }
 # ("place" in DIMS is the location axis: the dataset names it after the output level, provider to nation)
 
@@ -158,17 +184,39 @@ def to_level(plan: Plan, values: dict[str, np.ndarray], level: str, every: str, 
 
 
 def _shown(plan: Plan, values: dict[str, np.ndarray]):
-    """(values, sources, reasons, variables) the dataset shows: all of them where the scenario has mobility;
-    else without the mobility flows and counts (all zero), so its dataset is what it was before they existed."""
-    if plan.mobile:
+    """(values, sources, reasons, variables) the dataset shows: the flows and counts of mobility, sector moves
+    and retire-and-return only where the scenario has them, the promotion flows only where a profession has
+    a career ladder, the counts by cell only where there is more than one cell (sim.model.cells); so a
+    scenario without them has the dataset it had before they existed."""
+    hidden_s, hidden_r, hidden = set(), set(), set(CELL_VARIABLES) if plan.cells == 1 else set()
+    for has, sources, reasons, counts in ((plan.mobile, MOBILITY_SOURCES, MOBILITY_REASONS, MOBILITY_COUNTS),
+                                          (plan.sectoral, SECTOR_SOURCES, SECTOR_REASONS, SECTOR_COUNTS),
+                                          (plan.returning, RETURN_SOURCES, (), RETURN_COUNTS),
+                                          (has_ladder(plan), BAND_SOURCES, BAND_REASONS, ())):
+        if not has:
+            hidden_s |= set(sources)
+            hidden_r |= set(reasons)
+            hidden |= set(counts)
+    if not (hidden_s or hidden_r or hidden):
         return values, list(SOURCES), list(REASONS), set(DIMS)
-    keep_s = [i for i, s in enumerate(SOURCES) if s not in MOBILITY_SOURCES]
-    keep_r = [i for i, r in enumerate(REASONS) if r not in MOBILITY_REASONS]
+    keep_s = [i for i, s in enumerate(SOURCES) if s not in hidden_s]
+    keep_r = [i for i, r in enumerate(REASONS) if r not in hidden_r]
     values = dict(values)
     values["joiners"] = values["joiners"][..., keep_s]
     values["leavers"] = values["leavers"][..., keep_r]
-    return (values, [SOURCES[i] for i in keep_s], [REASONS[i] for i in keep_r],
-            set(DIMS) - set(MOBILITY_COUNTS))
+    return values, [SOURCES[i] for i in keep_s], [REASONS[i] for i in keep_r], set(DIMS) - hidden
+
+
+def residents_by_group(plan: Plan, level: str, every: str) -> np.ndarray:
+    """[time, area, group] ``population_by_group`` at ``level`` and output step: residents × each group's share of
+    working-age residents (not random: no replicate axis)."""
+    residents = plan.population.sum(axis=1)[:, :, None] * plan.population_groups[plan.location_place][None]
+    return to_level(plan, {"population_by_group": residents}, level, every, time_axis=0)["population_by_group"]
+
+
+def has_ladder(plan: Plan) -> bool:
+    """Whether some profession has a career ladder (bands it may be promoted through)."""
+    return bool((plan.next_band >= 0).any())
 
 
 def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEFAULT_OUTPUT_STEP, replicates=None,
@@ -183,22 +231,32 @@ def build_dataset(plan: Plan, values: dict[str, np.ndarray], *, every: str = DEF
         "time": ("time", plan.month_dates()[::step], {"long_name": f"first day of the {every}"}),
         "profession": list(plan.professions), **area_coords(plan, level),
         "programme": list(plan.programmes), "source": sources, "reason": reasons,
-        "kind": list(COST_KINDS), "lever": list(plan.lever_labels), "service_line": list(plan.service_lines),
+        "kind": list(COST_KINDS), "lever": list(plan.lever_labels),
+        **({"from_sector": list(SECTORS), "to_sector": list(SECTORS)} if plan.sectoral else {}),
+        "service_line": list(plan.service_lines),
         "service_unit": ("service_line", list(plan.service_units)), "age_band": list(plan.age_bands),
     }
     if replicates is not None:
         coords["replicate"] = np.asarray(replicates, np.int64)
     if plan.owners:
         coords.update(owner=list(plan.owners), owner_level=("owner", list(plan.owner_levels)))
+    if plan.cells > 1:
+        coords.update(band=list(plan.bands), group=list(plan.groups),
+                      promotable=(("profession", "band"), plan.next_band >= 0, {"description": "the band has a next "
+                                  "one on the profession's ladder (staff in it may be promoted)"}))
     data = {}
     for name, dims in DIMS.items():     # flows are totals within each output period
-        if name == "population" or name not in names or (name in OWNED and not plan.owners):
+        if name in ("population", "population_by_group") or name not in names or (name in OWNED and not plan.owners):
             continue
         units = UNITS[name].replace("per month", f"per {every}")
         data[name] = (lead + area(dims), values[name], {"units": units, "description": DESCRIPTIONS[name]})
     population = to_level(plan, {"population": plan.population}, level, every, time_axis=0)["population"]
     data["population"] = (area(DIMS["population"]), population,
                           {"units": UNITS["population"], "description": DESCRIPTIONS["population"]})
+    if plan.cells > 1:
+        data["population_by_group"] = (area(DIMS["population_by_group"]), residents_by_group(plan, level, every),
+                                       {"units": UNITS["population_by_group"],
+                                        "description": DESCRIPTIONS["population_by_group"]})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update(attrs or {})
     ds.attrs.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))

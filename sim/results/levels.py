@@ -84,7 +84,7 @@ def roll_up(plan, values: dict[str, np.ndarray], dims: dict[str, tuple], level: 
 
 def area_coords(plan, level: str) -> dict:
     """The area dimension's coordinates: the areas at ``level`` and, on them, the areas above up to the region
-    (and each provider's kind at provider level)."""
+    (and each provider's kind and sector at provider level)."""
     names, index = plan.areas(level)
     first = [int(np.flatnonzero(index == i)[0]) for i in range(len(names))]
     coords = {level: list(names)}
@@ -93,4 +93,5 @@ def area_coords(plan, level: str) -> dict:
         coords[above] = (level, [per_location[i] for i in first])
     if level == "provider":
         coords["provider_kind"] = (level, list(plan.location_kind))
+        coords["provider_sector"] = (level, [s or "" for s in plan.location_sector])
     return coords

@@ -52,6 +52,8 @@ def goal_value(ds: xr.Dataset, goal) -> xr.DataArray:
         return s.gap_fte.sum(dims) / s.demand_fte.sum(dims)
     if goal.metric == "vacancy_rate":
         return s.vacancies.sum(dims) / s.funded_posts.sum(dims)
+    if goal.metric == "model_employer_ratio":
+        return model_employer_ratio(s.staff_by_group.sum(dims), goal.group, goal.band)
     return s[goal.metric].sum(dims)
 
 
@@ -75,3 +77,13 @@ def goal_table(ds: xr.Dataset, goals) -> list[dict]:
         rows.append({"goal": goal.name, "metric": goal.metric, "by": goal.by,
                      "target": target, "median": float(value.median()), "probability": float(met.mean())})
     return rows
+
+
+def model_employer_ratio(staff: xr.DataArray, group: str, band: str | None) -> xr.DataArray:
+    """A group's share of a band's staff ÷ its share of all the staff, from staff [..., band, group]; with no
+    band, the lowest over the bands that have staff."""
+    total = staff.sum(("band", "group"))
+    overall = staff.sel(group=group).sum("band") / total.where(total > 0)
+    in_band = staff.sum("group")
+    ratio = staff.sel(group=group) / in_band.where(in_band > 0) / overall
+    return ratio.sel(band=band) if band is not None else ratio.min("band", skipna=True)

@@ -137,7 +137,8 @@ def chunk_size(plan) -> int:
     ``CHUNK_BYTES``; at least 4, so that the kernel's threads have replicates to share. The default ICS takes
     hundreds at once; England (530 providers) a handful."""
     M, P, L = plan.shape
-    per_replicate = M * L * (32 * P + 3 * len(plan.programmes) + len(plan.service_lines)) * 8
+    per_replicate = M * L * (32 * P + 3 * len(plan.programmes) + len(plan.service_lines)
+                             + (3 * P * plan.cells if plan.cells > 1 else 0)) * 8     # counts by cell
     return max(4, CHUNK_BYTES // per_replicate)
 
 

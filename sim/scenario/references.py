@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..vocabulary import APRIL, absolute_month, last_month, month_index
+from .characteristics import characteristic_problems
 from .errors import shown
 from .owners import OWNER_LEVELS, footprints, inside, owner_level, owner_names
 
@@ -44,6 +45,11 @@ def reference_problems(s) -> list[tuple[str, str]]:
             years_ok(f"{base}.recruitment.{f}", getattr(p.recruitment, f))
         years_ok(f"{base}.demand.growth", p.demand.growth)
         out += _employer_problems(geo, base, p)
+        out += _sector_problems(geo, base, p)
+        if p.retire_and_return is not None:
+            years_ok(f"{base}.retire_and_return.leave", p.retire_and_return.leave)
+        for frm, move in (p.sector_moves or {}).items():
+            years_ok(f"{base}.sector_moves.{frm}.rate", move.rate)
 
     if s.mobility is not None:
         for k in s.mobility.staff.by_profession:
@@ -83,6 +89,12 @@ def reference_problems(s) -> list[tuple[str, str]]:
 
     out += _demand_problems(s, places, professions, years_ok)
     out += _budget_problems(s, years_ok)
+    out += characteristic_problems(s, places)
+    for name, p in s.professions.items():
+        for band, v in (p.bands.promotion.items() if p.bands is not None else ()):
+            years_ok(f"professions.{name}.bands.promotion.{band}", v)
+        for band, v in (p.bands.pay.items() if p.bands is not None else ()):
+            years_ok(f"professions.{name}.bands.pay.{band}", v)
     months = s.years * 12
     for i, goal in enumerate(s.goals):
         base = f"goals.{i}"
@@ -93,6 +105,16 @@ def reference_problems(s) -> list[tuple[str, str]]:
         if goal.where is not None and goal.where not in areas:
             out.append((f"{base}.where", f"{shown(goal.where)} is not a provider, place, ICS or region of this "
                                          f"geography, nor the nation; allowed: {', '.join(sorted(areas))}"))
+        if goal.group is not None:
+            groups = [g for c in (s.characteristics or {}).values() for g in c.groups]
+            if goal.group not in groups:
+                out.append((f"{base}.group", f"unknown group {shown(goal.group)}; allowed: "
+                                             f"{', '.join(groups) or '(the scenario declares no characteristics)'}"))
+        if goal.band is not None:
+            ladders = [b for p in s.professions.values() if p.bands is not None for b in p.bands.names]
+            if goal.band not in ladders:
+                out.append((f"{base}.band", f"unknown band {shown(goal.band)}; allowed: "
+                                            f"{', '.join(dict.fromkeys(ladders)) or '(no profession has bands)'}"))
         if goal.metric == "annual_cost" and (goal.profession or goal.where):
             out.append((f"{base}.metric", "annual_cost is judged for the whole scenario; drop profession and where"))
         if not 0 <= month_index(s.start, goal.by) < months:
@@ -127,6 +149,32 @@ def _employer_problems(geo, base: str, p) -> list[tuple[str, str]]:
             if n > 0 and not employing.get(place, True):
                 out.append((f"{base}.headcount.{place}", f"no provider at {shown(place)} employs this profession (its "
                                                          f"employers: {', '.join(p.employers)}); give 0 or add one"))
+    return out
+
+
+def _sector_problems(geo, base: str, p) -> list[tuple[str, str]]:
+    """Each sector moved from has a provider employing the profession; each sector moved to (share > 0) has
+    one in reach (the same place, else its ICS) of every provider of the sector moved from."""
+    out = []
+    kinds = {k for k, share in (p.employers or {}).items() if share > 0}
+    employing = [x for x in geo.locations() if x.sector is not None and (p.employers is None or x.kind in kinds)]
+    for frm, move in (p.sector_moves or {}).items():
+        path = f"{base}.sector_moves.{frm}"
+        here = [x for x in employing if x.sector == frm]
+        if not here:
+            out.append((path, f"no provider of sector {shown(frm)} employs this profession; sectors employing it: "
+                              f"{', '.join(sorted({x.sector for x in employing})) or 'none'}"))
+            continue
+        for to, share in move.to.items():
+            if share <= 0:
+                continue
+            for x in here:
+                if not any(z.sector == to and (z.place == x.place or z.ics == x.ics) for z in employing):
+                    out.append((f"{path}.to.{to}", f"no provider of sector {shown(to)} employing this profession in "
+                                                   f"reach of {shown(x.name)} (its place {shown(x.place)} or ICS "
+                                                   f"{shown(x.ics)}); add one (and its kind to employers) or drop "
+                                                   f"the share"))
+                    break
     return out
 
 

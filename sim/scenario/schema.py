@@ -14,8 +14,9 @@ from pydantic_core import PydanticCustomError
 from ..limits import (ACTIVITY, ACTIVITY_TOTAL, FTE_PER_RESIDENT, FTE_PER_UNIT, GAP_SHARE, GOAL_PEOPLE, PEOPLE,
                       POPULATION, POUNDS, REPLICATES, SEED, WEIGHT, YEARS)
 from .budgets import BudgetTable
+from .characteristics import Bands, Characteristic
 from .errors import shown
-from .geography import ICS, Geography, Place, Provider, ProviderKind, Region  # noqa: F401 (the format, in one place)
+from .geography import ICS, Geography, Place, Provider, ProviderKind, Region, Sector  # noqa: F401 (the format, in one place)
 from .types import FlowSeries, Model, Number, RateSeries, Series, Whole, YearMonth, number_words
 
 
@@ -110,6 +111,37 @@ class BankAgency(Model):
     premium: Number(0, 5, "extra cost over substantive cost per FTE, 0.55 = +55%") = 0.0
 
 
+class SectorMove(Model):
+    """Staff of a profession at a provider of one sector moving to providers of other sectors (a move at the
+    origin, ``sector_out``, and a joiner at the destination, ``sector_in``)."""
+
+    rate: RateSeries = Field(description="annual probability that a member of staff at a provider of this sector "
+                             "moves to a provider of another sector")
+    to: dict[Sector, Number(0, 1, "share of the moves")] = Field(
+        min_length=1, description="where the moves go, {sector: share} adding up to 1: a provider of that sector "
+        "employing the profession in the same place (by its share of the profession's staff there), else in "
+        "another place of the ICS (by residents × share)")
+
+    @field_validator("to")
+    @classmethod
+    def _shares(cls, v):
+        if abs(sum(v.values()) - 1) > 1e-6:
+            raise ValueError(f"shares must add up to 1; they add up to {sum(v.values()):.6g}")
+        return v
+
+
+class RetireAndReturn(Model):
+    """Retirees rejoining their staff group at the same provider, part time, at once (the NHS Pension
+    Scheme's retire-and-return): a joiner of source ``retire_return`` as well as a retirement."""
+
+    share: Number(0, 1, "share of retirees who return") = Field(
+        description="share of the profession's retirees who rejoin it at once, at the same provider")
+    fte_per_head: Number(0.01, 1.5, "FTE per returner") = Field(
+        description="contracted FTE of a returner (returners cut their hours)")
+    leave: RateSeries = Field(description="annual probability that a returner leaves for good (their own "
+                              "hazard: no age multiplier; returners do not move or retire again)")
+
+
 class Profession(Model):
     """A staff group (the profession lens)."""
 
@@ -139,6 +171,23 @@ class Profession(Model):
         None, description="which kinds of provider employ the profession, {kind: share} adding up to 1: a place's "
         "staff are split over its providers by kind share (renormalised over the kinds present there) × provider "
         "weight; default: every provider of a place, by weight")
+    sector_moves: dict[Sector, SectorMove] | None = Field(
+        None, description="moves to providers of another sector, by the sector moved from: {sector: {rate, to: "
+        "{sector: share}}} (e.g. NHS trust nurses moving to independent-sector or social-care nursing); "
+        "default: none")
+    retire_and_return: RetireAndReturn | None = Field(
+        None, description="a share of retirees rejoin part time with their own leaving hazard; default: none")
+
+    @field_validator("sector_moves")
+    @classmethod
+    def _other_sectors(cls, v):
+        for frm, move in (v or {}).items():
+            if frm in move.to:
+                raise ValueError(f"{frm}.to.{frm}: a sector move goes to another sector; drop {frm} from its to")
+        return v
+    bands: Bands | None = Field(
+        None, description="the profession's career ladder (pay bands or grades, lowest first) with promotion "
+        "hazards, entry bands by source and pay by band; default: none (one band)")
 
     @field_validator("employers")
     @classmethod
@@ -289,7 +338,7 @@ class Finance(Model):
 
 
 GOAL_RANGES = {"gap_share": GAP_SHARE, "vacancy_rate": (0, 1), "annual_cost": (0, POUNDS),
-               "headcount": (0, GOAL_PEOPLE), "effective_fte": (0, GOAL_PEOPLE)}
+               "headcount": (0, GOAL_PEOPLE), "effective_fte": (0, GOAL_PEOPLE), "model_employer_ratio": (0, 100)}
 GOAL_RANGES_TEXT = "by metric: " + ", ".join(f"{k} from {number_words(lo)} to {number_words(hi)}"
                                              for k, (lo, hi) in GOAL_RANGES.items())
 
@@ -298,13 +347,20 @@ class Goal(Model):
     """A system goal; the summary reports the probability across replicates of meeting it."""
 
     name: str = Field(min_length=1)
-    metric: Literal["gap_share", "vacancy_rate", "annual_cost", "headcount", "effective_fte"] = Field(
+    metric: Literal["gap_share", "vacancy_rate", "annual_cost", "headcount", "effective_fte",
+                    "model_employer_ratio"] = Field(
         description="gap_share: gap_fte / demand_fte; vacancy_rate: vacancies / funded posts; "
-        "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post")
+        "annual_cost: £ in the 12 months to `by`; headcount / effective_fte: staff in post; "
+        "model_employer_ratio: a group's share of a band's staff ÷ its share of all the staff (1: the band "
+        "reflects the workforce; with no band given, the lowest over the bands, so `min: 0.9` asks every band "
+        "to be within 10% of the workforce's composition); needs `group`")
     by: YearMonth = Field(description="the month the goal is judged at (YYYY-MM)")
     profession: str | None = Field(None, description="default: all professions together")
     where: str | None = Field(None, description="a provider, place, ICS, region or the nation; default: the whole "
                               "scenario")
+    group: str | None = Field(None, description="model_employer_ratio: the group of a characteristic (e.g. black)")
+    band: str | None = Field(None, description="model_employer_ratio: one band; default: every band (the lowest "
+                             "ratio)")
     max: Number(GAP_SHARE[0], POUNDS, "the metric's unit") | None = Field(
         None, description="the goal is met where the metric is at most this; " + GOAL_RANGES_TEXT)
     min: Number(GAP_SHARE[0], POUNDS, "the metric's unit") | None = Field(
@@ -314,6 +370,10 @@ class Goal(Model):
     def _bound(self):
         if (self.max is None) == (self.min is None):
             raise ValueError("give exactly one of max or min")
+        if (self.metric == "model_employer_ratio") != (self.group is not None):
+            raise ValueError("group\tgive a group for model_employer_ratio, and only for it")
+        if self.band is not None and self.metric != "model_employer_ratio":
+            raise ValueError("band\tband is only for model_employer_ratio")
         lo, hi = GOAL_RANGES[self.metric]
         which, value = ("max", self.max) if self.max is not None else ("min", self.min)
         if not lo <= value <= hi:
@@ -385,6 +445,10 @@ class ScenarioBase(Model):
     goals: list[Goal] = []
     mobility: Mobility | None = Field(
         None, description="staff and newly qualified moving between ICSs and regions; default: none")
+    characteristics: dict[Name, Characteristic] | None = Field(
+        None, description="staff characteristics (ethnicity, sex, disability…), each a set of groups with shares "
+        "among staff and joiners, working-age residents, and multipliers on leaving and promotion; groups of "
+        "several characteristics combine as their product. Default: none (one group)")
     budgets: BudgetTable | None = Field(
         None, description="£ per plan year for each owner of levers, and how budgets pass down the levels "
         "(allocate); each owner's levers are scaled down pro rata in a plan year they would overspend. "

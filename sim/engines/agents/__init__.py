@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ...model.flows import COUNTS, count_shapes
+from ...model.flows import COUNTS, plan_count_shapes
 from ...model.plan import Plan
 from ...processes import signals_blocked, start_worker, stop_children
-from .agents import Role, StaffMember, Trainee
+from .agents import Returner, Role, StaffMember, Trainee
 from .model import WorkforceModel, run_replicate
 from .trace import trace_format, write_trace
 
-__all__ = ["simulate", "options", "WorkforceModel", "Trainee", "StaffMember", "Role", "run_replicate"]
+__all__ = ["simulate", "options", "WorkforceModel", "Trainee", "StaffMember", "Returner", "Role", "run_replicate"]
 
 _DEFAULTS: dict = {"workers": None, "trace": None}
 
@@ -101,7 +101,7 @@ def _pooled(plan: Plan, jobs: list, workers: int) -> list:
 
 
 def _empty(plan: Plan) -> dict[str, np.ndarray]:
-    shapes = count_shapes(*plan.shape, len(plan.programmes))
+    shapes = plan_count_shapes(plan)
     return {k: np.zeros((0,) + shapes[k], np.int32) for k in VARIABLES}
 
 

@@ -38,6 +38,7 @@ class Trainee(Person):
         self.programme = programme
         self.started = started
         self.cohort = (programme, place, started)
+        self.group = 0                  # their group (characteristics), kept into their first post
 
     def move_to(self, place: int) -> None:
         self.place = place
@@ -52,6 +53,7 @@ class StaffMember(Person):
         self.group = (profession, place)
         self.retire_month = 0           # absolute month of retirement, drawn at joining (redrawn on a transfer)
         self.role: Role | None = None   # the funded post held; None while over establishment
+        self.cell = 0                   # band × groups + group (characteristics and bands; 0 without them)
 
     # (profession, place) is kept in ``group`` too, the key of the monthly turnover step's groupby
     @property
@@ -66,6 +68,16 @@ class StaffMember(Person):
     def move_to(self, place: int) -> None:
         self.place = place
         self.group = (self._profession, place)
+
+
+class Returner(StaffMember):
+    """A retiree back in post (retire and return), since month ``joined``: part time (the profession's
+    returners' FTE), leaving only at the returners' own hazard; they do not move or retire again. A class of
+    their own, so the monthly turnover of other staff (by class) leaves them out."""
+
+    def __init__(self, model, profession: int, place: int, birth: int, person: int | None = None, joined: int = 0):
+        super().__init__(model, profession, place, birth, person)
+        self.joined = joined
 
 
 class Role(mesa.Agent):

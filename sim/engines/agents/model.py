@@ -7,8 +7,9 @@ says which step each phase carries out):
 ==========  =====================================================================================
 retire      retirement-date events, one per staff member, drawn when they join
 establish   funded posts (:class:`Role` agents) follow the month's funded establishment
-staff       monthly turnover: each staff member may leave, or move place (rotation) or staff group
-            (transfer), at the month's hazards
+staff       monthly turnover: each staff member may leave, or move place (rotation), ICS or region,
+            sector or staff group (transfer), at the month's hazards; retirees back in post
+            (:class:`Returner`) may leave at their own hazard
 train       attrition: each trainee past their first month may drop out
 complete    programme-completion events, one per cohort, at the end of its programme
 place       the month's completers who want a local post take one, in random order (as in the kernel)
@@ -51,9 +52,9 @@ import mesa
 import numpy as np
 import simpy
 
-from ...model.flows import RECRUIT_SOURCES, RECRUITED, REASON as RSN, SOURCE as SRC, count_shapes
+from ...model.flows import RECRUIT_SOURCES, RECRUITED, REASON as RSN, SOURCE as SRC, plan_count_shapes
 from ...model.plan import Plan, age_cdf
-from .agents import Person, Role, StaffMember, Trainee
+from .agents import Person, Returner, Role, StaffMember, Trainee
 from .mesa_compat import forget_model
 
 TICKS = 100                                          # SimPy time units per month
@@ -65,7 +66,7 @@ STEPS_OF_PHASE = {"retire": ("retire",), "establish": (), "staff": ("leave", "mo
                   "hire": ("hire",), "start": ("start",), "record": ("record",)}
 UNLIMITED = 1 << 40      # a month without a recruitment limit, for a profession limited in other months
 STREAMS = ("age", "retirement", "leaving", "moving", "destination", "attrition", "employment", "recruitment",
-           "mesa", "placement", "mobility")    # (new names go last: a stream's key is its position)
+           "mesa", "placement", "mobility", "returning", "cell")    # (new names go last: a stream's key is its position)
 STREAM_BASE = 100        # decision keys 100.. (the kernel uses 0..6), so the engines never share streams
 
 
@@ -101,8 +102,10 @@ class WorkforceModel(mesa.Model):
         self.month = -1
         self.graduating: list[Trainee] = []
         self.events: list[tuple] | None = [] if trace else None
-        self.out = {name: np.zeros(shape, np.int32)
-                    for name, shape in count_shapes(self.M, self.P, self.L, self.G).items()}
+        self.out = {name: np.zeros(shape, np.int32) for name, shape in plan_count_shapes(plan).items()}
+        # characteristics and bands (sim.model.cells): each member of staff is in a cell, band × groups + group
+        self.cells = plan.cells > 1
+        self.n_groups = len(plan.groups)
         self.staff_age_cdf = age_cdf(plan.staff_age)
         self.joiner_age_cdf = age_cdf(plan.joiner_age)
         self.entry_age_cdf = age_cdf(plan.prog_entry_age)
@@ -196,9 +199,30 @@ class WorkforceModel(mesa.Model):
         due = s.retire_month
         self._on(due, "retire", lambda: self.retire(s, due))
 
+    def _draw(self, shares: np.ndarray) -> int:
+        """An index drawn by its shares (the ``cell`` stream)."""
+        return _pick(np.cumsum(shares), self.rng_for["cell"].random() * shares.sum())
+
+    def _cell(self, p: int, l: int, month: int, origin: str, group: int | None = None) -> int:
+        """A joiner's cell: staff in post at the start by the start shares; joiners by their source's group
+        shares (unless they keep their ``group``) and entry band shares. 0, drawing nothing, with one cell."""
+        plan = self.plan
+        if not self.cells:
+            return 0
+        if origin == "in_post":
+            return self._draw(plan.start_sub[p, l])
+        src = SRC[origin]
+        if group is None:
+            group = self._draw(plan.group_shares(month)[p, l, src]) if self.n_groups > 1 else 0
+        band = self._draw(plan.entry_band[p, src]) if len(plan.bands) > 1 else 0
+        return band * self.n_groups + group
+
     def _new_staff(self, p: int, l: int, birth: int, month: int, origin: str, person: int | None = None,
-                   post: Role | None = None) -> StaffMember:
+                   post: Role | None = None, group: int | None = None) -> StaffMember:
         s = StaffMember(self, p, l, birth, person=person)
+        s.cell = self._cell(p, l, month, origin, group)
+        if self.cells and origin != "in_post":
+            self.out["joiners_by_group"][month, p, l, s.cell % self.n_groups] += 1
         self._schedule_retirement(s, month)
         self.take_post(s, post)
         if origin != "in_post":                  # (the staff in post at the start are logged once posts exist)
@@ -209,6 +233,9 @@ class WorkforceModel(mesa.Model):
         """n trainees starting programme g at place l in month ``started``, and their completion event."""
         for a in self._ages(self.entry_age_cdf[g], n):
             t = Trainee(self, g, l, started, birth=started - a)
+            if self.cells and self.n_groups > 1:     # their group from the training_start shares
+                t.group = self._draw(self.plan.group_shares(max(started, 0))[self.plan.prog_produces[g], l,
+                                                                             SRC["training_start"]])
             self.log(t, started, "start", "", self.plan.programmes[g])
         finish = started + int(self.plan.prog_months[g])
         self._on(finish, "complete", lambda: self.programme_completion(g, l, started, finish))
@@ -287,17 +314,29 @@ class WorkforceModel(mesa.Model):
         person.remove()
 
     def retire(self, s: StaffMember, due: int) -> None:
-        """A retirement-date event (stale if they already left, or moved staff group and redrew it)."""
+        """A retirement-date event (stale if they already left, or moved staff group and redrew it). With
+        retire-and-return a share of retirees rejoin at once, at the same provider, as a :class:`Returner`."""
         if s.active and s.retire_month == due:
+            p, l, birth, person = s.profession, s.place, s.birth, s.person
             self.leave(s, due, "retirement")
+            share = self.plan.return_share[due, p, l]
+            if share > 0 and self.rng_for["returning"].random() < share:
+                r = Returner(self, p, l, birth, person=person, joined=due)   # (not in the counts by group)
+                self.take_post(r)
+                self.out["joiners"][due, p, l, SRC["retire_return"]] += 1
+                self.log(r, due, "return", "retired", self.plan.locations[l])
 
     def leave(self, s: StaffMember, m: int, reason: str) -> None:
         self.out["leavers"][m, s.profession, s.place, RSN[reason]] += 1
+        if self.cells and not isinstance(s, Returner):     # (returners are not in the counts by group)
+            self.out["leavers_by_group"][m, s.profession, s.place, s.cell % self.n_groups] += 1
         self.log(s, m, reason, self.plan.professions[s.profession], "retired" if reason == "retirement" else "left")
         self._gone(s)
 
     def staff_turnover(self, m: int) -> None:
-        """Each staff member in post since before this month: leave, else perhaps move (place or staff group)."""
+        """Each staff member in post since before this month: leave, else perhaps move (place, ICS or region,
+        sector, or staff group); then returners who rejoined before this month may leave."""
+        self.returner_turnover(m)
         staff = self.agents_by_type.get(StaffMember)
         if not staff:
             return
@@ -309,24 +348,50 @@ class WorkforceModel(mesa.Model):
             n = len(people)
             years = np.fromiter((m - s.birth for s in people), np.int64, n) // 12
             hazard = plan.leave_hazard[m, p, l] * plan.leave_age_mult[p, l, np.minimum(years, top)]
+            promote = np.zeros(n)
+            if self.cells:                              # by cell: leaving multipliers, promotion hazards
+                cell = np.fromiter((s.cell for s in people), np.int64, n)
+                hazard = hazard * plan.leave_mult_sub[m, p, cell]
+                promote = plan.promotion_hazard[m, p, cell]
             leaving = self.rng_for["leaving"].random(n) < -np.expm1(-hazard)
             rot, to = plan.rotation_hazard[m, p, l], plan.transfer_hazard[m, p, l]
-            mig = plan.migrate_hazard[m, p, l]
-            total = rot + mig + to.sum()                # (a migration hazard of 0 leaves the sum as it was)
+            mig, sec = plan.migrate_hazard[m, p, l], plan.sector_hazard[m, p, l]
+            total = rot + mig + sec + to.sum()          # (hazards of 0 leave the sum as it was)
+            if self.cells:
+                total = total + promote
             moving = np.zeros(n, bool)
-            if total > 0:
+            if self.cells:
+                moving = (self.rng_for["moving"].random(n) < -np.expm1(-total)) & ~leaving
+            elif total > 0:
                 moving = (self.rng_for["moving"].random(n) < -math.expm1(-total)) & ~leaving
             for i in np.flatnonzero(leaving):
                 self.leave(people[i], m, "leaver")
             for i in np.flatnonzero(moving):
-                self.move(people[i], m, rot, mig, to)
+                self.move(people[i], m, rot, mig, sec, to, promote[i])
 
-    def move(self, s: StaffMember, m: int, rot: float, mig: float, to: np.ndarray) -> None:
+    def returner_turnover(self, m: int) -> None:
+        """Each returner who rejoined before this month leaves at the returners' hazard (they do not move)."""
+        back = self.agents_by_type.get(Returner)
+        if not back:
+            return
+        hazard = self.plan.return_hazard[m]
+        people = [r for r in back if r.joined < m]
+        q = np.array([-math.expm1(-hazard[r.profession, r.place]) for r in people])
+        for i in np.flatnonzero(self.rng_for["returning"].random(len(people)) < q):
+            self.leave(people[i], m, "leaver")
+
+    def move(self, s: StaffMember, m: int, rot: float, mig: float, sec: float, to: np.ndarray,
+             promote: float = 0.0) -> None:
         """A move: to another place of the ICS with probability rot/total, to another ICS or region with
-        mig/total (mobility), else to staff group q with to[q]/total."""
+        mig/total (mobility), to a provider of another sector with sec/total, to staff group q with
+        to[q]/total, else up a band (promote/total)."""
         plan = self.plan
         p, l = s.profession, s.place
-        x = self.rng_for["destination"].random() * (rot + mig + to.sum())
+        base = rot + mig + sec + to.sum()
+        x = self.rng_for["destination"].random() * (base + promote)
+        if promote > 0 and x >= base:               # promotion: the next band, same place, post and group
+            self.promote(s, m)
+            return
         self.vacate_post(s)
         if x < rot:
             l2 = _pick(plan.rotation_cdf[p, l], x / rot)
@@ -340,15 +405,37 @@ class WorkforceModel(mesa.Model):
             self.out["joiners"][m, p, l2, SRC["moved_in"]] += 1
             s.move_to(l2)
             event, before, after = "moved", plan.locations[l], plan.locations[l2]
+        elif x - rot - mig < sec:
+            l2 = _pick(plan.sector_cdf[p, l], (x - rot - mig) / sec)
+            self.out["leavers"][m, p, l, RSN["sector_out"]] += 1
+            self.out["joiners"][m, p, l2, SRC["sector_in"]] += 1
+            self.out["sector_moves"][m, p, plan.location_sector_index[l], plan.location_sector_index[l2]] += 1
+            s.move_to(l2)
+            event = "sector"
+            before = f"{plan.locations[l]} ({plan.location_sector[l]})"
+            after = f"{plan.locations[l2]} ({plan.location_sector[l2]})"
         else:
-            q = _pick(np.cumsum(to), x - rot - mig)
+            q = _pick(np.cumsum(to), x - rot - mig - sec)
             self.out["leavers"][m, p, l, RSN["transfer_out"]] += 1
             self.out["joiners"][m, q, l, SRC["transfer_in"]] += 1
             s.profession = q
+            if self.cells:                          # same group, the destination's entry band
+                s.cell = self._cell(q, l, m, "transfer_in", s.cell % self.n_groups)
             self._schedule_retirement(s, m)
             event, before, after = "transfer", plan.professions[p], plan.professions[q]
         self.take_post(s)
         self.log(s, m, event, before, after)
+
+    def promote(self, s: StaffMember, m: int) -> None:
+        """A promotion: up to the next band of the profession's ladder (``promoted_out`` → ``promoted_in`` at
+        the same place; they keep their post)."""
+        plan = self.plan
+        p, l, c = s.profession, s.place, s.cell
+        s.cell = (int(plan.next_band[p, c // self.n_groups]) * self.n_groups) + c % self.n_groups
+        self.out["leavers"][m, p, l, RSN["promoted_out"]] += 1
+        self.out["joiners"][m, p, l, SRC["promoted_in"]] += 1
+        self.out["promotions"][m, p, l, c // self.n_groups, c % self.n_groups] += 1
+        self.log(s, m, "promotion", plan.bands[c // self.n_groups], plan.bands[s.cell // self.n_groups])
 
     # --- training ------------------------------------------------------------------------------------------
     def training_attrition(self, m: int) -> None:
@@ -442,7 +529,7 @@ class WorkforceModel(mesa.Model):
         elif local:
             self.log(t, m, "completion", plan.programmes[g], "local post")
             self.out["joiners"][m, p, l, SRC["newly_qualified"]] += 1
-            self._new_staff(p, l, t.birth, m, "newly_qualified", person=t.person)
+            self._new_staff(p, l, t.birth, m, "newly_qualified", person=t.person, group=t.group)
         else:
             self.log(t, m, "completion", plan.programmes[g], "elsewhere")
 
@@ -556,6 +643,11 @@ class WorkforceModel(mesa.Model):
         if staff:
             for (p, l), people in staff.groupby("group", result_type="list").groups.items():
                 hc[p, l] = len(people)
+        back = np.zeros((P, L), np.int64)
+        for r in self.agents_by_type.get(Returner, ()):
+            back[r.profession, r.place] += 1
+        hc += back
+        self.out["returned"][m] = back
         trainees = self.agents_by_type.get(Trainee, ())
         trn = np.bincount(np.fromiter((t.programme * L + t.place for t in trainees), np.int64, len(trainees)),
                           minlength=G * L).reshape(G, L)
@@ -564,6 +656,11 @@ class WorkforceModel(mesa.Model):
                 hc[self.plan.prog_trainee_prof[g]] += trn[g]
         self.out["headcount"][m] = hc
         self.out["trainees"][m] = trn
+        if self.cells and staff:
+            cells = np.fromiter(((s.profession * L + s.place) * self.plan.cells + s.cell for s in staff), np.int64,
+                                len(staff))
+            by = np.bincount(cells, minlength=P * L * self.plan.cells)
+            self.out["staff_by_group"][m] = by.reshape(self.out["staff_by_group"].shape[1:])
 
     def posts(self) -> dict[str, np.ndarray]:
         """Funded posts by status now, and staff over establishment, [P, L] each (not part of the results)."""

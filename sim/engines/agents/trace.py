@@ -12,11 +12,14 @@ agent_id       the person (kept through training into a post, and across moves)
 agent_type     Trainee or StaffMember (the Mesa agent class at the time of the event)
 time           month index (0 = the scenario's first month; -1 = in post at the start)
 date           first day of that month, YYYY-MM-DD
-event          in_post, start, dropout, completion, hired, rotation, transfer, retirement, leaver
+event          in_post, start, dropout, completion, hired, rotation, moved, sector, transfer, retirement,
+               return, leaver
 event_type     arrival_departure (entering or leaving the ICS's workforce or training) or queue
                (a step within it), the two event types of the vidigi animation library
 pathway        the programme (trainees) or profession (staff): the route the event belongs to
-from, to       what changed: place → place (rotation), profession → profession (transfer),
+from, to       what changed: place → place (rotation), provider (sector) → provider (sector) (sector: a
+               move to another sector), retired → provider (return: retire and return), profession →
+               profession (transfer),
                programme → local post / elsewhere (completion), source → place (hired),
                profession → left / retired (leaving)
 profession     staff group after the event (for an in-service trainee, the group they are employed in)
@@ -73,7 +76,7 @@ def _pyarrow(option: str = "--trace"):
 
 
 def _event_type(event: str, frm: str, to: str) -> str:
-    if event in ("rotation", "transfer") or (event == "hired" and frm == "newly_qualified") or \
+    if event in ("rotation", "sector", "transfer", "promotion") or (event == "hired" and frm == "newly_qualified") or \
             (event == "completion" and to == "local post"):
         return "queue"
     return "arrival_departure"

@@ -13,7 +13,7 @@ import pkgutil
 import numba
 import numpy as np
 
-from ...model.flows import count_shapes
+from ...model.flows import plan_count_shapes
 from ...model.plan import Plan
 from . import data, replicate
 from .data import agent_slots
@@ -49,8 +49,11 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
     unplaced graduates. ``funded_posts`` [R, M, P, L] (default: the plan's central path) caps hiring."""
     reps = np.asarray(list(replicates), dtype=np.int64)
     R = len(reps)
-    out = Outputs(**{name: np.zeros((R,) + shape, np.int32)
-                     for name, shape in count_shapes(*plan.shape, len(plan.programmes)).items()})
+    shapes = plan_count_shapes(plan)
+    counts = {name: np.zeros((R,) + shape, np.int32) for name, shape in shapes.items()}
+    # the counts by band and group as the kernel writes them: [R, M, P, L, band × group] views
+    flat = {name: a.reshape(a.shape[:4] + (a.shape[4] * a.shape[5],)) for name, a in counts.items() if a.ndim == 6}
+    out = Outputs(**(counts | flat))
     status = np.zeros(R, np.int64)
     posts = plan.funded_posts if funded_posts is None else funded_posts
     staff, draws, programmes, slots = prepared(plan)
@@ -58,4 +61,4 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
                              slots, status, numba.get_num_threads())
     if (status == OVERFLOW).any():
         raise RuntimeError("kernel ran out of agent slots; this is a bug in agent_slots(), please report it")
-    return out._asdict()
+    return counts

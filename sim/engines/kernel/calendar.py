@@ -15,10 +15,10 @@ import math
 
 from numba import njit
 
-from .draws import age_months, first_crossing, retirement_month
+from .draws import age_months, first_above_cdf, first_crossing, retirement_month
 from .jit import NO_RC
-from .rng import AGE, LEAVE, RETIRE, ROTATE, TRAIN, exponential, uniform
-from .structs import EV_COMPLETE, EV_DROP, EV_ROTATE, LEAVER, NO_PROGRAMME, RETIREMENT
+from .rng import AGE, CELL, LEAVE, RETIRE, RETURN, ROTATE, TRAIN, exponential, uniform
+from .structs import EV_COMPLETE, EV_DROP, EV_RETURN, EV_ROTATE, LEAVER, NO_PROGRAMME, RETIREMENT, TRAINING_START
 
 
 @njit(**NO_RC)
@@ -29,9 +29,26 @@ def _push(i, t, ev, kind, link, head):
 
 
 @njit(cache=True, inline="always")
-def new_staff(n, k, p, l, m, st, staff, draws, agents, state, leavers):
+def draw_group(s, draws, m, p, l, src):
+    """A joiner's group (``sim.model.cells``) from source ``src`` in month m; 0, drawing nothing, with one group."""
+    if draws.group_cdf.shape[4] == 1:
+        return 0
+    return first_above_cdf(draws.group_cdf[m, p, l, src], uniform(s))
+
+
+@njit(cache=True, inline="always")
+def draw_band(s, draws, p, src):
+    """A joiner's band from source ``src``; 0, drawing nothing, with one band."""
+    if draws.band_cdf.shape[2] == 1:
+        return 0
+    return first_above_cdf(draws.band_cdf[p, src], uniform(s))
+
+
+@njit(cache=True, inline="always")
+def new_staff(n, k, p, l, m, src, st, staff, draws, agents, state, out):
     """Staff members n .. n+k-1 join profession p at place l in month m (-1: the starting population,
-    whose ages are those of staff in post; later, those of experienced hires); ``st`` is p's streams.
+    whose ages are those of staff in post; later, those of experienced hires from source ``src``, an index
+    of ``SOURCES``); ``st`` is p's streams.
 
     In three passes (ages, retirements, next events): within a pass the agents are independent, so the
     CPU overlaps their work (the starting population ~6% faster). Each draw is from its decision's own
@@ -51,16 +68,32 @@ def new_staff(n, k, p, l, m, st, staff, draws, agents, state, leavers):
     retire_cdf, retire_guide = draws.retire_cdf[p], draws.retire_guide[p]
     for j in range(n, n + k):
         retire[j] = retirement_month(st[RETIRE], retire_cdf, retire_guide, birth[j], m - birth[j])
+    sub = agents.sub
+    if state.hc_sub.shape[2] > 1:               # their cells: band and group (sim.model.cells)
+        Gr = draws.group_cdf.shape[4]
+        for j in range(n, n + k):
+            if m < 0:
+                c = first_above_cdf(draws.start_cell_cdf[p, l], uniform(st[CELL]))
+            else:
+                g = draw_group(st[CELL], draws, m, p, l, src)
+                c = draw_band(st[CELL], draws, p, src) * Gr + g
+                out.joiners_by_group[m, p, l, g] += 1
+            sub[j] = c
+            state.hc_sub[p, l, c] += 1
+    else:
+        for j in range(n, n + k):
+            sub[j] = 0
     for j in range(n, n + k):
-        schedule_staff(j, m + 1, st, staff, agents, state, leavers)
+        schedule_staff(j, m + 1, st, staff, agents, state, out)
 
 
 @njit(cache=True, inline="always")
-def schedule_staff(i, m_from, st, staff, agents, state, leavers):
+def schedule_staff(i, m_from, st, staff, agents, state, out):
     """Draw staff member i's next event at or after ``m_from`` (none if past the horizon): a move is filed
     under its month; leaving or retiring is counted in its month's ``leavers`` and ``state.gone`` at once.
 
-    Priority within a month: retirement, then leaving, then a move. Months are searched for on the
+    Priority within a month: retirement, then leaving, then a move. A retiree who returns (retire and
+    return; the RETURN stream) is filed under their retirement month, to rejoin then. Months are searched for on the
     cumulative hazard (``first_crossing``; run by run of years of age with one multiplier, where leaving
     varies with age).
     """
@@ -70,12 +103,13 @@ def schedule_staff(i, m_from, st, staff, agents, state, leavers):
     l = agents.place[i]
     b = agents.birth[i]
     r = agents.retire[i]
+    c = agents.sub[i]
     limit = r if r < M else M
     e = exponential(st[LEAVE])
     if staff.age_flat[p, l]:
-        leave_at = first_crossing(staff.cum_leave[p, l], m_from, limit, e)
+        leave_at = first_crossing(staff.cum_leave[p, l, c], m_from, limit, e)
     else:                                       # a run of years of age with one multiplier at a time
-        cum = staff.cum_leave[p, l]
+        cum = staff.cum_leave[p, l, c]
         age_mult = staff.age_mult
         top = age_mult.shape[2] - 1
         leave_at = limit
@@ -98,15 +132,25 @@ def schedule_staff(i, m_from, st, staff, agents, state, leavers):
             acc += inc
             t = seg_end
     e = exponential(st[ROTATE])
-    rot_at = first_crossing(staff.cum_move[p, l], m_from, leave_at, e)
+    rot_at = first_crossing(staff.cum_move[p, l, c], m_from, leave_at, e)
+    cells = state.hc_sub.shape[2] > 1
     if rot_at < leave_at:
         _push(i, rot_at, EV_ROTATE, agents.kind, agents.link, head)
     elif leave_at < limit:                      # counted now: nothing moves them before then
         state.gone[leave_at, p, l] += 1
-        leavers[leave_at, p, l, LEAVER] += 1
+        out.leavers[leave_at, p, l, LEAVER] += 1
+        if cells:
+            state.gone_sub[leave_at, p, l, c] += 1
+            out.leavers_by_group[leave_at, p, l, c % out.leavers_by_group.shape[3]] += 1
     elif r < M:
         state.gone[r, p, l] += 1
-        leavers[r, p, l, RETIREMENT] += 1
+        out.leavers[r, p, l, RETIREMENT] += 1
+        if cells:
+            state.gone_sub[r, p, l, c] += 1
+            out.leavers_by_group[r, p, l, c % out.leavers_by_group.shape[3]] += 1
+        share = staff.return_share[r, p, l]     # retire and return: filed to rejoin in their retirement month
+        if share > 0.0 and uniform(st[RETURN]) < share:
+            _push(i, r, EV_RETURN, agents.kind, agents.link, head)
 
 
 @njit(cache=True, inline="always")
@@ -135,6 +179,8 @@ def new_trainee(i, g, l, started, b, m_from, st, progs, agents, state):
 
 @njit(cache=True, inline="always")
 def start_trainee(i, g, l, started, m_from, st, progs, draws, agents, state):
-    """Agent i starts programme g at place l in month ``started``, of an age drawn from its entry ages."""
+    """Agent i starts programme g at place l in month ``started``, of an age drawn from its entry ages, in a
+    group drawn from the training_start shares of the profession it produces (their band comes on completion)."""
     a = age_months(st[AGE], draws.entry_age_cdf[g], draws.entry_age_guide[g])
+    agents.sub[i] = draw_group(st[CELL], draws, started if started > 0 else 0, progs.produces[g], l, TRAINING_START)
     new_trainee(i, g, l, started, started - a, m_from, st, progs, agents, state)

@@ -23,16 +23,35 @@ def _i(a) -> np.ndarray:
 
 
 def _cumulative(hazard: np.ndarray) -> np.ndarray:
-    """[P, L, M+1] cumulative hazard of a [M, P, L] monthly hazard, from 0 before the first month."""
+    """[P, L, SUB, M+1] cumulative hazard of a [M, P, L, SUB] monthly hazard, from 0 before the first month."""
     zero = np.zeros((1,) + hazard.shape[1:])
-    return _f(np.concatenate([zero, np.cumsum(hazard, axis=0)]).transpose(1, 2, 0))
+    return _f(np.concatenate([zero, np.cumsum(hazard, axis=0)]).transpose(1, 2, 3, 0))
 
 
-def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, transfer: np.ndarray) -> np.ndarray:
-    """[M, P, L] rotation hazard plus the migration hazard plus each transfer hazard, one at a time: a move's
-    draw is split on this total by the same additions, so the kernel need not redo them at each move
-    (adding a migration hazard of 0 leaves the sum as it was, to the bit)."""
+def _cdf(shares: np.ndarray) -> np.ndarray:
+    """Cumulative shares along the last axis, exactly 1 from the last share above 0 (rows of zeros stay 0)."""
+    cdf = np.cumsum(shares, axis=-1)
+    total = cdf[..., -1:]
+    cdf = np.divide(cdf, total, out=np.zeros_like(cdf), where=total > 0)
+    last = shares.shape[-1] - 1 - np.argmax((shares > 0)[..., ::-1], axis=-1)
+    cdf[np.arange(shares.shape[-1]) >= last[..., None]] = 1.0
+    return _f(cdf * (total > 0))
+
+
+def promote_to(plan: Plan) -> np.ndarray:
+    """[P, SUB] the cell a promotion from each cell leads to: the next band, the same group (-1: none)."""
+    Gr = len(plan.groups)
+    nxt = plan.next_band                                                     # [P, B]
+    group = np.arange(Gr)
+    return _i(np.where(nxt[:, :, None] >= 0, nxt[:, :, None] * Gr + group, -1).reshape(nxt.shape[0], -1))
+
+
+def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, sector: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+    """[M, P, L] rotation hazard plus the migration hazard plus the sector-move hazard plus each transfer
+    hazard, one at a time: a move's draw is split on this total by the same additions, so the kernel need
+    not redo them at each move (adding a hazard of 0 leaves the sum as it was, to the bit)."""
     total = rotation + migrate
+    total += sector
     for p2 in range(transfer.shape[3]):
         total += transfer[..., p2]
     return total
@@ -41,12 +60,19 @@ def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, transfer: np.ndarray
 def staff(plan: Plan) -> Staff:
     mult = _f(plan.leave_age_mult)
     rotation, transfer, migrate = _f(plan.rotation_hazard), _f(plan.transfer_hazard), _f(plan.migrate_hazard)
-    return Staff(headcount=_i(plan.init_headcount), cum_leave=_cumulative(plan.leave_hazard),
-                 cum_move=_cumulative(plan.rotation_hazard + plan.migrate_hazard + plan.transfer_hazard.sum(axis=3)),
+    sector = _f(plan.sector_hazard)
+    promote = _f(plan.promotion_hazard)                                      # [M, P, SUB]; 0 without cells
+    moving = plan.rotation_hazard + plan.migrate_hazard + plan.sector_hazard + plan.transfer_hazard.sum(axis=3)
+    return Staff(headcount=_i(plan.init_headcount),
+                 cum_leave=_cumulative(plan.leave_hazard[..., None] * plan.leave_mult_sub[:, :, None, :]),
+                 cum_move=_cumulative(moving[..., None] + promote[:, :, None, :]),
                  age_flat=np.ascontiguousarray(np.all(plan.leave_age_mult == 1.0, axis=2)), age_mult=mult,
                  age_runs=age_runs(mult, plan.leave_hazard.shape[0]), rotation=rotation, transfer=transfer,
-                 move=_move_hazard(rotation, migrate, transfer), rotation_cdf=_f(plan.rotation_cdf), migrate=migrate,
-                 migrate_cdf=_f(plan.migrate_cdf))
+                 move=_move_hazard(rotation, migrate, sector, transfer), rotation_cdf=_f(plan.rotation_cdf),
+                 migrate=migrate, migrate_cdf=_f(plan.migrate_cdf), sector=sector, sector_cdf=_f(plan.sector_cdf),
+                 location_sector=_i(plan.location_sector_index), return_share=_f(plan.return_share),
+                 cum_return=_cumulative(plan.return_hazard[..., None])[:, :, 0, :].copy(), promote=promote,
+                 promote_to=promote_to(plan))
 
 
 def draws(plan: Plan) -> Draws:
@@ -55,7 +81,10 @@ def draws(plan: Plan) -> Draws:
     return Draws(retire_cdf=retire, retire_guide=guide_table(retire), staff_age_cdf=staff_age,
                  staff_age_guide=guide_table(staff_age), joiner_age_cdf=joiner_age,
                  joiner_age_guide=guide_table(joiner_age), entry_age_cdf=entry_age,
-                 entry_age_guide=guide_table(entry_age))
+                 entry_age_guide=guide_table(entry_age), start_cell_cdf=_cdf(plan.start_sub),
+                 group_cdf=_cdf(np.broadcast_to(plan.entry_group, plan.shape + plan.entry_group.shape[3:]))
+                 if len(plan.groups) > 1 else np.ones((1, 1, 1, 1, 1)),
+                 band_cdf=_cdf(plan.entry_band))
 
 
 def recruitment(plan: Plan, funded_posts: np.ndarray | None) -> Recruitment:

@@ -42,7 +42,7 @@ def hire(m, st, staff, draws, recruit, work, state, out):
                     k += 1
                 if n + k > cap:
                     return OVERFLOW
-                new_staff(n, k, p, l, m, st[p], staff, draws, agents, state, out.leavers)
+                new_staff(n, k, p, l, m, FIRST_RECRUITED + src, st[p], staff, draws, agents, state, out)
                 n += k
                 hc[p, l] += k
                 out.joiners[m, p, l, FIRST_RECRUITED + src] += k
@@ -132,7 +132,7 @@ def _start_hire(m, p, l, src, st, staff, draws, work, state, out):
     n = state.count[AGENTS]
     if n >= agents.prof.shape[0]:
         return False
-    new_staff(n, 1, p, l, m, st, staff, draws, agents, state, out.leavers)
+    new_staff(n, 1, p, l, m, FIRST_RECRUITED + src, st, staff, draws, agents, state, out)
     state.count[AGENTS] = n + 1
     state.hc[p, l] += 1
     out.joiners[m, p, l, FIRST_RECRUITED + src] += 1

@@ -17,14 +17,15 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .calendar import new_staff, schedule_staff, start_trainee
-from .draws import first_above_cdf, retirement_month
+from .calendar import draw_band, new_staff, schedule_staff, start_trainee
+from .draws import first_above_cdf, first_crossing, retirement_month
 from .hiring import hire
 from .jit import NO_RC
-from .rng import EMPLOY, MIGRATE, RETIRE, ROTATE, SCHEDULE, uniform
-from .structs import (AGENTS, COMPLETED, EV_DROP, EV_ROTATE, GONE, LEAVER, MOVED_IN, MOVED_OUT, NEWLY_QUALIFIED,
-                      NO_PROGRAMME, OVERFLOW, PENDING, ROTATING, ROTATION_IN, ROTATION_OUT, TRAINING_START, TRANSFER_IN,
-                      TRANSFER_OUT, agent_columns)
+from .rng import CELL, EMPLOY, MIGRATE, RETIRE, RETURN, ROTATE, SCHEDULE, exponential, uniform
+from .structs import (AGENTS, COMPLETED, EV_DROP, EV_RETURN, EV_ROTATE, GONE, LEAVER, MOVED_IN, MOVED_OUT,
+                      NEWLY_QUALIFIED, NO_PROGRAMME, OVERFLOW, PENDING, PROMOTED_IN, PROMOTED_OUT, RETIRE_RETURN,
+                      RETURNED, ROTATING, ROTATION_IN, ROTATION_OUT, SECTOR_IN, SECTOR_OUT, TRAINING_START,
+                      TRANSFER_IN, TRANSFER_OUT, agent_columns)
 
 MONTH_PHASES = (
     ("depart", ("retire", "leave")),
@@ -52,7 +53,7 @@ def prefetch(typingctx, arr, idx):
 
 
 @njit(**NO_RC)
-def population(st, staff, draws, progs, work, state, leavers):
+def population(st, staff, draws, progs, work, state, out):
     """The population at the end of month -1: staff in post, then the cohorts in training."""
     agents = agent_columns(work)
     P, L = staff.headcount.shape
@@ -64,7 +65,7 @@ def population(st, staff, draws, progs, work, state, leavers):
             k = staff.headcount[p, l]
             if n + k > cap:
                 return OVERFLOW
-            new_staff(n, k, p, l, -1, st[p], staff, draws, agents, state, leavers)
+            new_staff(n, k, p, l, -1, 0, st[p], staff, draws, agents, state, out)
             hc[p, l] += k
             n += k
     nrota = 0
@@ -91,19 +92,29 @@ def population(st, staff, draws, progs, work, state, leavers):
 
 @njit(**NO_RC)
 def depart(m, state):
-    """Retire, leave: the month's leavers, counted when drawn, leave the stocks."""
-    hc, gone = state.hc, state.gone
+    """Retire, leave: the month's leavers, counted when drawn, leave the stocks (returners among them leave
+    the stock of returners too)."""
+    hc, gone, ret, ret_gone = state.hc, state.gone, state.ret, state.ret_gone
     P, L = hc.shape
     for p in range(P):
         for l in range(L):
             hc[p, l] -= gone[m, p, l]
+            ret[p, l] -= ret_gone[m, p, l]
+    SUB = state.hc_sub.shape[2]
+    if SUB > 1:
+        for p in range(P):
+            for l in range(L):
+                for c in range(SUB):
+                    state.hc_sub[p, l, c] -= state.gone_sub[m, p, l, c]
 
 
 @njit(**NO_RC)
 def events(m, st, staff, draws, progs, work, state, out):
     """Move, attrition, complete: the month's events from the calendar. A move's one draw picks its kind
-    (rotation, then migration to another ICS or region, then transfers, by their shares of the summed
-    hazard) and where it goes. Completers who want a local post, and those looking in another ICS or
+    (rotation, then migration to another ICS or region, then a sector move, then transfers, then promotion
+    to the next band, by their shares of the summed hazard) and where it goes. Retirees who return (filed
+    under their retirement month) rejoin, and their leaving month is drawn (the RETURN stream; returners
+    are not in the counts by band and group). Completers who want a local post, and those looking in another ICS or
     region (the MIGRATE stream; placed where they look), are listed in ``agents.pending`` for the place
     phase."""
     agents = agent_columns(work)
@@ -114,6 +125,9 @@ def events(m, st, staff, draws, progs, work, state, out):
     hc, tin, trn = state.hc, state.tin, state.trn
     rot_h, transfer_h, rot_cdf = staff.rotation, staff.transfer, staff.rotation_cdf
     join_out, leave_out = out.joiners, out.leavers
+    sub = agents.sub
+    cells = state.hc_sub.shape[2] > 1
+    Gr = draws.group_cdf.shape[4]
     npend = 0
     i = state.head[m]
     while i >= 0:
@@ -133,9 +147,17 @@ def events(m, st, staff, draws, progs, work, state, out):
         if k == EV_ROTATE:                      # a move: to another place, or staff group / sector
             u = uniform(st[p, ROTATE])
             rot = rot_h[m, p, l]
-            x = u * staff.move[m, p, l]
+            c = sub[i]
+            promote = staff.promote[m, p, c]     # (0 without bands: x is as it was)
+            x = u * (staff.move[m, p, l] + promote)
             hc[p, l] -= 1
-            if x < rot:
+            if promote > 0.0 and x >= staff.move[m, p, l]:     # promotion: the last kind, up a band in place
+                sub[i] = staff.promote_to[p, c]
+                leave_out[m, p, l, PROMOTED_OUT] += 1
+                join_out[m, p, l, PROMOTED_IN] += 1
+                out.promotions[m, p, l, c] += 1
+                hc[p, l] += 1
+            elif x < rot:
                 x = x / rot
                 l2 = first_above_cdf(rot_cdf[p, l], x)
                 leave_out[m, p, l, ROTATION_OUT] += 1
@@ -149,9 +171,18 @@ def events(m, st, staff, draws, progs, work, state, out):
                 join_out[m, p, l2, MOVED_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
+            elif x - rot - staff.migrate[m, p, l] < staff.sector[m, p, l]:  # to another sector (never without)
+                x = (x - rot - staff.migrate[m, p, l]) / staff.sector[m, p, l]
+                l2 = first_above_cdf(staff.sector_cdf[p, l], x)
+                leave_out[m, p, l, SECTOR_OUT] += 1
+                join_out[m, p, l2, SECTOR_IN] += 1
+                out.sector_moves[m, p, staff.location_sector[l], staff.location_sector[l2]] += 1
+                place[i] = l2
+                hc[p, l2] += 1
             else:
                 x -= rot
                 x -= staff.migrate[m, p, l]
+                x -= staff.sector[m, p, l]
                 p2 = 0
                 while p2 < P - 1 and (transfer_h[m, p, l, p2] == 0.0 or x >= transfer_h[m, p, l, p2]):
                     x -= transfer_h[m, p, l, p2]
@@ -160,9 +191,25 @@ def events(m, st, staff, draws, progs, work, state, out):
                 join_out[m, p2, l, TRANSFER_IN] += 1
                 prof[i] = p2
                 hc[p2, l] += 1
+                if cells:                       # same group, the destination's entry band
+                    sub[i] = draw_band(st[p, CELL], draws, p2, TRANSFER_IN) * Gr + c % Gr
                 retire[i] = retirement_month(st[p, RETIRE], draws.retire_cdf[p2], draws.retire_guide[p2], birth[i],
                                              m - birth[i])
-            schedule_staff(i, m + 1, st[p], staff, agents, state, leave_out)
+            if cells:
+                state.hc_sub[p, l, c] -= 1
+                state.hc_sub[prof[i], place[i], sub[i]] += 1
+            schedule_staff(i, m + 1, st[p], staff, agents, state, out)
+        elif k == EV_RETURN:                    # a retiree rejoins (retire and return) and draws when they leave
+            hc[p, l] += 1
+            state.ret[p, l] += 1
+            join_out[m, p, l, RETIRE_RETURN] += 1
+            prog[i] = RETURNED                  # (returners are not in the counts by band and group)
+            M = state.head.shape[0]
+            t = first_crossing(staff.cum_return[p, l], m + 1, M, exponential(st[p, RETURN]))
+            if t < M:
+                state.gone[t, p, l] += 1
+                state.ret_gone[t, p, l] += 1
+                leave_out[t, p, l, LEAVER] += 1
         else:                                   # a trainee drops out or completes
             g = prog[i]
             tp = progs.trainee_prof[g]
@@ -234,7 +281,15 @@ def place(m, st, staff, draws, progs, work, state, out):
         prog[i] = NO_PROGRAMME
         retire[i] = retirement_month(st[p, RETIRE], draws.retire_cdf[p], draws.retire_guide[p], birth[i],
                                      m - birth[i])
-        schedule_staff(i, m + 1, st[p], staff, agents, state, out.leavers)
+        if state.hc_sub.shape[2] > 1:           # their group from training, a newly qualified entry band
+            Gr = draws.group_cdf.shape[4]
+            g = agents.sub[i] % Gr
+            agents.sub[i] = draw_band(st[p, CELL], draws, p, NEWLY_QUALIFIED) * Gr + g
+            state.hc_sub[p, l, agents.sub[i]] += 1
+            out.joiners_by_group[m, p, l, g] += 1
+        else:
+            agents.sub[i] = 0
+        schedule_staff(i, m + 1, st[p], staff, agents, state, out)
         hc[p, l] += 1
         out.joiners[m, p, l, NEWLY_QUALIFIED] += 1
 
@@ -327,7 +382,14 @@ def record(m, state, out):
     for p in range(P):
         for l in range(L):
             out.headcount[m, p, l] = state.hc[p, l]
+            out.returned[m, p, l] = state.ret[p, l]
     G = state.trn.shape[0]
     for g in range(G):
         for l in range(L):
             out.trainees[m, g, l] = state.trn[g, l]
+    SUB = state.hc_sub.shape[2]
+    if SUB > 1:
+        for p in range(P):
+            for l in range(L):
+                for c in range(SUB):
+                    out.staff_by_group[m, p, l, c] = state.hc_sub[p, l, c]

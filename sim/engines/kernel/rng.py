@@ -30,11 +30,13 @@ STREAMS = (
     ("employ", 6),          # completers wanting a local post, and their order in the queue for posts
     ("schedule", 7),        # new places of trainees on a rotation schedule
     ("migrate", 8),         # where completers not taking a local post look for one (mobility)
+    ("return", 9),          # whether a retiree returns, and when a returner leaves (retire and return)
+    ("cell", 10),           # joiners' band and group (characteristics and bands; never drawn without them)
 )
 STREAM = {name: i for i, (name, _) in enumerate(STREAMS)}
 N_STREAMS = len(STREAMS)
 # their indices, as literals for the compiled code (tests/test_kernel_streams.py checks them against STREAMS)
-AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY, SCHEDULE, MIGRATE = range(9)
+AGE, RETIRE, LEAVE, ROTATE, RECRUIT, TRAIN, EMPLOY, SCHEDULE, MIGRATE, RETURN, CELL = range(11)
 
 
 def stream_states(seed: int, replicates: range | np.ndarray) -> np.ndarray:

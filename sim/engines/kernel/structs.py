@@ -4,7 +4,9 @@ per-replicate state; plus the index constants its compiled code uses.
 Numba compiles named tuples of arrays, so functions take a handful of these instead of thirty arrays
 in an order both sides had to agree on. They are flat (no tuple inside a tuple): a ``prange`` loop
 cannot take nested tuples. Shapes: M months, P professions, L places, G programmes, S recruited
-sources, A years of age, R replicates; L counts locations (providers), which the kernel calls places.
+sources, A years of age, R replicates; L counts locations (providers), which the kernel calls places; SUB
+cells (band × group, ``sim.model.cells``; 1 without characteristics and bands, when nothing by cell is drawn
+or counted), Gr groups, B bands, S_all all joiner sources.
 """
 from __future__ import annotations
 
@@ -17,12 +19,15 @@ from numba import njit
 # compiled kernel without noticing when they change. tests/test_kernel_flows.py checks each against
 # sim.model.flows (SOURCE, REASON, RECRUITED).
 NEWLY_QUALIFIED, FIRST_RECRUITED, ROTATION_IN, TRAINING_START, TRANSFER_IN, MOVED_IN = 0, 1, 4, 5, 6, 7   # sources
-RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT, MOVED_OUT = 0, 1, 2, 3, 4, 5                # reasons
-# kinds of event filed in the calendar
-EV_ROTATE, EV_DROP, EV_COMPLETE = range(3)
+SECTOR_IN, RETIRE_RETURN, PROMOTED_IN = 8, 9, 10
+RETIREMENT, LEAVER, ROTATION_OUT, COMPLETED, TRANSFER_OUT, MOVED_OUT, SECTOR_OUT = 0, 1, 2, 3, 4, 5, 6   # reasons
+PROMOTED_OUT = 7
+# kinds of event filed in the calendar (EV_RETURN: a retiree who returns, filed under their retirement month)
+EV_ROTATE, EV_DROP, EV_COMPLETE, EV_RETURN = range(4)
 # an agent's programme when not a trainee
 NO_PROGRAMME = -1
 GONE = -2               # a trainee who dropped out, or completed without taking a local post
+RETURNED = -3           # a retiree back in post (retire and return): leaves at their own hazard only
 # State.count: lengths of the growing lists
 AGENTS, PENDING, ROTATING = range(3)
 OVERFLOW = 1            # a replicate's status when it ran out of agent slots
@@ -31,8 +36,8 @@ OVERFLOW = 1            # a replicate's status when it ran out of agent slots
 class Staff(NamedTuple):
     """Staff at the start, the hazards their next events are drawn from, and where a move takes them."""
     headcount: np.ndarray       # [P, L] int64 staff at the start
-    cum_leave: np.ndarray       # [P, L, M+1] cumulative leaving hazard (before the age multiplier)
-    cum_move: np.ndarray        # [P, L, M+1] cumulative hazard of a move (rotation or transfer)
+    cum_leave: np.ndarray       # [P, L, SUB, M+1] cumulative leaving hazard by cell (before the age multiplier)
+    cum_move: np.ndarray        # [P, L, SUB, M+1] cumulative hazard of a move (rotation, ..., promotion) by cell
     age_flat: np.ndarray        # [P, L] bool: no age multiplier on leaving
     age_mult: np.ndarray        # [P, L, A] leaving hazard multiplier by year of age
     age_runs: np.ndarray        # [P, L, A] int64 next year of age with another multiplier (``draws.age_runs``)
@@ -43,6 +48,14 @@ class Staff(NamedTuple):
     rotation_cdf: np.ndarray    # [P, L, L] cumulative weights of the new location of a move, by profession
     migrate: np.ndarray         # [M, P, L] hazard of moving to another ICS or region (mobility; 0 without it)
     migrate_cdf: np.ndarray     # [P, L, L] cumulative weights of the new location of such a move
+    sector: np.ndarray          # [M, P, L] hazard of moving to a provider of another sector (0 without sector_moves)
+    sector_cdf: np.ndarray      # [P, L, L] cumulative weights of the new location of such a move
+    location_sector: np.ndarray  # [L] int64 sector of each location (index into SECTORS; -1: none)
+    return_share: np.ndarray    # [M, P, L] share of the month's retirees who return (retire and return)
+    cum_return: np.ndarray      # [P, L, M+1] cumulative leaving hazard of returners
+    promote: np.ndarray         # [M, P, SUB] hazard of promotion to the next band (0 at the top; [M, P, 1] of 0
+                                # without cells)
+    promote_to: np.ndarray      # [P, SUB] int64 the cell a promotion leads to (-1: none)
 
 
 class Draws(NamedTuple):
@@ -55,6 +68,9 @@ class Draws(NamedTuple):
     joiner_age_guide: np.ndarray
     entry_age_cdf: np.ndarray   # [G, months of age] starters of a programme
     entry_age_guide: np.ndarray
+    start_cell_cdf: np.ndarray  # [P, L, SUB] cumulative shares of staff at the start by cell
+    group_cdf: np.ndarray       # [M, P, L, S_all, Gr] cumulative group shares of joiners by source ([1]*5 if Gr = 1)
+    band_cdf: np.ndarray        # [P, S_all, B] cumulative band shares of joiners by source
 
 
 class Recruitment(NamedTuple):
@@ -90,6 +106,12 @@ class Outputs(NamedTuple):
     completions: np.ndarray     # [M, G, L]
     unplaced: np.ndarray        # [M, G, L]
     graduates_moved: np.ndarray  # [M, G, L] by place of training
+    returned: np.ndarray        # [M, P, L] retirees back in post
+    sector_moves: np.ndarray    # [M, P, sectors, sectors] moves between sectors, from → to
+    staff_by_group: np.ndarray  # [M, P, L, SUB] (all dimensions 0 without cells)
+    joiners_by_group: np.ndarray  # [M, P, L, Gr]
+    leavers_by_group: np.ndarray  # [M, P, L, Gr]
+    promotions: np.ndarray      # [M, P, L, SUB] by the cell promoted from
 
 
 class State(NamedTuple):
@@ -105,6 +127,11 @@ class State(NamedTuple):
     scheduled: np.ndarray       # [G] bool: the programme has a rotation schedule
     posts: np.ndarray           # [M, P, L] this replicate's ``Recruitment.posts``
     count: np.ndarray           # [3] int64 agents used, completers pending a post, trainees on a schedule
+    ret: np.ndarray             # [P, L] retirees back in post
+    ret_gone: np.ndarray        # [M, P, L] of ``gone``: returners leaving in the month
+    hc_sub: np.ndarray          # [P, L, SUB] staff in post by cell, in-service trainees not included ([1, 1, 1]
+                                # without cells)
+    gone_sub: np.ndarray        # [M, P, L, SUB] ... leaving or retiring in the month, counted as drawn
 
 
 class Agents(NamedTuple):
@@ -120,6 +147,7 @@ class Agents(NamedTuple):
     pending: np.ndarray         # the month's completers who want a local post
     order: np.ndarray           # ... grouped by staff group, in random order within it
     rota: np.ndarray            # trainees of programmes with a rotation schedule, in agent order
+    sub: np.ndarray             # cell: band × Gr + group (trainees: their group; 0 without cells)
 
 
 WORK_ROWS = len(Agents._fields)
@@ -132,4 +160,5 @@ def agent_columns(work):
     Functions take ``work`` and name its rows themselves, rather than take ``Agents``: views of one
     array share its base and stride, which the compiler then keeps once; as ten separate arrays (ten
     pointers live across the hot loops) the run took ~3% more instructions."""
-    return Agents(work[0], work[1], work[2], work[3], work[4], work[5], work[6], work[7], work[8], work[9])
+    return Agents(work[0], work[1], work[2], work[3], work[4], work[5], work[6], work[7], work[8], work[9],
+                  work[10])
