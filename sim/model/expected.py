@@ -309,6 +309,10 @@ class MeanField:
             out["completions"][:, m, g] += done
             if tp >= 0:
                 out["leavers"][:, m, tp, :, _R["completed_training"]] += done
+            ages = np.concatenate([np.zeros(plan.prog_months[g]), self.entry_pmf[g, :AGES - plan.prog_months[g]]]
+                                  )[self.ages]
+            if self.cells is not None:          # by cell: their group from training, the newly qualified band
+                ages = self.cells.completers(plan, g, l, s, ages)
             self.graduates[g] += done[:, None] * plan.local_employment[m, g, :, None] * ages[None, :]
             if self.elsewhere[g].any():        # mobility: those not taking a local post may look elsewhere
                 away = done * (1.0 - local)                                     # [L] by place of training
