@@ -324,3 +324,43 @@ def test_default_ics_carries_the_overlays_cited_figures():
         assert default["professions"][name]["bands"] == prof["bands"]
     plan = compile_plan(sim.load_scenario(ROOT / "sim" / "data" / "baseline_ics.yaml"))
     assert plan.groups == ["white", "bme"] and plan.bands == ["band_5", "band_6", "band_7_plus", "all"]
+
+
+# --- joiners' shares by place ---------------------------------------------------------------------------------
+def _two_places(**joiners_by_place):
+    d = yaml.safe_load(GROUPS.read_text())
+    d["geography"]["places"] = [{"name": "Only", "population": 300000}, {"name": "Other", "population": 200000}]
+    d["characteristics"]["ethnicity"]["joiners_by_place"] = joiners_by_place
+    return d
+
+
+def test_joiners_shares_may_differ_by_place():
+    """groups.yaml over two places, Other's joiners 20% a / 80% b (Only keeps 50/50): the compiled shares, the
+    mean field's appointments by group (exactly the hires × the place's shares) and the kernel's."""
+    d = _two_places(Other={"default": {"a": 0.2, "b": 0.8}})
+    plan = compile_plan(sim.load_scenario(d))
+    dom = flows.SOURCE["domestic"]
+    np.testing.assert_allclose(plan.entry_group[0, 0, :, dom], [[0.5, 0.5], [0.2, 0.8]])
+    want = project(plan)
+    hires = want["joiners"][:, 0, :, dom]                                         # [M, L]
+    np.testing.assert_allclose(want["joiners_by_group"][:, 0], hires[..., None] * np.array([[0.5, 0.5], [0.2, 0.8]]),
+                               rtol=1e-9)
+    out = kernel_simulate(plan, range(20), seed=SEED)
+    got = out["joiners_by_group"][:, :, 0].sum(axis=(0, 1))                       # [L, group]
+    assert abs(got[1, 1] / got[1].sum() - 0.8) < 0.02 and abs(got[0, 1] / got[0].sum() - 0.5) < 0.02
+    # without the section the shares are one row for every place, as before
+    assert compile_plan(sim.load_scenario(_two_places())).entry_group.shape[2] == 1
+
+
+@pytest.mark.parametrize("by_place,field,text", [
+    ({"Elsewhere": {"default": {"a": 0.5, "b": 0.5}}}, "characteristics.ethnicity.joiners_by_place", "Elsewhere"),
+    ({"Other": {"default": {"a": 0.5, "c": 0.5}}}, "characteristics.ethnicity.joiners_by_place.Other.default", "c"),
+    ({"Other": {"default": {"a": 0.5, "b": 0.6}}}, "characteristics.ethnicity", "add up to 1"),
+    ({"Other": {"newly_qualified": {"a": 0.5, "b": 0.5}}}, "characteristics.ethnicity.joiners_by_place.Other",
+     "newly_qualified"),
+])
+def test_bad_joiners_by_place_names_the_field(by_place, field, text):
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(_two_places(**by_place))
+    hits = [msg for f, msg in err.value.problems if f.startswith(field)]
+    assert hits and any(text in msg for msg in hits), err.value.problems

@@ -52,11 +52,12 @@ def _product(vectors: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _group_shares(c, prof: str, src: str) -> dict[str, float]:
+def _group_shares(c, prof: str, src: str, place: str | None = None) -> dict[str, float]:
     """A characteristic's shares among joiners of ``prof`` from ``src`` (falling back to ``default``, then to
-    the staff shares), a profession's own figures first."""
+    the staff shares), a profession's own figures first, then the place's (``joiners_by_place``)."""
     o = c.by_profession.get(prof)
-    for table in ((o.joiners if o is not None else None) or {}, c.joiners):
+    own = [c.joiners_by_place[place]] if place is not None and place in c.joiners_by_place else []
+    for table in [(o.joiners if o is not None else None) or {}] + own + [c.joiners]:
         if src in table:
             return table[src]
         if "default" in table:
@@ -120,6 +121,16 @@ def cell_arrays(scenario, places: list[str], at: np.ndarray, months: int, ser, m
             group_leave[i] = _product([_vector(_own(c, name, "leave"), c.groups, 1.0) for c in cs])
             group_promote[i] = _product([_vector(_own(c, name, "promotion"), c.groups, 1.0) for c in cs])
     band_promote[:, next_band < 0] = 0.0                              # the top of a ladder: nowhere to go
+    entry_group = np.repeat(group_entry[None, :, None], M, axis=0)   # [M, P, 1, S, Gr]: the same in every place
+    if chars and any(c.joiners_by_place for c in scenario.characteristics.values()):
+        cs = list(scenario.characteristics.values())                  # a place's own shares: [M, P, L, S, Gr]
+        by_location = np.ones((P, L, S, Gr))
+        for i, name in enumerate(profs):
+            for l in range(L):
+                for s, src in enumerate(SOURCES):
+                    by_location[i, l, s] = _product([_vector(_group_shares(c, name, src, places[at[l]]), c.groups)
+                                                     for c in cs])
+        entry_group = np.repeat(by_location[None], M, axis=0)
     K = len(places)
     population_groups = np.full((K, Gr), np.nan)
     if chars:
@@ -133,7 +144,7 @@ def cell_arrays(scenario, places: list[str], at: np.ndarray, months: int, ser, m
     return {
         "bands": bands, "groups": groups, "profession_bands": has_ladder, "next_band": next_band,
         "start_sub": np.repeat(start[:, None, :], L, axis=1),
-        "entry_group": np.repeat(group_entry[None, :, None], M, axis=0),            # [M, P, 1, S, Gr]: any place
+        "entry_group": entry_group,
         "entry_band": band_entry,
         "leave_mult_sub": np.repeat(sub(band_leave, group_leave)[None], M, axis=0),
         "promotion_hazard": sub(band_promote, np.broadcast_to(group_promote[None], (M, P, Gr))),

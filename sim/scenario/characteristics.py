@@ -55,6 +55,9 @@ class Characteristic(Model):
         "group they started training with (training_start, else default); staff moving keep theirs")
     population: dict[str, Share] | None = Field(
         None, description="share of each group among working-age residents (the representation benchmark)")
+    joiners_by_place: dict[str, dict[str, dict[str, Share]]] = Field(
+        {}, description="a place's own shares among joiners by source, {place: {source or default: {group: "
+        "share}}}, overriding joiners there (a profession's own by_profession joiners still come first)")
     population_by_place: dict[str, dict[str, Share]] = Field(
         {}, description="a place's own working-age resident shares, {place: {group: share}}, overriding "
         "population")
@@ -77,6 +80,7 @@ class Characteristic(Model):
         if self.population is not None:
             tables.append(("population", self.population))
         tables += [(f"population_by_place.{k}", v) for k, v in self.population_by_place.items()]
+        tables += [(f"joiners_by_place.{k}.{src}", v) for k, t in self.joiners_by_place.items() for src, v in t.items()]
         for name, o in self.by_profession.items():
             if o.staff is not None:
                 tables.append((f"by_profession.{name}.staff", o.staff))
@@ -143,6 +147,11 @@ def characteristic_problems(s, places: list[str]) -> list[tuple[str, str]]:
         out += _unknown(f"{base}.joiners", c.joiners, GROUP_SOURCES, "source")
         for src, table in c.joiners.items():
             out += _unknown(f"{base}.joiners.{src}", table, groups, "group")
+        out += _unknown(f"{base}.joiners_by_place", c.joiners_by_place, places, "place")
+        for k, by_source in c.joiners_by_place.items():
+            out += _unknown(f"{base}.joiners_by_place.{k}", by_source, GROUP_SOURCES, "source")
+            for src, table in by_source.items():
+                out += _unknown(f"{base}.joiners_by_place.{k}.{src}", table, groups, "group")
         out += _unknown(f"{base}.population_by_place", c.population_by_place, places, "place")
         for k, table in c.population_by_place.items():
             out += _unknown(f"{base}.population_by_place.{k}", table, groups, "group")
