@@ -49,3 +49,15 @@ def node_paths(node, path=()):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from node_paths(v, path + (i,))
+
+
+def run_bad_scenario(tmp_path, scenario: dict):
+    """``wfsim run`` on a scenario dict written to a file: the CLI's result (exit code, stderr) for bad input."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    return CliRunner().invoke(app, ["run", str(path), "-n", "1", "--out", str(tmp_path / "x.nc")])

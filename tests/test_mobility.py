@@ -15,11 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from typer.testing import CliRunner
 
 import sim
-from helpers import assert_mean_within
-from sim.cli import app
+from helpers import assert_mean_within, run_bad_scenario
 from sim.engines.agents import options
 from sim.model.compile import compile_plan
 from sim.scenario import ScenarioError
@@ -241,9 +239,7 @@ def test_bad_mobility_names_the_field(case):
 def test_bad_mobility_exits_2_naming_the_field(tmp_path):
     d = copy.deepcopy(BASE)
     d["mobility"]["graduates"]["same_region"] = 0.9
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(d), encoding="utf-8")
-    r = CliRunner().invoke(app, ["run", str(path), "-n", "1", "--out", str(tmp_path / "x.nc")])
+    r = run_bad_scenario(tmp_path, d)
     assert r.exit_code == 2, r.output
     assert "mobility.graduates" in r.stderr and "Traceback" not in r.stderr
 

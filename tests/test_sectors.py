@@ -16,11 +16,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import sim
-from helpers import assert_mean_within
-from sim.cli import app
+from helpers import assert_mean_within, run_bad_scenario
 from sim.engines.agents import options
 from sim.engines.agents import simulate as agents_simulate
 from sim.model.compile import compile_plan
@@ -247,9 +245,7 @@ def test_bad_sector_input_names_the_field(case):
 def test_bad_sector_input_exits_2_naming_the_field(tmp_path):
     d = copy.deepcopy(BASE)
     d["professions"]["nurse"]["sector_moves"]["nhs_trust"]["to"] = {"adult_social_care": 1.0}
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(d), encoding="utf-8")
-    r = CliRunner().invoke(app, ["run", str(path), "-n", "1", "--out", str(tmp_path / "x.nc")])
+    r = run_bad_scenario(tmp_path, d)
     assert r.exit_code == 2, r.output
     assert "sector_moves.nhs_trust.to.adult_social_care" in r.stderr and "Traceback" not in r.stderr
 

@@ -26,6 +26,13 @@ Share = Number(0, 1, "share")
 Multiplier = Number(0, 10, "hazard multiplier")
 
 
+def _each_once(names: list[str], what: str) -> list[str]:
+    repeated = sorted({g for g in names if names.count(g) > 1})
+    if repeated:
+        raise ValueError(f"each {what} at most once; repeated: {', '.join(repeated)}")
+    return names
+
+
 def _adds_up(shares: dict[str, float], what: str) -> None:
     total = sum(shares.values())
     if abs(total - 1) > SHARE_TOLERANCE:
@@ -69,10 +76,7 @@ class Characteristic(Model):
     @field_validator("groups")
     @classmethod
     def _unique(cls, v):
-        repeated = sorted({g for g in v if v.count(g) > 1})
-        if repeated:
-            raise ValueError(f"each group at most once; repeated: {', '.join(repeated)}")
-        return v
+        return _each_once(v, "group")
 
     @model_validator(mode="after")
     def _shares(self):
@@ -110,10 +114,7 @@ class Bands(Model):
     @field_validator("names")
     @classmethod
     def _unique(cls, v):
-        repeated = sorted({g for g in v if v.count(g) > 1})
-        if repeated:
-            raise ValueError(f"each band at most once; repeated: {', '.join(repeated)}")
-        return v
+        return _each_once(v, "band")
 
     @model_validator(mode="after")
     def _shares(self):
