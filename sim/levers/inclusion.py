@@ -148,6 +148,7 @@ class InclusivePromotion(Lever):
             hazard[:, p, :] *= np.where(named[None, :], k[:, None], 1.0)
 
     def cost(self, plan, raw) -> np.ndarray:
+        """``cost_per_year`` ÷ 12 a month, times the delivered share."""
         return running_cost(self, plan, raw, self.cost_per_year)
 
 
@@ -210,6 +211,8 @@ class LocalRecruitment(Lever):
             entry[:, p, :, d, :] = np.where(total[..., None] > 0, mixed, entry[:, p, :, d, :])
 
     def cost(self, plan, raw) -> np.ndarray:
+        """``cost_per_hire`` × the domestic hires the programme brings (domestic joiners × x ÷ (r + x) at each
+        location and month), plus ``cost_per_year`` ÷ 12 a month times the delivered share."""
         old, extra = self.recall(plan)
         p = plan.professions.index(self.profession)
         months = raw["headcount"].shape[-3]
