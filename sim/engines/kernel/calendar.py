@@ -106,12 +106,14 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
     c = agents.sub[i]
     limit = r if r < M else M
     e = exponential(st[LEAVE])
+    cum = staff.cum_leave[staff.leave_row[p, l, c]]
     if staff.age_flat[p, l]:
-        leave_at = first_crossing(staff.cum_leave[p, l, c], m_from, limit, e)
+        leave_at = first_crossing(cum, m_from, limit, e)
     else:                                       # a run of years of age with one multiplier at a time
-        cum = staff.cum_leave[p, l, c]
-        age_mult = staff.age_mult
-        top = age_mult.shape[2] - 1
+        row = staff.age_row[p, l]
+        age_mult = staff.age_mult[row]
+        runs = staff.age_runs[row]
+        top = age_mult.shape[0] - 1
         leave_at = limit
         acc = 0.0
         t = m_from
@@ -119,10 +121,10 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
             age = (t - b) // 12
             if age > top:
                 age = top
-            seg_end = b + staff.age_runs[p, l, age] * 12
+            seg_end = b + runs[age] * 12
             if seg_end > limit:
                 seg_end = limit
-            k = age_mult[p, l, age]
+            k = age_mult[age]
             inc = k * (cum[seg_end] - cum[t])
             if inc > 0.0 and acc + inc >= e:
                 hit = first_crossing(cum, t, seg_end, (e - acc) / k)
@@ -132,7 +134,7 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
             acc += inc
             t = seg_end
     e = exponential(st[ROTATE])
-    rot_at = first_crossing(staff.cum_move[p, l, c], m_from, leave_at, e)
+    rot_at = first_crossing(staff.cum_move[staff.move_row[p, l, c]], m_from, leave_at, e)
     cells = state.hc_sub.shape[2] > 1
     if rot_at < leave_at:
         _push(i, rot_at, EV_ROTATE, agents.kind, agents.link, head)

@@ -57,22 +57,38 @@ def _move_hazard(rotation: np.ndarray, migrate: np.ndarray, sector: np.ndarray, 
     return total
 
 
+def distinct_rows(a: np.ndarray, lead: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct rows of ``a`` over its first ``lead`` axes, [U, ...], and each one's row, int64 [lead
+    axes]): rows are compared byte for byte, so a row read through the index is the row itself, to the bit."""
+    a = np.ascontiguousarray(a)
+    flat = a.reshape(int(np.prod(a.shape[:lead])), -1)
+    keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
+    _, first, index = np.unique(keys, return_index=True, return_inverse=True)
+    return np.ascontiguousarray(flat[first].reshape((len(first),) + a.shape[lead:])), _i(index.reshape(a.shape[:lead]))
+
+
 def staff(plan: Plan) -> Staff:
     mult = _f(plan.leave_age_mult)
     rotation, transfer, migrate = _f(plan.rotation_hazard), _f(plan.transfer_hazard), _f(plan.migrate_hazard)
     sector = _f(plan.sector_hazard)
     promote = _f(plan.promotion_hazard)                                      # [M, P, SUB]; 0 without cells
     moving = plan.rotation_hazard + plan.migrate_hazard + plan.sector_hazard + plan.transfer_hazard.sum(axis=3)
-    return Staff(headcount=_i(plan.init_headcount),
-                 cum_leave=_cumulative(plan.leave_hazard[..., None] * plan.leave_mult_sub[:, :, None, :]),
-                 cum_move=_cumulative(moving[..., None] + promote[:, :, None, :]),
-                 age_flat=np.ascontiguousarray(np.all(plan.leave_age_mult == 1.0, axis=2)), age_mult=mult,
-                 age_runs=age_runs(mult, plan.leave_hazard.shape[0]), rotation=rotation, transfer=transfer,
-                 move=_move_hazard(rotation, migrate, sector, transfer), rotation_cdf=_f(plan.rotation_cdf),
-                 migrate=migrate, migrate_cdf=_f(plan.migrate_cdf), sector=sector, sector_cdf=_f(plan.sector_cdf),
+    cum_leave, leave_row = distinct_rows(_cumulative(plan.leave_hazard[..., None] * plan.leave_mult_sub[:, :, None, :]), 3)
+    cum_move, move_row = distinct_rows(_cumulative(moving[..., None] + promote[:, :, None, :]), 3)
+    age_mult, age_row = distinct_rows(mult, 2)
+    cum_return, return_row = distinct_rows(_cumulative(plan.return_hazard[..., None])[:, :, 0, :], 2)
+    rotation_cdf, rotation_row = distinct_rows(_f(plan.rotation_cdf), 2)
+    migrate_cdf, migrate_row = distinct_rows(_f(plan.migrate_cdf), 2)
+    sector_cdf, sector_row = distinct_rows(_f(plan.sector_cdf), 2)
+    return Staff(headcount=_i(plan.init_headcount), cum_leave=cum_leave, leave_row=leave_row, cum_move=cum_move,
+                 move_row=move_row, age_flat=np.ascontiguousarray(np.all(plan.leave_age_mult == 1.0, axis=2)),
+                 age_row=age_row, age_mult=age_mult,
+                 age_runs=age_runs(age_mult[None], plan.leave_hazard.shape[0])[0], rotation=rotation,
+                 transfer=transfer, move=_move_hazard(rotation, migrate, sector, transfer),
+                 rotation_cdf=rotation_cdf, rotation_row=rotation_row, migrate=migrate, migrate_cdf=migrate_cdf,
+                 migrate_row=migrate_row, sector=sector, sector_cdf=sector_cdf, sector_row=sector_row,
                  location_sector=_i(plan.location_sector_index), return_share=_f(plan.return_share),
-                 cum_return=_cumulative(plan.return_hazard[..., None])[:, :, 0, :].copy(), promote=promote,
-                 promote_to=promote_to(plan))
+                 cum_return=cum_return, return_row=return_row, promote=promote, promote_to=promote_to(plan))
 
 
 def draws(plan: Plan) -> Draws:

@@ -123,7 +123,7 @@ def events(m, st, staff, draws, progs, work, state, out):
                                                     agents.prog, agents.kind, agents.link)
     pend = agents.pending
     hc, tin, trn = state.hc, state.tin, state.trn
-    rot_h, transfer_h, rot_cdf = staff.rotation, staff.transfer, staff.rotation_cdf
+    rot_h, transfer_h = staff.rotation, staff.transfer
     join_out, leave_out = out.joiners, out.leavers
     sub = agents.sub
     cells = state.hc_sub.shape[2] > 1
@@ -159,21 +159,21 @@ def events(m, st, staff, draws, progs, work, state, out):
                 hc[p, l] += 1
             elif x < rot:
                 x = x / rot
-                l2 = first_above_cdf(rot_cdf[p, l], x)
+                l2 = first_above_cdf(staff.rotation_cdf[staff.rotation_row[p, l]], x)
                 leave_out[m, p, l, ROTATION_OUT] += 1
                 join_out[m, p, l2, ROTATION_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
             elif x - rot < staff.migrate[m, p, l]:  # to another ICS or region (never without mobility)
                 x = (x - rot) / staff.migrate[m, p, l]
-                l2 = first_above_cdf(staff.migrate_cdf[p, l], x)
+                l2 = first_above_cdf(staff.migrate_cdf[staff.migrate_row[p, l]], x)
                 leave_out[m, p, l, MOVED_OUT] += 1
                 join_out[m, p, l2, MOVED_IN] += 1
                 place[i] = l2
                 hc[p, l2] += 1
             elif x - rot - staff.migrate[m, p, l] < staff.sector[m, p, l]:  # to another sector (never without)
                 x = (x - rot - staff.migrate[m, p, l]) / staff.sector[m, p, l]
-                l2 = first_above_cdf(staff.sector_cdf[p, l], x)
+                l2 = first_above_cdf(staff.sector_cdf[staff.sector_row[p, l]], x)
                 leave_out[m, p, l, SECTOR_OUT] += 1
                 join_out[m, p, l2, SECTOR_IN] += 1
                 out.sector_moves[m, p, staff.location_sector[l], staff.location_sector[l2]] += 1
@@ -205,7 +205,7 @@ def events(m, st, staff, draws, progs, work, state, out):
             join_out[m, p, l, RETIRE_RETURN] += 1
             prog[i] = RETURNED                  # (returners are not in the counts by band and group)
             M = state.head.shape[0]
-            t = first_crossing(staff.cum_return[p, l], m + 1, M, exponential(st[p, RETURN]))
+            t = first_crossing(staff.cum_return[staff.return_row[p, l]], m + 1, M, exponential(st[p, RETURN]))
             if t < M:
                 state.gone[t, p, l] += 1
                 state.ret_gone[t, p, l] += 1

@@ -34,25 +34,36 @@ OVERFLOW = 1            # a replicate's status when it ran out of agent slots
 
 
 class Staff(NamedTuple):
-    """Staff at the start, the hazards their next events are drawn from, and where a move takes them."""
+    """Staff at the start, the hazards their next events are drawn from, and where a move takes them.
+
+    The tables read once per agent or per move are kept as their distinct rows and an index ([P, L] or
+    [P, L, SUB] → row): England's 530 providers share a handful of hazard rows, and as one row per
+    provider (~60 MB) they did not fit in cache. The rows are exact copies, so the results are the same."""
     headcount: np.ndarray       # [P, L] int64 staff at the start
-    cum_leave: np.ndarray       # [P, L, SUB, M+1] cumulative leaving hazard by cell (before the age multiplier)
-    cum_move: np.ndarray        # [P, L, SUB, M+1] cumulative hazard of a move (rotation, ..., promotion) by cell
+    cum_leave: np.ndarray       # [U, M+1] distinct rows of the cumulative leaving hazard (before the age multiplier)
+    leave_row: np.ndarray       # [P, L, SUB] int64 the row of ``cum_leave`` of each profession, location and cell
+    cum_move: np.ndarray        # [V, M+1] distinct rows of the cumulative hazard of a move (rotation, ..., promotion)
+    move_row: np.ndarray        # [P, L, SUB] int64 the row of ``cum_move`` of each profession, location and cell
     age_flat: np.ndarray        # [P, L] bool: no age multiplier on leaving
-    age_mult: np.ndarray        # [P, L, A] leaving hazard multiplier by year of age
-    age_runs: np.ndarray        # [P, L, A] int64 next year of age with another multiplier (``draws.age_runs``)
+    age_row: np.ndarray         # [P, L] int64 the row of ``age_mult`` and ``age_runs``
+    age_mult: np.ndarray        # [W, A] distinct rows of the leaving hazard multiplier by year of age
+    age_runs: np.ndarray        # [W, A] int64 next year of age with another multiplier (``draws.age_runs``)
     rotation: np.ndarray        # [M, P, L] hazard of moving place
     transfer: np.ndarray        # [M, P, L, P] hazard of moving to another staff group or sector
     move: np.ndarray            # [M, P, L] rotation + migration + each transfer hazard, added in that order (as a
                                 # move splits)
-    rotation_cdf: np.ndarray    # [P, L, L] cumulative weights of the new location of a move, by profession
+    rotation_cdf: np.ndarray    # [U, L] distinct rows of the cumulative weights of the new location of a move
+    rotation_row: np.ndarray    # [P, L] int64 the row of ``rotation_cdf`` of each profession and location
     migrate: np.ndarray         # [M, P, L] hazard of moving to another ICS or region (mobility; 0 without it)
-    migrate_cdf: np.ndarray     # [P, L, L] cumulative weights of the new location of such a move
+    migrate_cdf: np.ndarray     # [U, L] distinct rows of the cumulative weights of the new location of such a move
+    migrate_row: np.ndarray     # [P, L] int64 the row of ``migrate_cdf``
     sector: np.ndarray          # [M, P, L] hazard of moving to a provider of another sector (0 without sector_moves)
-    sector_cdf: np.ndarray      # [P, L, L] cumulative weights of the new location of such a move
+    sector_cdf: np.ndarray      # [U, L] distinct rows of the cumulative weights of the new location of such a move
+    sector_row: np.ndarray      # [P, L] int64 the row of ``sector_cdf``
     location_sector: np.ndarray  # [L] int64 sector of each location (index into SECTORS; -1: none)
     return_share: np.ndarray    # [M, P, L] share of the month's retirees who return (retire and return)
-    cum_return: np.ndarray      # [P, L, M+1] cumulative leaving hazard of returners
+    cum_return: np.ndarray      # [U, M+1] distinct rows of the cumulative leaving hazard of returners
+    return_row: np.ndarray      # [P, L] int64 the row of ``cum_return``
     promote: np.ndarray         # [M, P, SUB] hazard of promotion to the next band (0 at the top; [M, P, 1] of 0
                                 # without cells)
     promote_to: np.ndarray      # [P, SUB] int64 the cell a promotion leads to (-1: none)
