@@ -18,7 +18,7 @@ from numba import njit
 from .draws import age_months, first_above_cdf, first_crossing, retirement_month
 from .jit import NO_RC
 from .rng import AGE, CELL, LEAVE, RETIRE, RETURN, ROTATE, TRAIN, exponential, uniform
-from .structs import EV_COMPLETE, EV_DROP, EV_RETURN, EV_ROTATE, LEAVER, NO_PROGRAMME, RETIREMENT, TRAINING_START
+from .structs import EV_COMPLETE, EV_DROP, EV_RETURN, EV_ROTATE, NO_PROGRAMME, TRAINING_START
 
 
 @njit(**NO_RC)
@@ -90,7 +90,8 @@ def new_staff(n, k, p, l, m, src, st, staff, draws, agents, state, out):
 @njit(cache=True, inline="always")
 def schedule_staff(i, m_from, st, staff, agents, state, out):
     """Draw staff member i's next event at or after ``m_from`` (none if past the horizon): a move is filed
-    under its month; leaving or retiring is counted in its month's ``leavers`` and ``state.gone`` at once.
+    under its month; leaving or retiring is counted in its month's ``state.gone`` at once (and in ``leavers``
+    when the month comes: ``phases.depart``).
 
     Priority within a month: retirement, then leaving, then a move. A retiree who returns (retire and
     return; the RETURN stream) is filed under their retirement month, to rejoin then. Months are searched for on the
@@ -139,17 +140,13 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
     if rot_at < leave_at:
         _push(i, rot_at, EV_ROTATE, agents.kind, agents.link, head)
     elif leave_at < limit:                      # counted now: nothing moves them before then
-        state.gone[leave_at, p, l] += 1
-        out.leavers[leave_at, p, l, LEAVER] += 1
+        state.gone[p, l, leave_at, 0] += 1
         if cells:
-            state.gone_sub[leave_at, p, l, c] += 1
-            out.leavers_by_group[leave_at, p, l, c % out.leavers_by_group.shape[3]] += 1
+            state.gone_sub[p, l, leave_at, c] += 1
     elif r < M:
-        state.gone[r, p, l] += 1
-        out.leavers[r, p, l, RETIREMENT] += 1
+        state.gone[p, l, r, 1] += 1
         if cells:
-            state.gone_sub[r, p, l, c] += 1
-            out.leavers_by_group[r, p, l, c % out.leavers_by_group.shape[3]] += 1
+            state.gone_sub[p, l, r, c] += 1
         share = staff.return_share[r, p, l]     # retire and return: filed to rejoin in their retirement month
         if share > 0.0 and uniform(st[RETURN]) < share:
             _push(i, r, EV_RETURN, agents.kind, agents.link, head)

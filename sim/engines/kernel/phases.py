@@ -24,8 +24,8 @@ from .jit import NO_RC
 from .rng import CELL, EMPLOY, MIGRATE, RETIRE, RETURN, ROTATE, SCHEDULE, exponential, uniform
 from .structs import (AGENTS, COMPLETED, EV_DROP, EV_RETURN, EV_ROTATE, GONE, LEAVER, MOVED_IN, MOVED_OUT,
                       NEWLY_QUALIFIED, NO_PROGRAMME, OVERFLOW, PENDING, PROMOTED_IN, PROMOTED_OUT, RETIRE_RETURN,
-                      RETURNED, ROTATING, ROTATION_IN, ROTATION_OUT, SECTOR_IN, SECTOR_OUT, TRAINING_START,
-                      TRANSFER_IN, TRANSFER_OUT, agent_columns)
+                      RETIREMENT, RETURNED, ROTATING, ROTATION_IN, ROTATION_OUT, SECTOR_IN, SECTOR_OUT,
+                      TRAINING_START, TRANSFER_IN, TRANSFER_OUT, agent_columns)
 
 MONTH_PHASES = (
     ("depart", ("retire", "leave")),
@@ -91,21 +91,27 @@ def population(st, staff, draws, progs, work, state, out):
 
 
 @njit(**NO_RC)
-def depart(m, state):
-    """Retire, leave: the month's leavers, counted when drawn, leave the stocks (returners among them leave
-    the stock of returners too)."""
+def depart(m, state, out):
+    """Retire, leave: the month's leavers, counted when drawn, leave the stocks and are added to the month's
+    ``leavers`` (returners among them leave the stock of returners too)."""
     hc, gone, ret, ret_gone = state.hc, state.gone, state.ret, state.ret_gone
     P, L = hc.shape
     for p in range(P):
         for l in range(L):
-            hc[p, l] -= gone[m, p, l]
+            leaving, retiring = gone[p, l, m, 0], gone[p, l, m, 1]
+            hc[p, l] -= leaving + retiring
+            out.leavers[m, p, l, LEAVER] += leaving
+            out.leavers[m, p, l, RETIREMENT] += retiring
             ret[p, l] -= ret_gone[m, p, l]
     SUB = state.hc_sub.shape[2]
     if SUB > 1:
+        Gr = out.leavers_by_group.shape[3]
         for p in range(P):
             for l in range(L):
                 for c in range(SUB):
-                    state.hc_sub[p, l, c] -= state.gone_sub[m, p, l, c]
+                    k = state.gone_sub[p, l, m, c]
+                    state.hc_sub[p, l, c] -= k
+                    out.leavers_by_group[m, p, l, c % Gr] += k
 
 
 @njit(**NO_RC)
@@ -207,9 +213,8 @@ def events(m, st, staff, draws, progs, work, state, out):
             M = state.head.shape[0]
             t = first_crossing(staff.cum_return[staff.return_row[p, l]], m + 1, M, exponential(st[p, RETURN]))
             if t < M:
-                state.gone[t, p, l] += 1
+                state.gone[p, l, t, 0] += 1
                 state.ret_gone[t, p, l] += 1
-                leave_out[t, p, l, LEAVER] += 1
         else:                                   # a trainee drops out or completes
             g = prog[i]
             tp = progs.trainee_prof[g]

@@ -52,12 +52,12 @@ def one_replicate(r, st, staff, draws, recruit, progs, work, out):
     posts = recruit.posts[0] if recruit.posts.shape[0] == 1 else recruit.posts[r]   # one for all, or one each
     SUB = staff.promote.shape[2]                # cells (band × group); one without characteristics and bands
     big = SUB > 1
-    state = State(np.full(M, -1, np.int32), np.zeros((M, P, L), np.int64), np.zeros((P, L), np.int64),
+    state = State(np.full(M, -1, np.int32), np.zeros((P, L, M, 2), np.int32), np.zeros((P, L), np.int64),
                   np.zeros((P, L), np.int64), np.zeros((G, L), np.int64), queue, np.zeros(P, np.int64),
                   np.zeros(P, np.int64), scheduled, posts, np.zeros(3, np.int64), np.zeros((P, L), np.int64),
                   np.zeros((M, P, L), np.int64),
                   np.zeros((P, L, SUB) if big else (1, 1, 1), np.int64),
-                  np.zeros((M, P, L, SUB) if big else (1, 1, 1, 1), np.int64))
+                  np.zeros((P, L, M, SUB) if big else (1, 1, 1, 1), np.int32))
     mine = Outputs(out.headcount[r], out.joiners[r], out.leavers[r], out.trainees[r], out.completions[r],
                    out.unplaced[r], out.graduates_moved[r], out.returned[r], out.sector_moves[r],
                    out.staff_by_group[r], out.joiners_by_group[r], out.leavers_by_group[r], out.promotions[r])
@@ -70,7 +70,7 @@ def _replicate(st, staff, draws, recruit, progs, work, state, out):
     if phases.population(st, staff, draws, progs, work, state, out):
         return OVERFLOW
     for m in range(state.head.shape[0]):
-        phases.depart(m, state)
+        phases.depart(m, state, out)
         phases.events(m, st, staff, draws, progs, work, state, out)
         phases.place(m, st, staff, draws, progs, work, state, out)
         phases.rotate(m, st, progs, work, state, out)

@@ -128,7 +128,9 @@ class Outputs(NamedTuple):
 class State(NamedTuple):
     """A replicate's stocks, calendar and queues as the months go by."""
     head: np.ndarray            # [M] int32 first agent filed under the month's events (-1: none)
-    gone: np.ndarray            # [M, P, L] staff leaving or retiring in the month, counted as drawn
+    gone: np.ndarray            # [P, L, M, 2] int32 staff leaving (0) or retiring (1) in the month, counted as
+                                # drawn (by location first: a location's agents are drawn together, so their
+                                # months share a few cache lines; [M, P, L] was a cache miss per agent)
     hc: np.ndarray              # [P, L] headcount, in-service trainees included
     tin: np.ndarray             # [P, L] of which in-service trainees
     trn: np.ndarray             # [G, L] trainees
@@ -139,10 +141,10 @@ class State(NamedTuple):
     posts: np.ndarray           # [M, P, L] this replicate's ``Recruitment.posts``
     count: np.ndarray           # [3] int64 agents used, completers pending a post, trainees on a schedule
     ret: np.ndarray             # [P, L] retirees back in post
-    ret_gone: np.ndarray        # [M, P, L] of ``gone``: returners leaving in the month
+    ret_gone: np.ndarray        # [M, P, L] of ``gone``'s leavers: returners leaving in the month
     hc_sub: np.ndarray          # [P, L, SUB] staff in post by cell, in-service trainees not included ([1, 1, 1]
                                 # without cells)
-    gone_sub: np.ndarray        # [M, P, L, SUB] ... leaving or retiring in the month, counted as drawn
+    gone_sub: np.ndarray        # [P, L, M, SUB] int32 ... leaving or retiring in the month by cell, counted as drawn
 
 
 class Agents(NamedTuple):
