@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 
 import numba
 import numpy as np
@@ -19,7 +20,7 @@ from . import data, replicate
 from .data import agent_slots
 from .jit import compiled_on_disk, stamp_cache
 from .rng import stream_states
-from .structs import OVERFLOW, Outputs
+from .structs import OVERFLOW, WORK_ROWS, Outputs
 
 MODULES = tuple(importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__))
 # before anything is compiled or loaded: every cached function is keyed to the whole package's source
@@ -44,6 +45,21 @@ def prepared(plan: Plan) -> tuple:
     return _PREPARED[1]
 
 
+_WORK = threading.local()     # this Python thread's agent columns, one [WORK_ROWS, slots] per kernel thread
+
+
+def work_arrays(threads: int, slots: int) -> np.ndarray:
+    """[threads, WORK_ROWS, slots] int32 agent columns, kept between calls of this Python thread: England's
+    are ~300 MB a kernel thread, and allocating them for each chunk of replicates cost a page fault and a
+    cleared page for every 4 KB of them. A replicate writes every column before it reads it, so what the last
+    call left there does not matter."""
+    work = getattr(_WORK, "arrays", None)
+    if work is None or work.shape != (threads, WORK_ROWS, slots):
+        _WORK.arrays = None                     # let the old ones go first
+        work = _WORK.arrays = np.empty((threads, WORK_ROWS, slots), np.int32)
+    return work
+
+
 def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Raw counts for the given replicate numbers: headcount, joiners, leavers, trainees, completions,
     unplaced graduates. ``funded_posts`` [R, M, P, L] (default: the plan's central path) caps hiring."""
@@ -58,7 +74,7 @@ def simulate(plan: Plan, replicates, seed: int, funded_posts: np.ndarray | None 
     posts = plan.funded_posts if funded_posts is None else funded_posts
     staff, draws, programmes, slots = prepared(plan)
     replicate.run_replicates(stream_states(seed, reps), staff, draws, data.recruitment(plan, posts), programmes, out,
-                             slots, status, numba.get_num_threads())
+                             work_arrays(numba.get_num_threads(), slots), status)
     if (status == OVERFLOW).any():
         raise RuntimeError("kernel ran out of agent slots; this is a bug in agent_slots(), please report it")
     return counts

@@ -2,7 +2,8 @@
 
 A month runs the phases of ``phases.MONTH_PHASES`` in order (see ``sim.model.flows.MONTH``). The work of
 a replicate is compiled without reference counting (``jit.NO_RC``); ``one_replicate`` allocates what it
-needs first, and ``run_replicates`` reuses one work array of agent columns per thread.
+needs first, and ``run_replicates`` is handed one work array of agent columns per thread (kept between
+calls: ``work_arrays``).
 """
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ from numba import njit, prange
 from . import phases
 from .jit import NO_RC
 from .rng import JUMP, owner_streams
-from .structs import OVERFLOW, WORK_ROWS, Outputs, State
+from .structs import OVERFLOW, Outputs, State
 
 
 @njit(parallel=True, cache=True)
-def run_replicates(states, staff, draws, recruit, progs, out, slots, status, chunks):
+def run_replicates(states, staff, draws, recruit, progs, out, works, status):
     """Every replicate of ``states`` [R, streams, 4] into ``out`` (``Outputs`` [R, ...]) and ``status`` [R]
-    (0, or OVERFLOW: out of its ``slots`` agent slots). ``chunks`` (the thread count) groups the
-    replicates, r = c, c + chunks, ..., to share a work array: the results do not depend on it."""
+    (0, or OVERFLOW: out of its agent slots). ``works`` [T, WORK_ROWS, slots] is one array of agent columns
+    per chunk of replicates, r = c, c + T, ..., each run on one thread: the results do not depend on T."""
     R = states.shape[0]
-    T = min(R, chunks)
+    T = min(R, works.shape[0])
     owners = staff.headcount.shape[0] + progs.produces.shape[0]
     for c in prange(T):
-        work = np.empty((WORK_ROWS, slots), np.int32)
+        work = works[c]
         for r in range(c, R, T):
             # the replicate's streams, one set per profession and then per programme
             st = owner_streams(states[r], owners, JUMP)
