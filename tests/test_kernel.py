@@ -136,6 +136,32 @@ def test_hazard_crossing_equals_a_linear_scan(shape, n, seed, scale):
         assert draws.first_crossing(cum, lo, hi, e) == expected, (lo, hi, e)
 
 
+@settings(max_examples=300, deadline=None)
+@given(n=hst.integers(2, 190), seed=hst.integers(0, 2**32 - 1), scale=hst.sampled_from([1e-4, 0.01, 0.3, 3.0]),
+       near=hst.booleans())
+def test_crossing_skips_the_log_only_where_it_cannot_matter(n, seed, scale, near):
+    """``crossing`` (one draw, the log taken only where the month can be in range) gives the month and leaves
+    the stream where ``first_crossing`` on ``exponential`` of the same stream does, including ranges whose
+    whole hazard is within 1e-9 of the bound 1 - u it skips on or of the exponential itself (``near``)."""
+    gen = np.random.default_rng(seed)
+    cum = np.concatenate([[0.0], np.cumsum(gen.random(n) * scale * (gen.random(n) < 0.8))])
+    for _ in range(20):
+        state = rng.stream_states(int(gen.integers(0, 2**31)), range(1))[0, 0].copy()
+        lo = int(gen.integers(0, n))
+        hi = int(gen.integers(lo, n + 1))
+        if near and hi > lo:                    # put the range's hazard right at 1 - u
+            u = ((int(rng.next_u64(state.copy())) >> 11) + 0.5) / 2.0**53
+            bound = float(gen.choice([1.0 - u, -np.log(u)]))      # where it skips, and where it crosses
+            target = bound * (1.0 + float(gen.choice([-1e-9, -1e-12, 0.0, 1e-12, 1e-9])))
+            width = cum[hi] - cum[lo]
+            if width > 0:
+                cum = cum.copy()
+                cum[lo + 1:] = cum[lo] + (cum[lo + 1:] - cum[lo]) * (target / width)
+        a, b = state.copy(), state.copy()
+        assert draws.crossing(a, cum, lo, hi) == draws.first_crossing(cum, lo, hi, rng.exponential(b)), (lo, hi)
+        assert np.array_equal(a, b)
+
+
 def test_truncated_age_distribution():
     dist = np.array([42.0, 11.0, 21.0, 68.0])
     cdf = age_cdf(dist[None])

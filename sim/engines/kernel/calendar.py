@@ -15,7 +15,7 @@ import math
 
 from numba import njit
 
-from .draws import age_months, first_above_cdf, first_crossing, retirement_month
+from .draws import age_months, crossing, first_above_cdf, first_crossing, retirement_month
 from .jit import NO_RC
 from .rng import AGE, CELL, LEAVE, RETIRE, RETURN, ROTATE, TRAIN, exponential, uniform
 from .structs import EV_COMPLETE, EV_DROP, EV_RETURN, EV_ROTATE, NO_PROGRAMME, TRAINING_START
@@ -106,11 +106,11 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
     r = agents.retire[i]
     c = agents.sub[i]
     limit = r if r < M else M
-    e = exponential(st[LEAVE])
     cum = staff.cum_leave[staff.leave_row[p, l, c]]
     if staff.age_flat[p, l]:
-        leave_at = first_crossing(cum, m_from, limit, e)
+        leave_at = crossing(st[LEAVE], cum, m_from, limit)
     else:                                       # a run of years of age with one multiplier at a time
+        e = exponential(st[LEAVE])
         row = staff.age_row[p, l]
         age_mult = staff.age_mult[row]
         runs = staff.age_runs[row]
@@ -134,8 +134,7 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
                     break
             acc += inc
             t = seg_end
-    e = exponential(st[ROTATE])
-    rot_at = first_crossing(staff.cum_move[staff.move_row[p, l, c]], m_from, leave_at, e)
+    rot_at = crossing(st[ROTATE], staff.cum_move[staff.move_row[p, l, c]], m_from, leave_at)
     cells = state.hc_sub.shape[2] > 1
     if rot_at < leave_at:
         _push(i, rot_at, EV_ROTATE, agents.kind, agents.link, head)
