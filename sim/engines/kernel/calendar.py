@@ -80,9 +80,6 @@ def new_staff(n, k, p, l, m, src, st, staff, draws, agents, state, out):
                 out.joiners_by_group[m, p, l, g] += 1
             sub[j] = c
             state.hc_sub[p, l, c] += 1
-    else:
-        for j in range(n, n + k):
-            sub[j] = 0
     for j in range(n, n + k):
         schedule_staff(j, m + 1, st, staff, agents, state, out)
 
@@ -104,7 +101,7 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
     l = agents.place[i]
     b = agents.birth[i]
     r = agents.retire[i]
-    c = agents.sub[i]
+    c = agents.sub[i] if state.hc_sub.shape[2] > 1 else 0     # (not written without cells)
     limit = r if r < M else M
     cum = staff.cum_leave[staff.leave_row[p, l, c]]
     if staff.age_flat[p, l]:
@@ -180,5 +177,7 @@ def start_trainee(i, g, l, started, m_from, st, progs, draws, agents, state):
     """Agent i starts programme g at place l in month ``started``, of an age drawn from its entry ages, in a
     group drawn from the training_start shares of the profession it produces (their band comes on completion)."""
     a = age_months(st[AGE], draws.entry_age_cdf[g], draws.entry_age_guide[g])
-    agents.sub[i] = draw_group(st[CELL], draws, started if started > 0 else 0, progs.produces[g], l, TRAINING_START)
+    if state.hc_sub.shape[2] > 1:               # (draws nothing with one group)
+        agents.sub[i] = draw_group(st[CELL], draws, started if started > 0 else 0, progs.produces[g], l,
+                                   TRAINING_START)
     new_trainee(i, g, l, started, started - a, m_from, st, progs, agents, state)

@@ -153,7 +153,7 @@ def events(m, st, staff, draws, progs, work, state, out):
         if k == EV_ROTATE:                      # a move: to another place, or staff group / sector
             u = uniform(st[p, ROTATE])
             rot = rot_h[m, p, l]
-            c = sub[i]
+            c = sub[i] if cells else 0
             promote = staff.promote[m, p, c]     # (0 without bands: x is as it was)
             x = u * (staff.move[m, p, l] + promote)
             hc[p, l] -= 1
@@ -292,8 +292,6 @@ def place(m, st, staff, draws, progs, work, state, out):
             agents.sub[i] = draw_band(st[p, CELL], draws, p, NEWLY_QUALIFIED) * Gr + g
             state.hc_sub[p, l, agents.sub[i]] += 1
             out.joiners_by_group[m, p, l, g] += 1
-        else:
-            agents.sub[i] = 0
         schedule_staff(i, m + 1, st[p], staff, agents, state, out)
         hc[p, l] += 1
         out.joiners[m, p, l, NEWLY_QUALIFIED] += 1
