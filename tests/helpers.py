@@ -1,5 +1,5 @@
-"""Shared test helpers: statistical comparison of Monte Carlo means with a reference; the same kernel run on
-one thread and on two."""
+"""Shared test helpers: statistical comparison of Monte Carlo means with a reference; the three engines on one
+scenario; the same kernel run on one thread and on two."""
 from __future__ import annotations
 
 import numba
@@ -21,6 +21,25 @@ def assert_mean_within(samples: np.ndarray, reference: np.ndarray, n_se: float =
         detail = "; ".join(f"{tuple(i)}: mean {mean[tuple(i)]:.4g} vs {reference[tuple(i)]:.4g} "
                            f"(se {se[tuple(i)]:.3g})" for i in idx)
         raise AssertionError(f"{what}: {bad.sum()} of {bad.size} cells beyond {n_se} SE: {detail}")
+
+
+def three_engines(scenario, variables, *, seed: int, kernel_replicates: int = 200, agent_replicates: int = 30,
+                  agent_workers: int = 1, n_se: float = 4.0, **output) -> tuple:
+    """Kernel, agents engine and mean field on one scenario: each Monte Carlo engine's replicate means of
+    ``variables`` (raw counts) within ``n_se`` standard errors of the mean field, cell by cell of the output
+    (``output``: ``every``, ``level``, ``years`` as ``sim.run`` takes them; by plan year, so that the cells
+    compared are few and their sums near normal). Returns (expected, kernel, agents) for checks of their own."""
+    import sim
+    from sim.engines.agents import options
+
+    expected = sim.expected(scenario, **output)
+    kernel = sim.run(scenario, replicates=kernel_replicates, seed=seed, **output)
+    with options(workers=agent_workers):
+        agents = sim.run(scenario, replicates=agent_replicates, seed=seed, engine="agents", **output)
+    for engine, ds in (("kernel", kernel), ("agents", agents)):
+        for var in variables:
+            assert_mean_within(ds[var].values, expected[var].values, n_se=n_se, what=f"{engine} {var}")
+    return expected, kernel, agents
 
 
 def assert_same_on_one_and_two_threads(simulate, plan, replicates, seed) -> dict:

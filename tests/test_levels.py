@@ -12,9 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 import sim
-from helpers import assert_mean_within
+from helpers import three_engines
 from sim.cli import app
-from sim.engines.agents import options
 from sim.model.compile import compile_plan
 from sim.results.levels import area_dim
 from sim.vocabulary import LEVELS
@@ -137,14 +136,8 @@ def test_engines_agree_by_provider(scenario):
     by provider and plan year (stocks at the year's end, flows over it). Yearly, so that the cells compared are
     few and their sums near normal; vacancies, max(posts - staff, 0), are convex in the staff: the mean field
     is not their mean."""
-    expected = sim.expected(scenario, years=2, every="year", level="provider")
-    kernel = sim.run(scenario, replicates=200, seed=SEED, years=2, every="year", level="provider")
-    with options(workers=1):
-        agents = sim.run(scenario, replicates=40, seed=SEED, engine="agents", years=2, every="year",
-                         level="provider")
-    for engine, ds in (("kernel", kernel), ("agents", agents)):
-        for var in ("headcount", "joiners", "leavers", "trainees", "completions"):
-            assert_mean_within(ds[var].values, expected[var].values, what=f"{engine} {var}")
+    _, kernel, agents = three_engines(scenario, ("headcount", "joiners", "leavers", "trainees", "completions"),
+                                      seed=SEED, agent_replicates=40, years=2, every="year", level="provider")
     assert kernel.joiners.sel(source="rotation_in", provider="North Two Acute").sum() > 0
     assert agents.joiners.sel(source="rotation_in", provider="North Two Acute").sum() > 0
 

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sim
-from helpers import assert_mean_within, run_bad_scenario
-from sim.engines.agents import options
+from helpers import assert_mean_within, run_bad_scenario, three_engines
 from sim.model.compile import compile_plan
 from sim.scenario import ScenarioError
 
@@ -157,14 +156,10 @@ def small(years: int = 2) -> dict:
 def test_engines_agree_with_mobility():
     """Kernel, agents engine and mean field on a small three-ICS, two-region config with staff and graduate
     mobility: means of the raw counts within 4 standard errors, by provider and plan year."""
-    scn = sim.load_scenario(small())
-    expected = sim.expected(scn, every="year", level="provider")
-    kernel = sim.run(scn, replicates=200, seed=SEED, every="year", level="provider")
-    with options(workers=1):
-        agents = sim.run(scn, replicates=30, seed=SEED, engine="agents", every="year", level="provider")
-    for engine, ds in (("kernel", kernel), ("agents", agents)):
-        for var in ("headcount", "joiners", "leavers", "completions", "graduates_moved"):
-            assert_mean_within(ds[var].values, expected[var].values, what=f"{engine} {var}")
+    _, kernel, agents = three_engines(sim.load_scenario(small()), ("headcount", "joiners", "leavers", "completions",
+                                                                   "graduates_moved"),
+                                      seed=SEED, every="year", level="provider")
+    for ds in (kernel, agents):
         assert ds.joiners.sel(source="moved_in").sum() > 0
         assert ds.graduates_moved.sum() > 0
         np.testing.assert_array_equal(ds.joiners.sel(source="moved_in").sum("provider").values,
@@ -173,14 +168,9 @@ def test_engines_agree_with_mobility():
 
 @pytest.mark.slow
 def test_engines_agree_with_mobility_by_month():
-    scn = sim.load_scenario(small(3))
-    expected = sim.expected(scn, every="quarter", level="place")
-    kernel = sim.run(scn, replicates=400, seed=SEED + 1, every="quarter", level="place")
-    with options(workers=2):
-        agents = sim.run(scn, replicates=80, seed=SEED + 1, engine="agents", every="quarter", level="place")
-    for engine, ds in (("kernel", kernel), ("agents", agents)):
-        for var in ("headcount", "joiners", "leavers", "graduates_moved"):
-            assert_mean_within(ds[var].values, expected[var].values, what=f"{engine} {var}")
+    three_engines(sim.load_scenario(small(3)), ("headcount", "joiners", "leavers", "graduates_moved"),
+                  seed=SEED + 1, kernel_replicates=400, agent_replicates=80, agent_workers=2, every="quarter",
+                  level="place")
 
 
 def test_without_mobility_the_dataset_has_no_mobility_flows():

@@ -115,13 +115,18 @@ def test_mean_field_matches_the_closed_form():
 
 def test_mean_field_splits_a_shipped_scenario_by_shares_after_each_rotation():
     """Baseline ICS: at the end of each December (a foundation rotation month without starters) the foundation
-    trainees are split across places exactly by population shares, whatever the split before."""
-    p = compile_plan(sim.load_scenario(BASELINE))
+    trainees are split across places exactly by population shares, whatever the split before. Three years:
+    the rotations and their shares are the same every year."""
+    scenario = sim.load_scenario(BASELINE)
+    p = compile_plan(scenario.model_copy(update={"years": 3}))
     ex = project(p)
     g = p.programmes.index("foundation_training")
-    pop = np.array([x.population for x in sim.load_scenario(BASELINE).geography.places], float)
-    for m in np.flatnonzero(p.calendar_months() == 12):
+    pop = np.array([x.population for x in scenario.geography.places], float)
+    decembers = np.flatnonzero(p.calendar_months() == 12)
+    assert len(decembers) == 3
+    for m in decembers:
         got = np.bincount(p.location_place, weights=ex["trainees"][m, g], minlength=len(p.places))   # by place
+        assert got.sum() > 0
         np.testing.assert_allclose(got, got.sum() * pop / pop.sum(), rtol=1e-9)
 
 

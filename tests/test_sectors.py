@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from helpers import assert_mean_within, run_bad_scenario
-from sim.engines.agents import options
+from helpers import assert_mean_within, run_bad_scenario, three_engines
 from sim.engines.agents import simulate as agents_simulate
 from sim.model.compile import compile_plan
 from sim.scenario import ScenarioError
@@ -154,14 +153,10 @@ def small(years: int = 2) -> dict:
 def test_engines_agree_with_sector_moves_and_returners():
     """Kernel, agents engine and mean field on a small config with both: means of the raw counts within 4
     standard errors, by provider and plan year."""
-    scn = sim.load_scenario(small())
-    expected = sim.expected(scn, every="year", level="provider")
-    kernel = sim.run(scn, replicates=200, seed=SEED, every="year", level="provider")
-    with options(workers=1):
-        agents = sim.run(scn, replicates=30, seed=SEED, engine="agents", every="year", level="provider")
-    for engine, ds in (("kernel", kernel), ("agents", agents)):
-        for var in ("headcount", "joiners", "leavers", "returned", "sector_moves", "fte"):
-            assert_mean_within(ds[var].values, expected[var].values, what=f"{engine} {var}")
+    _, kernel, agents = three_engines(sim.load_scenario(small()), ("headcount", "joiners", "leavers", "returned",
+                                                                   "sector_moves", "fte"),
+                                      seed=SEED, every="year", level="provider")
+    for ds in (kernel, agents):
         assert ds.sector_moves.sum() > 0 and ds.returned.sum() > 0
         np.testing.assert_array_equal(ds.joiners.sel(source="sector_in").sum("provider").values,
                                       ds.leavers.sel(reason="sector_out").sum("provider").values)

@@ -88,7 +88,7 @@ def live_ages(ret_h: np.ndarray, pmfs: list[np.ndarray], entry_pmf: np.ndarray, 
     Outside it the mean field's stock is zero at every step (retirement's hazard is 1 from the age everyone
     has retired by), so a national scenario follows only these ages: about a fifth of the grid's work.
     Sums over age then add fewer zeros in another order: the same to about 1e-15, not bit for bit, which is
-    why scenarios with few locations keep the whole grid."""
+    why scenarios with few locations and no cells (bands, characteristics) keep the whole grid."""
     support = [np.flatnonzero(p.any(axis=0)) for p in pmfs]
     for g in range(entry_pmf.shape[0]):
         support.append(np.flatnonzero(entry_pmf[g]) + int(prog_months[g]))
@@ -137,7 +137,7 @@ class MeanField:
         for g in range(G):
             self.entry_pmf[g] = age_pmf(*plan.prog_entry_age[g])
         self.ages = live_ages(ret_h, [staff_pmf, joiner_pmf], self.entry_pmf, plan.prog_months) \
-            if L > BLOCKED_FROM and plan.cells == 1 else slice(0, AGES)          # (cells keep the whole grid)
+            if L > BLOCKED_FROM or plan.cells > 1 else slice(0, AGES)            # (staff by cell: 8 times the work)
         self.mult = plan.leave_age_mult[:, :, year_of_age[self.ages]]                  # [P, L, ages]
         self.ret_h = ret_h[:, self.ages]
         staff_pmf, self.joiner_pmf = staff_pmf[:, self.ages], joiner_pmf[:, self.ages]
@@ -158,7 +158,7 @@ class MeanField:
                           else np.full((M, N, P, L), np.inf))                  # [M, N, P, L]
         stock = plan.init_headcount[:, :, None] * staff_pmf[:, None, :]         # [P, L, AGES] at end of month -1
         # with characteristics or bands, staff are by cell too, flattened: [..., cell × AGES] (sim.model.cell_field)
-        self.cells = cell_field.Cells(plan) if plan.cells > 1 else None
+        self.cells = cell_field.Cells(plan, self.mult.shape[2]) if plan.cells > 1 else None
         if self.cells is not None:
             stock = self.cells.start(plan, staff_pmf)
             self.ret_h = np.tile(self.ret_h, (1, plan.cells))
@@ -183,41 +183,39 @@ class MeanField:
         self.returning = np.zeros((N, P, L))      # the month's returners (no other event in their first month)
 
     def retire(self, m: int) -> None:
-        N, P, L = self.stock.shape[:3]
-        if self.cells is not None:
-            self.stock = self.cells.older(self.stock)
+        if self.cells is not None:        # by cell (the stock, its variance and the leavers by group)
+            retired = self.cells.retire(self, m)
         else:
+            N, P, L = self.stock.shape[:3]
             self.stock = np.concatenate([np.zeros((N, P, L, 1)), self.stock[..., :-1]], axis=-1)   # a month older
-        retired = self.stock * self.ret_h[:, None, :]
-        self.stock = self.stock - retired
-        if self.capped:
-            after = self.stock.sum(-1)
-            self.var = capped.thinned_variance(self.var, after + retired.sum(-1), after,
-                                               (self.stock * self.ret_h[:, None, :]).sum(-1))
-        self.out["leavers"][:, m, :, :, _R["retirement"]] = retired.sum(-1)
+            retired = self.stock * self.ret_h[:, None, :]
+            self.stock = self.stock - retired
+            if self.capped:
+                after = self.stock.sum(-1)
+                self.var = capped.thinned_variance(self.var, after + retired.sum(-1), after,
+                                                   (self.stock * self.ret_h[:, None, :]).sum(-1))
+            retired = retired.sum(-1)
+        self.out["leavers"][:, m, :, :, _R["retirement"]] = retired
         if self.plan.returning:
-            self.returning = retired.sum(-1) * self.plan.return_share[m]
+            self.returning = retired * self.plan.return_share[m]
             self.out["joiners"][:, m, :, :, _S["retire_return"]] = self.returning
-        if self.cells is not None:
-            self.out["leavers_by_group"][:, m] += self.cells.by_group(retired)
 
     def leave(self, m: int) -> None:
-        if self.cells is not None:
-            q = self.cells.leave_probability(self.plan, m, self.mult)              # [P, L, cell × AGES]
+        if self.cells is not None:        # by cell (the stock, its variance and the leavers by group)
+            left = self.cells.leave(self, m)
         else:
             q = 1.0 - np.exp(-self.plan.leave_hazard[m][:, :, None] * self.mult)      # [P, L, AGES]
-        left = self.stock * q
-        self.stock = self.stock - left
-        if self.capped:
-            after = self.stock.sum(-1)
-            self.var = capped.thinned_variance(self.var, after + left.sum(-1), after, (self.stock * q).sum(-1))
-        self.out["leavers"][:, m, :, :, _R["leaver"]] = left.sum(-1)
+            left = self.stock * q
+            self.stock = self.stock - left
+            if self.capped:
+                after = self.stock.sum(-1)
+                self.var = capped.thinned_variance(self.var, after + left.sum(-1), after, (self.stock * q).sum(-1))
+            left = left.sum(-1)
+        self.out["leavers"][:, m, :, :, _R["leaver"]] = left
         if self.plan.returning:
             gone = self.returned * -np.expm1(-self.plan.return_hazard[m])
             self.returned = self.returned - gone + self.returning
             self.out["leavers"][:, m, :, :, _R["leaver"]] += gone
-        if self.cells is not None:
-            self.out["leavers_by_group"][:, m] += self.cells.by_group(left)
 
     def move(self, m: int) -> None:
         if self.cells is not None:
@@ -262,7 +260,7 @@ class MeanField:
                 arrived = np.zeros_like(rotated)
                 for at, into in self.dest_blocks:                # [P, to, from] @ [N, P, from, age]
                     arrived[:, :, at] = np.matmul(into, rotated[:, :, at])
-                self.stock = self.stock + arrived
+                self.stock += arrived                                               # (the same sums, in place)
             out["joiners"][:, m, :, :, _S["rotation_in"]] = np.einsum("npl,plk->npk", rotated.sum(-1), self.dest)
         if moves.any():
             transferred = np.einsum("npla,plq->nqla", leaving, share_to)
@@ -388,7 +386,7 @@ class MeanField:
         if self.cells is not None:
             arrived, appointed = self.cells.hires(plan, m, hires, self.joiner_pmf)
             self.out["joiners_by_group"][:, m] += appointed
-            self.stock = self.stock + arrived
+            self.stock += arrived                                               # (the same sums, in place)
         else:
             self.stock = self.stock + hires.sum(-1)[..., None] * self.joiner_pmf[:, None, :]
         self.out["joiners"][:, m, :, :, RECRUITED[0]:RECRUITED[-1] + 1] += hires
@@ -417,8 +415,8 @@ class MeanField:
 
 
 def one_blas_thread(wanted: bool):
-    """BLAS on one thread (a national scenario's moves: many products of a dozen locations each, which BLAS's
-    threads only slow down, and on a busy machine by tenfold); otherwise as it is."""
+    """BLAS on one thread (a national scenario's moves, or moves by cell: many products of a dozen locations
+    each, which BLAS's threads only slow down, and on a busy machine by tenfold); otherwise as it is."""
     from contextlib import nullcontext
 
     if not wanted:
@@ -450,7 +448,7 @@ def project(plan: Plan) -> dict[str, np.ndarray]:
         weights = w / w.sum()
     state = MeanField(plan, funded)
     steps = [getattr(state, name) for name in STEPS]
-    with one_blas_thread(state.dest_blocks is not None):
+    with one_blas_thread(state.dest_blocks is not None or state.cells is not None):
         for m in range(plan.months):
             for step in steps:
                 step(m)
