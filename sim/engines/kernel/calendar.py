@@ -101,7 +101,8 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
     l = agents.place[i]
     b = agents.birth[i]
     r = agents.retire[i]
-    c = agents.sub[i] if state.hc_sub.shape[2] > 1 else 0     # (not written without cells)
+    cells = state.hc_sub.shape[2] > 1
+    c = agents.sub[i] if cells else 0           # (not written without cells)
     limit = r if r < M else M
     cum = staff.cum_leave[staff.leave_row[p, l, c]]
     if staff.age_flat[p, l]:
@@ -132,7 +133,6 @@ def schedule_staff(i, m_from, st, staff, agents, state, out):
             acc += inc
             t = seg_end
     rot_at = crossing(st[ROTATE], staff.cum_move[staff.move_row[p, l, c]], m_from, leave_at)
-    cells = state.hc_sub.shape[2] > 1
     if rot_at < leave_at:
         _push(i, rot_at, EV_ROTATE, agents.kind, agents.link, head)
     elif leave_at < limit:                      # counted now: nothing moves them before then

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from .jit import NO_RC
-from .rng import next_u64, uniform
+from .rng import next_u64, open_uniform, uniform
 
 GUIDE = 1024            # buckets of a guide table; a power of two, so ``target * GUIDE`` is exact
 
@@ -116,7 +116,7 @@ def crossing(s, cum, lo, hi):
     base = cum[lo] if lo < cum.shape[0] else cum[-1]
     if cum[hi] <= base:
         return hi
-    u = ((bits >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)     # as ``rng.exponential``
+    u = open_uniform(bits)                      # as ``rng.exponential``
     if 1.0 - u > (cum[hi] - base) + 1e-9 * (1.0 + cum[hi]):
         return hi
     return first_crossing(cum, lo, hi, -math.log(u))

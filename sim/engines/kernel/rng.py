@@ -106,10 +106,15 @@ def uniform(s):
 
 
 @njit(**NO_RC)
+def open_uniform(bits):
+    """Uniform on the open interval (0, 1) from one draw's 64 bits (its top 53)."""
+    return ((bits >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@njit(**NO_RC)
 def exponential(s):
     """Unit exponential, strictly positive (the uniform is taken on the open interval)."""
-    u = ((next_u64(s) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
-    return -math.log(u)
+    return -math.log(open_uniform(next_u64(s)))
 
 
 @njit(**NO_RC)
